@@ -1,0 +1,57 @@
+"""Facts about a sales file that need no parsing: its business date, fingerprint and kind."""
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+
+_BUSINESS_DATE = re.compile(r"sales_data_(\d{4})-(\d{2})-(\d{2})", re.IGNORECASE)
+SALES_FILE_SUFFIXES = (".csv", ".csv.gz")
+_HASH_BLOCK = 1 << 20
+
+
+def business_date_from_name(name: str) -> date | None:
+    """'sales_data_2024-03-15_resend.csv' -> 2024-03-15; None when the name holds no real date."""
+    match = _BUSINESS_DATE.search(name)
+    if not match:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def is_sales_file(path: Path) -> bool:
+    name = path.name.lower()
+    return path.is_file() and not name.startswith(".") and name.endswith(SALES_FILE_SUFFIXES)
+
+
+def file_fingerprint(path: Path) -> tuple[str, int]:
+    """Return the SHA-256 of the file's bytes as stored, and its size."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as stream:
+        while block := stream.read(_HASH_BLOCK):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def sales_files_in(paths: list[Path]) -> list[Path]:
+    """Expand folders into their sales files, oldest business date first.
+
+    A file whose name has no date sorts by the time it was last written.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(child for child in path.iterdir() if is_sales_file(child))
+        else:
+            found.append(path)
+
+    def sort_key(path: Path):
+        named = business_date_from_name(path.name)
+        when = named.isoformat() if named else date.fromtimestamp(path.stat().st_mtime).isoformat()
+        return (when, path.name)
+
+    return sorted(dict.fromkeys(found), key=sort_key)

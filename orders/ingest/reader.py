@@ -1,0 +1,224 @@
+"""Turn a sales file's bytes into records: lines split into fields, with their line numbers.
+
+Decides, from the file itself, the encoding, the delimiter, a delimiter run
+trailing every line, and where the header is. Streams: memory stays flat
+whatever the file's size.
+"""
+
+import codecs
+import functools
+import csv
+import gzip
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .headers import MissingColumnsError, header_score, map_header, normalise_header, REQUIRED_COLUMNS
+
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_SEARCH_LINES = 50
+_READ_BLOCK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _decode_cp1252_gaps_as_latin1(error: UnicodeDecodeError):
+    # cp1252 leaves five bytes undefined; Latin-1 reads every byte.
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("salesproject.latin1", _decode_cp1252_gaps_as_latin1)
+
+
+class FileReadError(ValueError):
+    """The whole file cannot be read; the message is for the user."""
+
+
+@dataclass(slots=True)
+class Record:
+    line: int
+    raw: str
+    fields: list[str]
+
+
+@dataclass
+class SkippedLines:
+    """Lines that are not data and not rejections either: counted, so nothing vanishes unseen."""
+
+    blank: int = 0
+    repeated_headers: int = 0
+
+
+@dataclass
+class FileLayout:
+    encoding: str
+    delimiter: str
+    trailing_junk: str
+    header: list[str]
+    header_line: int
+    mapping: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def named_columns(self) -> int:
+        """Fields a row must have: up to the last header that has a name."""
+        return max(i for i, name in enumerate(self.header) if name.strip()) + 1
+
+    @property
+    def header_mapping(self) -> dict[str, str]:
+        return {column: self.header[position].strip() for column, position in self.mapping.items()}
+
+
+def open_binary(path: Path):
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == _GZIP_MAGIC
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def detect_encoding(path: Path) -> str:
+    """Return the codec name to read the file with.
+
+    A BOM decides. Otherwise the whole file is checked as UTF-8 (cheap next to
+    parsing it); a file that is not UTF-8 is read as Windows-1252, the superset
+    of Latin-1 that shop tills and spreadsheets write.
+    """
+    with open_binary(path) as stream:
+        head = stream.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        if len(head) >= 4 and head[1] == 0 and head[3] == 0 and head[0] and head[2]:
+            return "utf-16-le"
+        if len(head) >= 4 and head[0] == 0 and head[2] == 0 and head[1] and head[3]:
+            return "utf-16-be"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        block = head
+        try:
+            while block:
+                decoder.decode(block)
+                block = stream.read(_READ_BLOCK)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def _errors_for(encoding: str) -> str:
+    return "salesproject.latin1" if encoding == "cp1252" else "replace"
+
+
+def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    # newline="" keeps CR, LF and CRLF as written, so raw lines stay as they stood.
+    return io.TextIOWrapper(open_binary(path), encoding=encoding, errors=_errors_for(encoding), newline="")
+
+
+def _split_line(body: str, delimiter: str) -> list[str]:
+    if '"' not in body:
+        return body.split(delimiter)
+    return next(csv.reader([body], delimiter=delimiter, skipinitialspace=True), [])
+
+
+def _trailing_junk(body: str, delimiter: str) -> str:
+    match = re.search(r"([,;\t|])\1*\s*$", body)
+    if match and match.group(1) != delimiter:
+        return match.group(1)
+    return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalise_cached(name: str) -> str:
+    return normalise_header(name)
+
+
+def _strip_line_end(line: str) -> str:
+    return line.rstrip("\r\n")
+
+
+def detect_layout(path: Path, encoding: str) -> FileLayout:
+    """Find the header line, its delimiter and trailing junk, and map its columns."""
+    best: tuple[int, list[str]] | None = None
+    with open_text(path, encoding) as text:
+        number = 0
+        seen = 0
+        for line in text:
+            number += 1
+            body = _strip_line_end(line).replace("\ufeff", "")
+            if not body.strip():
+                continue
+            seen += 1
+            for delimiter in DELIMITERS:
+                if delimiter not in body:
+                    continue
+                junk = _trailing_junk(body, delimiter)
+                names = _split_line(body.rstrip(junk + " ") if junk else body, delimiter)
+                score = header_score(names)
+                if best is None or score > best[0]:
+                    best = (score, names)
+                if score == len(REQUIRED_COLUMNS):
+                    warnings = []
+                    if seen > 1:
+                        warnings.append(f"{seen - 1} non-blank line(s) before the header on line {number} were skipped.")
+                    return FileLayout(
+                        encoding=encoding,
+                        delimiter=delimiter,
+                        trailing_junk=junk,
+                        header=names,
+                        header_line=number,
+                        mapping=map_header(names),
+                        warnings=warnings,
+                    )
+            if seen >= HEADER_SEARCH_LINES:
+                break
+    if best is None:
+        raise FileReadError("The file has no header line: it is empty or holds no delimited text.")
+    try:
+        map_header(best[1])
+    except MissingColumnsError as error:
+        raise FileReadError(str(error)) from None
+    raise FileReadError("No header line was found.")  # pragma: no cover - map_header raised above
+
+
+def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = None) -> Iterator[Record]:
+    """Yield the data records after the header, counting blank lines and repeated headers in skipped.
+
+    A record is one line, or several when a quoted field holds a line break.
+    """
+    skipped = skipped if skipped is not None else SkippedLines()
+    delimiter, junk = layout.delimiter, layout.trailing_junk
+    header_key = [normalise_header(name) for name in layout.header]
+    first_key = header_key[0]
+    strip_chars = junk + " " if junk else ""
+    with open_text(path, layout.encoding) as text:
+        number = 0
+        for line in text:
+            number += 1
+            if number <= layout.header_line:
+                continue
+            body = _strip_line_end(line)
+            if strip_chars:
+                body = body.rstrip(strip_chars)
+            start = number
+            raw = line
+            if '"' in body:
+                # A quoted field may run over several lines: read on until its quotes close.
+                while body.count('"') % 2:
+                    more = next(text, None)
+                    if more is None:
+                        break
+                    number += 1
+                    raw += more
+                    body = _strip_line_end(raw)
+                    if strip_chars:
+                        body = body.rstrip(strip_chars)
+            fields = _split_line(body, delimiter)
+            if not "".join(fields).strip():
+                skipped.blank += 1  # a blank line, or one of nothing but delimiters
+                continue
+            if _normalise_cached(fields[0]) == first_key and [
+                normalise_header(name) for name in fields[: len(header_key)]
+            ] == header_key[: len(fields)]:
+                skipped.repeated_headers += 1  # the header again, as when files were joined
+                continue
+            yield Record(start, _strip_line_end(raw), fields)

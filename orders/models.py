@@ -1,0 +1,156 @@
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Customer(TimeStampedModel):
+    # Text, not integer: "00712" and "712" are two customers.
+    customer_id = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["customer_id"]
+
+    def __str__(self):
+        return self.customer_id
+
+
+class Product(TimeStampedModel):
+    product_id = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["product_id"]
+
+    def __str__(self):
+        return self.product_id
+
+
+class ImportRun(models.Model):
+    """One version of one sales file (identified by its SHA-256) and what loading it did."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        LOADED = "loaded", "Loaded"
+        FAILED = "failed", "Failed"
+
+    class BusinessDateSource(models.TextChoices):
+        FILE_NAME = "file_name", "Date in the file name"
+        ARRIVAL = "arrival", "Time the file arrived"
+
+    file_name = models.CharField(max_length=255)
+    path = models.CharField(max_length=1024, help_text="Where the file was read from.")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    business_date = models.DateField(db_index=True)
+    business_date_source = models.CharField(max_length=16, choices=BusinessDateSource.choices)
+    received_at = models.DateTimeField()
+
+    encoding = models.CharField(max_length=32, blank=True)
+    delimiter = models.CharField(max_length=8, blank=True)
+    trailing_junk = models.CharField(max_length=8, blank=True, help_text="A delimiter run trailing every line.")
+    decimal_mark = models.CharField(max_length=1, blank=True)
+    date_order = models.CharField(max_length=8, blank=True)
+    header_mapping = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    inserted = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    superseded = models.PositiveIntegerField(
+        default=0, help_text="Orders not written because a file with a later business date wrote them."
+    )
+    duplicates = models.PositiveIntegerField(default=0, help_text="Lines replaced by a later line of the same file.")
+    rejected = models.PositiveIntegerField(default=0)
+
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds spent in each step.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class Order(TimeStampedModel):
+    order_id = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    order_date = models.DateField(db_index=True)
+
+    # Where the stored values came from; source_business_date decides precedence.
+    source_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_file = models.CharField(max_length=255, blank=True)
+    source_line = models.PositiveIntegerField(null=True, blank=True)
+    source_business_date = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-order_date", "order_id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="order_unit_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.order_id
+
+    @property
+    def revenue(self):
+        return self.quantity * self.unit_price
+
+
+class RejectedRow(models.Model):
+    """A line that could not be read without guessing: kept, never loaded, never dropped."""
+
+    class Reason(models.TextChoices):
+        MISSING_VALUE = "missing_value", "Missing value"
+        NOT_A_NUMBER = "not_a_number", "Not a number"
+        FRACTIONAL_QUANTITY = "fractional_quantity", "Fractional quantity"
+        QUANTITY_NOT_POSITIVE = "quantity_not_positive", "Quantity not positive"
+        NEGATIVE_PRICE = "negative_price", "Negative price"
+        PRICE_TOO_PRECISE = "price_too_precise", "Price has more than 2 decimals"
+        NUMBER_TOO_LARGE = "number_too_large", "Number too large"
+        UNREADABLE_DATE = "unreadable_date", "Unreadable date"
+        IMPOSSIBLE_DATE = "impossible_date", "Impossible date"
+        ID_TOO_LONG = "id_too_long", "Identifier too long"
+        TOO_FEW_FIELDS = "too_few_fields", "Too few fields"
+        TOO_MANY_FIELDS = "too_many_fields", "Too many fields"
+        UNDECODABLE = "undecodable", "Undecodable text"
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="rejected_rows")
+    line_number = models.PositiveIntegerField()
+    raw = models.TextField(help_text="The line as it stood in the file.")
+    field = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["run", "line_number"]
+        indexes = [models.Index(fields=["run", "line_number"])]
+
+    def __str__(self):
+        return f"line {self.line_number}: {self.message}"

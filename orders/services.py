@@ -1,0 +1,164 @@
+"""Writes for the orders app: register sales files as import runs and load them."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone as dt_timezone
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .ingest.files import business_date_from_name, file_fingerprint
+from .ingest.pipeline import sales_file_load
+from .ingest.reader import FileReadError
+from .models import ImportRun
+
+logger = logging.getLogger("salesproject.app")
+pipeline_logger = logging.getLogger("salesproject.pipeline")
+
+FILE_MISSING = "The file is no longer at {path}."
+ALREADY_LOADED = "already loaded (import run {run_id}, {file_name})"
+
+
+@dataclass
+class IngestOutcome:
+    path: Path
+    run: ImportRun
+    skipped: bool  # this exact content was loaded before
+
+    @property
+    def failed(self) -> bool:
+        return not self.skipped and self.run.status == ImportRun.Status.FAILED
+
+
+def import_run_register(*, path: Path, received_at: datetime | None = None) -> tuple[ImportRun, bool]:
+    """Record this version of the file; return (run, created).
+
+    A version is its content: the same bytes under any name are one run.
+    """
+    sha256, size = file_fingerprint(path)
+    existing = ImportRun.objects.filter(sha256=sha256).first()
+    if existing:
+        return existing, False
+    if received_at is None:
+        received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
+    named_date = business_date_from_name(path.name)
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.create(
+                file_name=path.name,
+                path=str(path),
+                size=size,
+                sha256=sha256,
+                business_date=named_date or timezone.localdate(received_at),
+                business_date_source=(
+                    ImportRun.BusinessDateSource.FILE_NAME if named_date else ImportRun.BusinessDateSource.ARRIVAL
+                ),
+                received_at=received_at,
+            )
+    except IntegrityError:  # another process registered the same bytes a moment ago
+        return ImportRun.objects.get(sha256=sha256), False
+    logger.info("registered %s as import run %d (business date %s)", path.name, run.pk, run.business_date)
+    return run, True
+
+
+def _run_failed(run_id: int, message: str) -> None:
+    ImportRun.objects.filter(pk=run_id).update(
+        status=ImportRun.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+
+
+def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = None) -> ImportRun:
+    """Load the run's file in one transaction; safe to call twice, or from two workers at once.
+
+    The run's row lock makes a second caller wait, then find the run loaded.
+    A crash half-way rolls everything back, and calling again completes it.
+    """
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status == ImportRun.Status.LOADED:
+            return run
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportRun.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
+        )
+    path = Path(run.path)
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update().get(pk=run_id)
+            if run.status == ImportRun.Status.LOADED:
+                return run
+            run.rejected_rows.all().delete()
+            if not path.is_file():
+                raise FileReadError(FILE_MISSING.format(path=path))
+            pipeline_logger.info("%s: load started (import run %d)", run.file_name, run_id)
+            result = sales_file_load(
+                path=path,
+                run_id=run_id,
+                file_name=run.file_name,
+                business_date=run.business_date,
+                now=timezone.now(),
+                chunk_rows=settings.INGEST_CHUNK_ROWS,
+                default_decimal_mark=settings.INGEST_DEFAULT_DECIMAL_MARK,
+                default_date_order=settings.INGEST_DEFAULT_DATE_ORDER,
+                progress=progress,
+            )
+            run.encoding = result.layout.encoding
+            run.delimiter = result.layout.delimiter
+            run.trailing_junk = result.layout.trailing_junk
+            run.header_mapping = result.layout.header_mapping
+            run.decimal_mark = result.value_format.decimal_mark
+            run.date_order = result.value_format.date_order
+            run.warnings = result.warnings
+            run.rows_read = result.rows_read
+            run.rejected = result.rejected
+            run.inserted = result.counts.inserted
+            run.updated = result.counts.updated
+            run.unchanged = result.counts.unchanged
+            run.superseded = result.counts.superseded
+            run.duplicates = result.counts.duplicates
+            run.timings = result.timings
+            run.status = ImportRun.Status.LOADED
+            run.error = ""
+            run.finished_at = timezone.now()
+            run.save()
+    except FileReadError as error:
+        _run_failed(run_id, str(error))
+        pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
+        return ImportRun.objects.get(pk=run_id)
+    except Exception as error:
+        _run_failed(run_id, f"{type(error).__name__}: {error}")
+        pipeline_logger.exception("%s: load failed", run.file_name)
+        raise
+    pipeline_logger.info(
+        "%s: loaded in %.3f s: read=%d inserted=%d updated=%d unchanged=%d superseded=%d duplicates=%d "
+        "rejected=%d timings=%s",
+        run.file_name, (run.finished_at - run.started_at).total_seconds(), run.rows_read, run.inserted,
+        run.updated, run.unchanged, run.superseded, run.duplicates, run.rejected, run.timings,
+    )
+    return run
+
+
+def sales_file_ingest(*, path: Path, progress: Callable[[int], None] | None = None) -> IngestOutcome:
+    """Register the file and load it now, unless this exact content was loaded before."""
+    run, _created = import_run_register(path=path)
+    if run.status == ImportRun.Status.LOADED:
+        return IngestOutcome(path=path, run=run, skipped=True)
+    if run.path != str(path):
+        ImportRun.objects.filter(pk=run.pk).update(path=str(path))
+    run = import_run_execute(run_id=run.pk, progress=progress)
+    return IngestOutcome(path=path, run=run, skipped=False)
+
+
+def staff_login_set(*, username: str, password: str) -> bool:
+    """Create or update a superuser with this password; return whether it was created."""
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(username=username)
+    user.is_staff = True
+    user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    return created

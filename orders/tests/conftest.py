@@ -1,0 +1,31 @@
+import gzip
+from pathlib import Path
+
+import pytest
+
+from orders.services import sales_file_ingest
+
+
+@pytest.fixture
+def write_sales_file(tmp_path):
+    """Write a sales file from text (or bytes) and return its path."""
+
+    def write(name: str, content: str | bytes, *, encoding: str = "utf-8") -> Path:
+        data = content if isinstance(content, bytes) else content.encode(encoding)
+        path = tmp_path / name
+        if name.endswith(".gz"):
+            data = gzip.compress(data)
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def ingest_text(write_sales_file):
+    """Load a sales file written from text; return its IngestOutcome."""
+
+    def ingest(content: str | bytes, *, name: str = "sales_data_2024-10-15.csv", encoding: str = "utf-8"):
+        return sales_file_ingest(path=write_sales_file(name, content, encoding=encoding))
+
+    return ingest

@@ -1,0 +1,22 @@
+"""Settings for the test suite: fast hashing, logs in a temporary folder."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import LOGGING, env, log_file_handler
+
+SECRET_KEY = "test-only-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOG_DIR = Path(env("TEST_LOG_DIR", default=tempfile.mkdtemp(prefix="salesproject-logs-")))
+LOGGING["handlers"].update(
+    {
+        "app_file": log_file_handler(LOG_DIR, "app.log"),
+        "pipeline_file": log_file_handler(LOG_DIR, "pipeline_execution.log"),
+        "database_file": log_file_handler(LOG_DIR, "database_operations.log"),
+    }
+)
