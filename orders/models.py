@@ -3,7 +3,7 @@ from simple_history.models import HistoricalRecords
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -92,6 +92,22 @@ class ImportRun(models.Model):
         return None
 
 
+class BucketFile(models.Model):
+    """What the bucket scanner last saw at a path, so an unchanged file is not hashed again."""
+
+    path = models.CharField(max_length=1024, unique=True)
+    size = models.BigIntegerField()
+    mtime_ns = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.path
+
+
 class Order(TimeStampedModel):
     order_id = models.CharField(max_length=64, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
@@ -101,7 +117,16 @@ class Order(TimeStampedModel):
     order_date = models.DateField(db_index=True)
 
     # Where the stored values came from; source_business_date decides precedence.
-    source_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No constraint or index: every upserted row would pay for them, and a run is only a label here.
+    source_run = models.ForeignKey(
+        ImportRun,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     source_file = models.CharField(max_length=255, blank=True)
     source_line = models.PositiveIntegerField(null=True, blank=True)
     source_business_date = models.DateField(null=True, blank=True)

@@ -1,8 +1,11 @@
 """Writes for the orders app: register sales files as import runs and load them."""
 
+import gzip
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timezone as dt_timezone
 from pathlib import Path
 
@@ -11,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .ingest.files import business_date_from_name, file_fingerprint
+from .ingest.files import business_date_from_name, file_fingerprint, sales_files_in
 from .ingest.pipeline import sales_file_load
 from .ingest.reader import FileReadError
-from .models import ImportRun
+from .models import BucketFile, ImportRun
 
 logger = logging.getLogger("salesproject.app")
 pipeline_logger = logging.getLogger("salesproject.pipeline")
@@ -162,3 +165,60 @@ def staff_login_set(*, username: str, password: str) -> bool:
     user.set_password(password)
     user.save()
     return created
+
+
+@dataclass
+class BucketScan:
+    registered: list[int]  # import runs created by this scan, each dispatched to ingest_file
+    unsettled: list[str]  # files written to too recently: looked at again by the next scan
+
+
+def bucket_scan(*, bucket: Path, settle_seconds: float, now: float | None = None) -> BucketScan:
+    """Record new or changed sales files in the bucket and dispatch a load for each.
+
+    A file still being written is never read half-way: it waits until it has not
+    changed for settle_seconds. A file seen before with the same size and mtime
+    is not hashed again. The loads are dispatched once this transaction commits.
+    """
+    from .tasks import ingest_file
+
+    now = time.time() if now is None else now
+    scan = BucketScan(registered=[], unsettled=[])
+    if not bucket.is_dir():
+        return scan
+    seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
+    for path in sales_files_in([bucket]):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # moved away between listing and looking
+            continue
+        known = seen.get(str(path))
+        if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            continue
+        if now - stat.st_mtime < settle_seconds or not _gzip_complete(path):
+            scan.unsettled.append(path.name)
+            continue
+        with transaction.atomic():
+            run, created = import_run_register(path=path)
+            BucketFile.objects.update_or_create(
+                path=str(path), defaults={"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": run.sha256}
+            )
+            if created:
+                scan.registered.append(run.pk)
+                transaction.on_commit(partial(ingest_file.delay, run.pk))
+    if scan.registered or scan.unsettled:
+        logger.info("bucket scan: %d new file version(s), %d still being written", len(scan.registered), len(scan.unsettled))
+    return scan
+
+
+def _gzip_complete(path: Path) -> bool:
+    """A .csv.gz copied half-way ends before its trailer: wait for the rest."""
+    if not path.name.lower().endswith(".gz"):
+        return True
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (EOFError, OSError):
+        return False
+    return True

@@ -105,9 +105,14 @@ INGEST_DEFAULT_DATE_ORDER = env("INGEST_DEFAULT_DATE_ORDER", default="DMY")
 # Used only when a file's numbers cannot tell the decimal mark ("." or ",").
 INGEST_DEFAULT_DECIMAL_MARK = env("INGEST_DEFAULT_DECIMAL_MARK", default=".")
 
+# A bucket file must be unchanged this long before it is read: never half-way through a copy.
+INGEST_SETTLE_SECONDS = env.float("INGEST_SETTLE_SECONDS", default=2.0)
+INGEST_TASK_SOFT_TIME_LIMIT = env.int("INGEST_TASK_SOFT_TIME_LIMIT", default=60 * 60)
+INGEST_TASK_TIME_LIMIT = env.int("INGEST_TASK_TIME_LIMIT", default=60 * 60 + 300)
+
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # Without a broker the tasks run in-process, so the app works on embedded defaults.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -1,0 +1,65 @@
+import logging
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+
+from orders.tasks import scan_bucket
+
+logger = logging.getLogger("salesproject.app")
+
+
+class _AnyChange(FileSystemEventHandler):
+    def __init__(self, changed: threading.Event):
+        self.changed = changed
+
+    def on_any_event(self, event):
+        if not event.is_directory:
+            self.changed.set()
+
+
+class Command(BaseCommand):
+    help = (
+        "Watch the bucket and scan it within seconds of a file landing. With a broker the scan "
+        "runs on a worker; without one (embedded defaults) it loads the files in this process."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bucket", type=Path, default=None, help="Default: settings.BUCKET_DIR.")
+        parser.add_argument(
+            "--poll", type=float, default=60.0, help="Scan at least this often, in seconds, events or not."
+        )
+
+    def handle(self, *args, bucket: Path | None, poll: float, **options):
+        bucket = bucket or Path(settings.BUCKET_DIR)
+        bucket.mkdir(parents=True, exist_ok=True)
+        changed = threading.Event()
+        observer = Observer()
+        observer.schedule(_AnyChange(changed), str(bucket), recursive=False)
+        observer.start()
+        self.stdout.write(f"Watching {bucket} for sales files.")
+        # Wait until the bucket has been quiet for longer than a file needs to settle.
+        quiet = settings.INGEST_SETTLE_SECONDS + 0.5
+        changed.set()  # scan once at start: files may have landed while nobody watched
+        recheck = False
+        try:
+            while True:
+                if changed.wait(timeout=quiet if recheck else poll):
+                    changed.clear()
+                    while changed.wait(timeout=quiet):
+                        changed.clear()
+                    recheck = True  # and once more, for a file that was still settling
+                else:
+                    recheck = False
+                try:
+                    scan_bucket.delay()
+                except Exception:  # in-process (no broker): one bad scan must not stop the watching
+                    logger.exception("bucket scan failed")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            observer.stop()
+            observer.join()
