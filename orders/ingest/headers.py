@@ -46,13 +46,17 @@ def column_for_header(name: str) -> str | None:
     return _ALIAS_TO_COLUMN.get(normalise_header(name))
 
 
+MISSING_COLUMNS = "Missing required columns: {missing}. Headers found: {found}."
+
+
 class MissingColumnsError(ValueError):
     def __init__(self, missing: list[str], found: list[str]):
         self.missing = missing
         self.found = found
         super().__init__(
-            f"Missing required columns: {', '.join(missing)}. "
-            f"Headers found: {', '.join(repr(name) for name in found) or 'none'}."
+            MISSING_COLUMNS.format(
+                missing=", ".join(missing), found=", ".join(repr(name) for name in found) or "none"
+            )
         )
 
 

@@ -97,6 +97,9 @@ class OrderStage:
         stamp = connection.ops.adapt_datetimefield_value(now)
         day = connection.ops.adapt_datefield_value(business_date)
         with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                # Sorts and hash joins over a whole file: keep them in memory, not on disk.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
             started = time.perf_counter()
             # The last line of an order in the file wins; the earlier ones are duplicates.
             cursor.execute(
@@ -104,6 +107,8 @@ class OrderStage:
                 f" SELECT {_COLUMNS}, row_number() OVER (PARTITION BY order_id ORDER BY line DESC) AS newest"
                 f" FROM {t['staging']}) ranked WHERE newest = 1"
             )
+            if self.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {t['latest']}")  # temporary tables are never auto-analysed
             cursor.execute(f"SELECT count(*) FROM {t['latest']}")
             distinct_orders = cursor.fetchone()[0]
             counts.duplicates = self.staged - distinct_orders

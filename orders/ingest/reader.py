@@ -10,6 +10,7 @@ import functools
 import csv
 import gzip
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from .headers import MissingColumnsError, header_score, map_header, normalise_he
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_LINES = 50
+# A quoted field may hold line breaks; one that runs on longer than this is a stray quote.
+MAX_RECORD_LINES = 100
 _READ_BLOCK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -29,6 +32,9 @@ def _decode_cp1252_gaps_as_latin1(error: UnicodeDecodeError):
 
 
 codecs.register_error("salesproject.latin1", _decode_cp1252_gaps_as_latin1)
+
+
+NO_HEADER = "The file has no header line: it is empty or holds no delimited text."
 
 
 class FileReadError(ValueError):
@@ -172,12 +178,40 @@ def detect_layout(path: Path, encoding: str) -> FileLayout:
             if seen >= HEADER_SEARCH_LINES:
                 break
     if best is None:
-        raise FileReadError("The file has no header line: it is empty or holds no delimited text.")
+        raise FileReadError(NO_HEADER)
     try:
         map_header(best[1])
     except MissingColumnsError as error:
         raise FileReadError(str(error)) from None
     raise FileReadError("No header line was found.")  # pragma: no cover - map_header raised above
+
+
+def _ends_inside_quotes(body: str, delimiter: str) -> bool:
+    """Whether a quoted field is still open at the end of body, as the csv module reads it.
+
+    A quote opens a field only at its start (after spaces): the inch mark in
+    `Monitor 24"` is text, and must not swallow the lines after it.
+    """
+    position, end = 0, len(body)
+    while position < end:
+        while position < end and body[position] == " ":
+            position += 1
+        if position < end and body[position] == '"':
+            position += 1
+            while True:
+                close = body.find('"', position)
+                if close < 0:
+                    return True
+                if body.startswith('"', close + 1):  # a doubled quote is text
+                    position = close + 2
+                    continue
+                position = close + 1
+                break
+        next_delimiter = body.find(delimiter, position)
+        if next_delimiter < 0:
+            return False
+        position = next_delimiter + 1
+    return False
 
 
 def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = None) -> Iterator[Record]:
@@ -191,34 +225,53 @@ def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = 
     first_key = header_key[0]
     strip_chars = junk + " " if junk else ""
     with open_text(path, layout.encoding) as text:
-        number = 0
-        for line in text:
-            number += 1
-            if number <= layout.header_line:
-                continue
-            body = _strip_line_end(line)
-            if strip_chars:
-                body = body.rstrip(strip_chars)
-            start = number
-            raw = line
-            if '"' in body:
-                # A quoted field may run over several lines: read on until its quotes close.
-                while body.count('"') % 2:
-                    more = next(text, None)
-                    if more is None:
+        source = enumerate(text, start=1)
+        lines: Iterator[tuple[int, str]] = source
+        while True:
+            for start, line in lines:
+                if start <= layout.header_line:
+                    continue
+                raw = _strip_line_end(line)
+                body = raw.rstrip(strip_chars) if strip_chars else raw
+                # Counting quotes is cheap, and only a line with an odd count can end inside one.
+                if '"' in body and body.count('"') % 2 and _ends_inside_quotes(body, delimiter):
+                    read_ahead: list[tuple[int, str]] = []
+                    joined = line
+                    for following in itertools.islice(lines, MAX_RECORD_LINES - 1):
+                        read_ahead.append(following)
+                        joined += following[1]
+                        joined_body = _strip_line_end(joined)
+                        if strip_chars:
+                            joined_body = joined_body.rstrip(strip_chars)
+                        if not _ends_inside_quotes(joined_body, delimiter):
+                            raw, body = _strip_line_end(joined), joined_body
+                            break
+                    else:
+                        # The quote never closes: a stray one. Read its line alone, then the lines
+                        # after it again. The read-ahead took every line still held back in
+                        # `lines` (fewer than MAX_RECORD_LINES), so the chain stays one level deep.
+                        lines = itertools.chain(read_ahead, source)
+                        record = _record(start, raw, body, delimiter, header_key, first_key, skipped)
+                        if record:
+                            yield record
                         break
-                    number += 1
-                    raw += more
-                    body = _strip_line_end(raw)
-                    if strip_chars:
-                        body = body.rstrip(strip_chars)
-            fields = _split_line(body, delimiter)
-            if not "".join(fields).strip():
-                skipped.blank += 1  # a blank line, or one of nothing but delimiters
-                continue
-            if _normalise_cached(fields[0]) == first_key and [
-                normalise_header(name) for name in fields[: len(header_key)]
-            ] == header_key[: len(fields)]:
-                skipped.repeated_headers += 1  # the header again, as when files were joined
-                continue
-            yield Record(start, _strip_line_end(raw), fields)
+                record = _record(start, raw, body, delimiter, header_key, first_key, skipped)
+                if record:
+                    yield record
+            else:
+                return
+
+
+def _record(
+    start: int, raw: str, body: str, delimiter: str, header_key: list[str], first_key: str, skipped: SkippedLines
+) -> Record | None:
+    fields = _split_line(body, delimiter)
+    if not "".join(fields).strip():
+        skipped.blank += 1  # a blank line, or one of nothing but delimiters
+        return None
+    if _normalise_cached(fields[0]) == first_key and [
+        normalise_header(name) for name in fields[: len(header_key)]
+    ] == header_key[: len(fields)]:
+        skipped.repeated_headers += 1  # the header again, as when files were joined
+        return None
+    return Record(start, raw, fields)

@@ -25,6 +25,23 @@ class ValueReadError(ValueError):
         self.message = message
 
 
+# What spreadsheets and exports write in an empty cell. Read as missing, in every column:
+# an order for customer "N/A" or at price "-" is a guess, not a value.
+MISSING_MARKERS = frozenset({"n/a", "#n/a", "na", "null", "none", "nil", "nan", "-", "--"})
+_MISSING_INITIALS = frozenset("nN#-")
+
+
+def is_missing(value: str) -> bool:
+    """Whether this stripped value is empty or a placeholder for nothing."""
+    # The first-character test keeps ordinary values off the lower() call.
+    return not value or (value[0] in _MISSING_INITIALS and value.lower() in MISSING_MARKERS)
+
+
+def _missing(field: str, raw: str) -> ValueReadError:
+    value = raw.strip()
+    return ValueReadError("missing_value", f"{field} is {repr(value) if value else 'empty'}")
+
+
 # --- Identifiers ----------------------------------------------------------
 # A spreadsheet that saw "1001" as a number writes it back as "1001.0".
 _SPREADSHEET_FLOAT_ID = re.compile(r"^(\d+)\.0+$")
@@ -32,10 +49,12 @@ _SPREADSHEET_FLOAT_ID = re.compile(r"^(\d+)\.0+$")
 
 def parse_id(raw: str, *, field: str) -> str:
     value = raw.strip()
-    if not value:
-        raise ValueReadError("missing_value", f"{field} is empty")
+    if is_missing(value):
+        raise _missing(field, value)
     if len(value) > MAX_ID_LENGTH:
         raise ValueReadError("id_too_long", f"{field} is longer than {MAX_ID_LENGTH} characters")
+    if "." not in value:  # the common case, without the regex
+        return value
     match = _SPREADSHEET_FLOAT_ID.match(value)
     return match.group(1) if match else value
 
@@ -43,23 +62,28 @@ def parse_id(raw: str, *, field: str) -> str:
 # --- Numbers --------------------------------------------------------------
 _CURRENCY = re.compile(r"(?i)^(?:usd|eur|gbp|us\$|[$€£¥])\s*|\s*(?:usd|eur|gbp|[$€£¥])$")
 _SIMPLE_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
-_GROUPED_POINT = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,234.50
-_GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")  # 1.234,50
-_GROUPED_SPACE = re.compile(r"^[+-]?\d{1,3}(?:[ \u00a0\u202f']\d{3})+(?:[.,]\d+)?$")  # 1 234,50 / 1'234.50
+# A thousands group leads with 1 to 3 digits, not with 0: "0,123" is never 123.
+_GROUPED_POINT = re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")  # 1,234.50
+_GROUPED_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$")  # 1.234,50
+_GROUPED_SPACE = re.compile(r"^[+-]?[1-9]\d{0,2}(?:[ \u00a0\u202f']\d{3})+(?:[.,]\d+)?$")  # 1 234,50 / 1'234.50
+
+
+_SIGNS = ("+", "-")
 
 
 def strip_currency(raw: str) -> str:
     value = raw.strip()
     # A sign may stand before the currency: "-$5.00".
     sign = ""
-    if value[:1] in "+-":
+    # startswith, not `value[:1] in "+-"`: the empty string is "in" every string.
+    if value.startswith(_SIGNS):
         sign, value = value[0], value[1:].lstrip()
     while True:
         stripped = _CURRENCY.sub("", value, count=1).strip()
         if stripped == value:
             break
         value = stripped
-    if value[:1] in "+-" and sign:
+    if sign and value.startswith(_SIGNS):
         return sign + "?"  # two signs: make it unreadable
     return sign + value
 
@@ -83,14 +107,18 @@ def decimal_mark_evidence(raw: str) -> str | None:
 
 def parse_decimal(raw: str, *, decimal_mark: str, field: str) -> Decimal:
     """Read a number written with the file's decimal mark, thousands separators and currency."""
+    if is_missing(raw.strip()):
+        raise _missing(field, raw)
     value = strip_currency(raw)
     if not value:
-        raise ValueReadError("missing_value", f"{field} is empty")
+        raise _missing(field, raw)
     if _SIMPLE_NUMBER.match(value):
         if ("," in value and decimal_mark == ".") or ("." in value and decimal_mark == ","):
-            # One separator that is not the decimal mark: only a thousands group is readable.
-            digits_after = len(value) - max(value.rfind(","), value.rfind(".")) - 1
-            if digits_after != 3:
+            # One separator that is not the decimal mark: only a thousands group is readable,
+            # and a group needs 1 to 3 leading digits: "0.001" and "12345,678" are not thousands.
+            separator_at = max(value.rfind(","), value.rfind("."))
+            leading = value[:separator_at].lstrip("+-")
+            if len(value) - separator_at - 1 != 3 or len(leading) > 3 or leading.startswith("0"):
                 raise ValueReadError(
                     "not_a_number",
                     f"{field} {raw.strip()!r} does not use the file's decimal mark {decimal_mark!r}",
@@ -136,16 +164,36 @@ def parse_quantity(raw: str, *, decimal_mark: str) -> int:
     return quantity
 
 
+def _plain_decimal(value: str, decimal_mark: str) -> Decimal | None:
+    """Read "12.50" (or "12,50" with a decimal comma) without a regex; None for anything else."""
+    if decimal_mark == ".":
+        digits = value.replace(".", "", 1)
+    elif "." in value:
+        return None  # "1.234" in a decimal-comma file is a thousand: the full parser decides
+    else:
+        digits = value.replace(",", "", 1)
+        value = value.replace(",", ".", 1)
+    # isascii: isdigit() also takes "²", which Decimal cannot read.
+    if digits.isdigit() and digits.isascii():
+        return Decimal(value)
+    return None
+
+
 def parse_price(raw: str, *, decimal_mark: str) -> Decimal:
-    price = parse_decimal(raw, decimal_mark=decimal_mark, field="price")
+    value = raw.strip()
+    # The fast path: most prices are plain numbers, with no sign, currency or thousands.
+    price = _plain_decimal(value, decimal_mark)
+    if price is None:
+        price = parse_decimal(value, decimal_mark=decimal_mark, field="price")
     if price < 0:
         raise ValueReadError("negative_price", f"price {raw.strip()!r} is negative")
+    # Before quantize(), which fails on numbers longer than the decimal context's 28 digits.
+    if price > MAX_PRICE:
+        raise ValueReadError("number_too_large", f"price {raw.strip()!r} is too large")
     cents = price.quantize(CENT)
     if cents != price:
         raise ValueReadError("price_too_precise", f"price {raw.strip()!r} has more than 2 decimals")
-    if cents > MAX_PRICE:
-        raise ValueReadError("number_too_large", f"price {raw.strip()!r} is too large")
-    return cents
+    return abs(cents)  # "-0.00" is not negative; store it as 0.00  # "-0.00" is not negative; store it as 0.00
 
 
 # --- Dates ----------------------------------------------------------------
@@ -179,7 +227,7 @@ def _build_date(year: int, month: int, day: int, raw: str) -> date:
 def parse_date(raw: str, *, date_order: str) -> date:
     value = raw.strip()
     if not value:
-        raise ValueReadError("missing_value", "order_date is empty")
+        raise _missing("order_date", value)
     # The fast path: most files write plain ISO dates.
     if len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
@@ -195,4 +243,6 @@ def parse_date(raw: str, *, date_order: str) -> date:
         first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
         day, month = (first, second) if date_order == DAY_FIRST else (second, first)
         return _build_date(year, month, day, value)
+    if is_missing(value):
+        raise _missing("order_date", value)
     raise ValueReadError("unreadable_date", f"order_date {value!r} is not a date this file's format can read")

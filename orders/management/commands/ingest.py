@@ -30,8 +30,13 @@ class Command(BaseCommand):
             return
         any_failed = False
         for path in files:
-            with self._progress(path, enabled=not no_progress) as bar:
-                outcome = sales_file_ingest(path=path, progress=bar.update if bar else None)
+            try:
+                with self._progress(path, enabled=not no_progress) as bar:
+                    outcome = sales_file_ingest(path=path, progress=bar.update if bar else None)
+            except Exception as error:  # recorded on the run and in the logs; go on with the next file
+                any_failed = True
+                self.stdout.write(self.style.ERROR(f"{path.name}: FAILED: {type(error).__name__}: {error}"))
+                continue
             run = outcome.run
             if outcome.skipped:
                 self.stdout.write(f"{path.name}: skipped, " + ALREADY_LOADED.format(run_id=run.pk, file_name=run.file_name))

@@ -21,7 +21,7 @@ def unschedule_bucket_scan(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_bucket_file"),
+        ("orders", "0001_initial"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

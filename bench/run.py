@@ -1,0 +1,187 @@
+"""Benchmark `manage.py ingest` against the COPY-then-upsert baseline, in one run.
+
+    python bench/run.py                      # 1M rows on PostgreSQL, plus SQLite
+    python bench/run.py --rows 100000 --big-rows 0 --skip-sqlite   # a quick look
+
+1. Generates a messy 1M-row file (semicolons, decimal commas, a few bad rows) and a
+   1M-row update file (30% existing orders).
+2. Loads each through `manage.py ingest` into a fresh PostgreSQL database.
+3. Runs the baseline on the same rows in clean form (valid rows only, one line per
+   order, decimal points): COPY into a staging table, then INSERT ... ON CONFLICT into
+   the same tables, in a fresh database of the same schema.
+4. Prints each load's time, its ratio to the baseline, and peak memory (RSS).
+Also: re-ingesting the unchanged file, peak memory at --big-rows, and SQLite at --rows.
+Needs PostgreSQL at --pg (default postgres://postgres@127.0.0.1:5432).
+"""
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import write_sales_file  # noqa: E402
+
+PYTHON = sys.executable
+
+
+def run_measured(args: list[str], env: dict) -> tuple[float, float, str]:
+    """Run a command; return (seconds, peak RSS in MB, output)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{output}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def fresh_database(pg: str, name: str) -> str:
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{pg}/{name}"
+
+
+def django_env(database_url: str, log_dir: Path) -> dict:
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL",)}
+    env.update({"DATABASE_URL": database_url, "LOG_DIR": str(log_dir), "DJANGO_SETTINGS_MODULE": "salesproject.settings.local"})
+    return env
+
+
+def migrate(env: dict) -> None:
+    run_measured([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
+
+
+def ingest(path: Path, env: dict) -> tuple[float, float, str]:
+    return run_measured([PYTHON, "manage.py", "ingest", "--no-progress", str(path)], env)
+
+
+def clean_form(messy: Path, clean: Path) -> int:
+    """Write the file's valid rows, last line per order, in plain CSV: the baseline's input."""
+    latest: dict[str, list[str]] = {}
+    with open(messy, encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream, delimiter=";")
+        next(reader)
+        for order_id, customer, product, quantity, price, day in reader:
+            if not quantity.isdigit() or not price or day.endswith("02-30"):
+                continue
+            latest[order_id] = [order_id, customer, product, quantity, price.replace(",", "."), day]
+    with open(clean, "w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(latest.values())
+    return len(latest)
+
+
+BASELINE_SQL = """
+INSERT INTO orders_customer (customer_id, created_at, updated_at)
+    SELECT DISTINCT customer_id, now(), now() FROM staging ON CONFLICT (customer_id) DO NOTHING;
+INSERT INTO orders_product (product_id, created_at, updated_at)
+    SELECT DISTINCT product_id, now(), now() FROM staging ON CONFLICT (product_id) DO NOTHING;
+INSERT INTO orders_order (order_id, customer_id, product_id, quantity, unit_price, order_date,
+        source_file, source_line, source_business_date, created_at, updated_at)
+    SELECT s.order_id, c.id, p.id, s.quantity, s.unit_price, s.order_date, 'baseline', 0, %(day)s, now(), now()
+    FROM staging s
+    JOIN orders_customer c ON c.customer_id = s.customer_id
+    JOIN orders_product p ON p.product_id = s.product_id
+    ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, product_id = excluded.product_id,
+        quantity = excluded.quantity, unit_price = excluded.unit_price, order_date = excluded.order_date,
+        source_business_date = excluded.source_business_date, updated_at = excluded.updated_at;
+"""
+
+
+def baseline_load(database_url: str, clean: Path, day: str) -> float:
+    started = time.perf_counter()
+    with psycopg.connect(database_url) as connection:
+        connection.execute(
+            "CREATE TEMP TABLE staging (order_id text, customer_id text, product_id text, quantity integer,"
+            " unit_price numeric(12, 2), order_date date) ON COMMIT DROP"
+        )
+        with connection.cursor().copy("COPY staging FROM STDIN WITH (FORMAT csv)") as copy:
+            with open(clean, "rb") as stream:
+                while block := stream.read(1 << 20):
+                    copy.write(block)
+        for statement in BASELINE_SQL.split(";\n"):
+            if statement.strip():
+                connection.execute(statement, {"day": day} if "%(day)s" in statement else None)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--big-rows", type=int, default=5_000_000, help="Rows for the memory-growth check; 0 skips it.")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="salesproject-bench-"))
+    log_dir = work / "logs"
+    rows = args.rows
+    print(f"Generating {rows:,}-row files in {work} ...", flush=True)
+    first = write_sales_file(work / "sales_data_2024-06-01.csv", rows=rows, first_order=1, existing_share=0, existing_upto=0, seed=1)
+    update = write_sales_file(
+        work / "sales_data_2024-06-02.csv", rows=rows, first_order=rows + 1, existing_share=0.3, existing_upto=rows, seed=2
+    )
+    first_clean, update_clean = work / "first_clean.csv", work / "update_clean.csv"
+    clean_form(first, first_clean)
+    clean_form(update, update_clean)
+
+    results = []
+    ours_env = django_env(fresh_database(args.pg, "bench_salesproject"), log_dir)
+    base_env = django_env(fresh_database(args.pg, "bench_baseline"), log_dir)
+    migrate(ours_env)
+    migrate(base_env)
+
+    for label, messy, clean, day in (
+        ("first load (all new)", first, first_clean, "2024-06-01"),
+        ("update (30% existing)", update, update_clean, "2024-06-02"),
+    ):
+        seconds, rss, output = ingest(messy, ours_env)
+        baseline = baseline_load(base_env["DATABASE_URL"], clean, day)
+        results.append((label, seconds, baseline, rss))
+        print(output.strip(), flush=True)
+
+    again, again_rss, output = ingest(first, ours_env)
+    print(output.strip())
+
+    print()
+    print(f"PostgreSQL, {rows:,} rows per file")
+    print(f"| load | ingest s | baseline s | ratio | peak RSS MB |")
+    print(f"|---|---|---|---|---|")
+    for label, seconds, baseline, rss in results:
+        print(f"| {label} | {seconds:.1f} | {baseline:.1f} | {seconds / baseline:.2f} | {rss:.0f} |")
+    print(f"| re-ingest unchanged file | {again:.2f} | | | {again_rss:.0f} |")
+
+    if args.big_rows:
+        big = write_sales_file(
+            work / "sales_data_2024-07-01.csv", rows=args.big_rows, first_order=1, existing_share=0, existing_upto=0, seed=3
+        )
+        big_env = django_env(fresh_database(args.pg, "bench_big"), log_dir)
+        migrate(big_env)
+        big_seconds, big_rss, _ = ingest(big, big_env)
+        small_rss = results[0][3]
+        print(
+            f"| first load at {args.big_rows:,} rows | {big_seconds:.1f} | | | {big_rss:.0f} "
+            f"({(big_rss / small_rss - 1) * 100:+.0f}% vs {rows:,}) |"
+        )
+        big.unlink()
+
+    if not args.skip_sqlite:
+        sqlite_env = django_env(f"sqlite:///{work / 'bench.sqlite3'}", log_dir)
+        migrate(sqlite_env)
+        sqlite_seconds, sqlite_rss, _ = ingest(first, sqlite_env)
+        print(f"| SQLite first load | {sqlite_seconds:.1f} | | | {sqlite_rss:.0f} |")
+    print(f"\nLogs: {log_dir}")
+
+
+if __name__ == "__main__":
+    main()

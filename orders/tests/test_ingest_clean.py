@@ -1,0 +1,202 @@
+"""Records to order rows or rejections; the per-file number and date formats. No database."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from orders.ingest.clean import ISO_ONLY, OrderRow, Rejection, RowCleaner, ValueFormat, detect_value_format
+from orders.ingest.headers import map_header
+from orders.ingest.reader import FileLayout, Record
+from orders.ingest.values import DAY_FIRST, MONTH_FIRST
+
+HEADER = ["order_id", "customer_id", "product_id", "quantity", "price", "order_date"]
+
+
+def layout_for(header: list[str] = HEADER) -> FileLayout:
+    return FileLayout(
+        encoding="utf-8", delimiter=",", trailing_junk="", header=header, header_line=1, mapping=map_header(header)
+    )
+
+
+def records_of(*lines: str) -> list[Record]:
+    return [Record(number, line, line.split(",")) for number, line in enumerate(lines, start=2)]
+
+
+def value_format(records: list[Record], layout: FileLayout | None = None, **defaults) -> ValueFormat:
+    return detect_value_format(
+        records,
+        layout or layout_for(),
+        default_decimal_mark=defaults.get("decimal_mark", "."),
+        default_date_order=defaults.get("date_order", DAY_FIRST),
+    )
+
+
+def clean(*lines: str, header: list[str] = HEADER, **defaults) -> tuple[list[OrderRow], list[Rejection]]:
+    layout = layout_for(header)
+    records = records_of(*lines)
+    return RowCleaner(layout, value_format(records, layout, **defaults)).clean(records)
+
+
+# --- Decimal mark ---------------------------------------------------------
+def test_decimal_point_decided_from_the_values():
+    result = value_format(records_of("1,5,3,2,25.50,2024-01-10", "2,5,3,2,3,2024-01-10"))
+
+    assert (result.decimal_mark, result.warnings) == (".", [])
+
+
+def test_decimal_comma_decided_from_the_values():
+    records = [Record(2, "", ["1", "5", "3", "2", "1.234,50", "2024-01-10"])]
+
+    assert value_format(records, decimal_mark=".").decimal_mark == ","
+
+
+def test_decimal_mark_of_the_majority_wins_with_a_warning():
+    records = [
+        Record(2, "", ["1", "5", "3", "2", "12,50", "2024-01-10"]),
+        Record(3, "", ["2", "5", "3", "2", "12,75", "2024-01-10"]),
+        Record(4, "", ["3", "5", "3", "2", "12.50", "2024-01-10"]),
+    ]
+
+    result = value_format(records)
+
+    assert result.decimal_mark == ","
+    assert result.warnings == [
+        "The values disagree on the decimal mark (2 decimal comma, 1 decimal point); read as decimal comma, "
+        "and the rows that cannot be read that way are rejected."
+    ]
+
+
+def test_undecidable_decimal_mark_uses_the_default_with_a_warning():
+    records = [Record(2, "", ["1", "5", "3", "2", "1,234", "2024-01-10"])]
+
+    result = value_format(records, decimal_mark=",")
+
+    assert result.decimal_mark == ","
+    assert result.warnings == ["The decimal mark could not be told from the values; used the default, decimal comma."]
+
+
+def test_whole_number_prices_need_no_decimal_mark_and_give_no_warning():
+    result = value_format(records_of("1,5,3,2,25,2024-01-10"), decimal_mark=".")
+
+    assert (result.decimal_mark, result.warnings) == (".", [])
+
+
+# --- Date order -----------------------------------------------------------
+def test_iso_dates_record_iso_order_without_warning():
+    result = value_format(records_of("1,5,3,2,1.00,2024-01-10", "2,5,3,2,1.00,2024-01-10T10:00:00Z"))
+
+    assert (result.date_order, result.warnings) == (ISO_ONLY, [])
+
+
+@pytest.mark.parametrize(
+    ("dates", "order"),
+    [(["10/01/2024", "13/01/2024"], DAY_FIRST), (["10/01/2024", "01/13/2024"], MONTH_FIRST)],
+)
+def test_date_order_decided_from_the_values(dates, order):
+    records = records_of(*(f"{n},5,3,2,1.00,{value}" for n, value in enumerate(dates)))
+
+    result = value_format(records, date_order=MONTH_FIRST if order == DAY_FIRST else DAY_FIRST)
+
+    assert (result.date_order, result.warnings) == (order, [])
+
+
+@pytest.mark.parametrize("default", [DAY_FIRST, MONTH_FIRST])
+def test_undecidable_date_order_uses_the_default_with_a_warning(default):
+    records = records_of("1,5,3,2,1.00,10/01/2024", "2,5,3,2,1.00,03/04/2024 14:30")
+
+    result = value_format(records, date_order=default)
+
+    name = {DAY_FIRST: "day-first", MONTH_FIRST: "month-first"}[default]
+    assert result.date_order == default
+    assert result.warnings == [f"The date order could not be told from the values; used the default, {name}."]
+
+
+# --- Cleaning rows --------------------------------------------------------
+def test_clean_reads_every_value_exactly():
+    rows, rejections = clean(
+        " 00712 ,1001.0, SKU-9 ,2.0, $1234.50 ,2024-01-10T14:30:00Z", "00713,501,SKU-9,3,0,10/01/2024 14:30"
+    )
+
+    assert rejections == []
+    assert rows == [
+        OrderRow(2, "00712", "1001", "SKU-9", 2, Decimal("1234.50"), date(2024, 1, 10)),
+        OrderRow(3, "00713", "501", "SKU-9", 3, Decimal("0.00"), date(2024, 1, 10)),
+    ]
+
+
+def test_clean_reads_month_first_when_the_file_is_month_first():
+    rows, _ = clean("1,5,3,2,1.00,01/13/2024", "2,5,3,2,1.00,02/03/2024")
+
+    assert [row.order_date for row in rows] == [date(2024, 1, 13), date(2024, 2, 3)]
+
+
+def test_clean_reads_a_stray_day_month_date_in_an_iso_file_by_the_default():
+    rows, _ = clean("1,5,3,2,1.00,2024-01-10", "2,5,3,2,1.00,02/03/2024")
+
+    assert [row.order_date for row in rows] == [date(2024, 1, 10), date(2024, 3, 2)]
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "reason", "message"),
+    [
+        (",5,3,2,1.00,2024-01-10", "order_id", "missing_value", "order_id is empty"),
+        ("1,N/A,3,2,1.00,2024-01-10", "customer_id", "missing_value", "customer_id is 'N/A'"),
+        ("1,5,null,2,1.00,2024-01-10", "product_id", "missing_value", "product_id is 'null'"),
+        ("1,5,3,,1.00,2024-01-10", "quantity", "missing_value", "quantity is empty"),
+        ("1,5,3,two,1.00,2024-01-10", "quantity", "not_a_number", "quantity 'two' is not a number"),
+        ("1,5,3,1.5,1.00,2024-01-10", "quantity", "fractional_quantity", "quantity '1.5' is not a whole number"),
+        ("1,5,3,-5,1.00,2024-01-10", "quantity", "quantity_not_positive", "quantity '-5' is not positive"),
+        ("1,5,3,0,1.00,2024-01-10", "quantity", "quantity_not_positive", "quantity '0' is not positive"),
+        ("1,5,3,2,-,2024-01-10", "price", "missing_value", "price is '-'"),
+        ("1,5,3,2,free,2024-01-10", "price", "not_a_number", "price 'free' is not a number"),
+        ("1,5,3,2,-1.00,2024-01-10", "price", "negative_price", "price '-1.00' is negative"),
+        ("1,5,3,2,1.005,2024-01-10", "price", "price_too_precise", "price '1.005' has more than 2 decimals"),
+        ("1,5,3,2,1.00,", "order_date", "missing_value", "order_date is empty"),
+        (
+            "1,5,3,2,1.00,someday",
+            "order_date",
+            "unreadable_date",
+            "order_date 'someday' is not a date this file's format can read",
+        ),
+        ("1,5,3,2,1.00,2024-02-30", "order_date", "impossible_date", "order_date '2024-02-30' is not a real date"),
+        ("1,5,3,2,1.00", "", "too_few_fields", "the line has 5 fields; the header has 6"),
+        ("1,5,3,2,1.00,2024-01-10,x", "", "too_many_fields", "the line has 7 fields; the header has 6"),
+    ],
+)
+def test_clean_rejects_a_row_with_field_reason_and_message(line, field, reason, message):
+    rows, rejections = clean("9,5,3,2,1.00,2024-01-10", line)
+
+    assert [row.order_id for row in rows] == ["9"]
+    assert rejections == [Rejection(3, line, field, reason, message)]
+
+
+def test_clean_accepts_empty_fields_beyond_the_header():
+    rows, rejections = clean("1,5,3,2,1.00,2024-01-10,,", "2,5,3,2,1.00,2024-01-10, ")
+
+    assert ([row.order_id for row in rows], rejections) == (["1", "2"], [])
+
+
+def test_clean_ignores_extra_and_empty_columns_in_the_header():
+    header = ["notes", "order_id", "", "customer_id", "product_id", "quantity", "price", "order_date", "region", ""]
+
+    rows, rejections = clean("hi,1,,5,3,2,1.00,2024-01-10,north,", "x,2,,5,3,2,1.00,2024-01-10,south", header=header)
+
+    assert rejections == []
+    assert [(row.order_id, row.customer_id) for row in rows] == [("1", "5"), ("2", "5")]
+
+
+def test_clean_rejects_a_row_short_of_the_last_named_column():
+    header = [*HEADER, "notes"]
+
+    _, rejections = clean("1,5,3,2,1.00,2024-01-10", header=header)
+
+    assert [(r.reason, r.message) for r in rejections] == [
+        ("too_few_fields", "the line has 6 fields; the header has 7")
+    ]
+
+
+def test_clean_rejects_text_that_did_not_decode():
+    _, rejections = clean("1,5,Caf\ufffd,2,1.00,2024-01-10")
+
+    assert [(r.field, r.reason) for r in rejections] == [("", "undecodable")]

@@ -1,0 +1,110 @@
+"""Header names to our columns: no database."""
+
+import pytest
+
+from orders.ingest.headers import (
+    MISSING_COLUMNS,
+    REQUIRED_COLUMNS,
+    MissingColumnsError,
+    column_for_header,
+    header_score,
+    map_header,
+    normalise_header,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [
+        ("order_id", "order_id"),
+        ("ORDER_ID", "order_id"),
+        ("  Order ID  ", "order_id"),
+        ("\ufeffOrder ID", "order_id"),
+        ("Order #", "order_id"),
+        ("order_no", "order_id"),
+        ("Order Number", "order_id"),
+        ("OrderID", "order_id"),
+        ("Customer", "customer_id"),
+        ("Customer ID", "customer_id"),
+        ("cust_id", "customer_id"),
+        ("Client", "customer_id"),
+        ("Product", "product_id"),
+        ("SKU", "product_id"),
+        ("Item Code", "product_id"),
+        ("Qty", "quantity"),
+        ("Qty.", "quantity"),
+        ("Units", "quantity"),
+        ("Quantity", "quantity"),
+        ("Unit Price", "price"),
+        ("unit-price", "price"),
+        ("Price (€)", "price"),
+        ("Unit Price (EUR)", "price"),
+        ("Price USD", "price"),
+        ("Date", "order_date"),
+        ("Order Date", "order_date"),
+        ("ordered_at", "order_date"),
+    ],
+)
+def test_column_for_header_reads_case_spaces_and_aliases(name, column):
+    assert column_for_header(name) == column
+
+
+@pytest.mark.parametrize("name", ["", "Notes", "Total", "Customer Name", "Ship Date", "Amount"])
+def test_column_for_header_ignores_other_columns(name):
+    assert column_for_header(name) is None
+
+
+def test_normalise_header_folds_punctuation_and_currency_suffix():
+    assert normalise_header("  Unit Price (€) ") == "unit_price"
+    assert normalise_header("Price in EUR") == "price"
+    assert normalise_header("Order #") == "order"
+
+
+def test_map_header_returns_positions_and_ignores_extra_and_empty_columns():
+    names = ["Notes", "", "Order ID", "Customer", "SKU", "Qty", "Unit Price", "Date", "Region", ""]
+
+    assert map_header(names) == {
+        "order_id": 2,
+        "customer_id": 3,
+        "product_id": 4,
+        "quantity": 5,
+        "price": 6,
+        "order_date": 7,
+    }
+
+
+def test_map_header_prefers_the_header_spelt_as_our_column():
+    names = ["order_id", "Customer", "customer_id", "product_id", "quantity", "price", "Date", "order_date"]
+
+    mapping = map_header(names)
+
+    assert (mapping["customer_id"], mapping["order_date"]) == (2, 7)
+
+
+def test_map_header_takes_the_first_of_two_aliases():
+    names = ["order_id", "customer_id", "Product", "SKU", "quantity", "price", "order_date"]
+
+    assert map_header(names)["product_id"] == 2
+
+
+def test_map_header_names_missing_columns_and_the_headers_found():
+    with pytest.raises(MissingColumnsError) as caught:
+        map_header(["Order ID", " Customer ", "Qty", "Price", ""])
+
+    assert caught.value.missing == ["product_id", "order_date"]
+    assert caught.value.found == ["Order ID", "Customer", "Qty", "Price"]
+    assert str(caught.value) == MISSING_COLUMNS.format(
+        missing="product_id, order_date", found="'Order ID', 'Customer', 'Qty', 'Price'"
+    )
+
+
+def test_map_header_with_no_names_says_none_were_found():
+    with pytest.raises(MissingColumnsError) as caught:
+        map_header(["", " "])
+
+    assert str(caught.value) == MISSING_COLUMNS.format(missing=", ".join(REQUIRED_COLUMNS), found="none")
+
+
+def test_header_score_counts_distinct_columns():
+    assert header_score(["Order ID", "order_no", "Qty", "x"]) == 2
+    assert header_score(["1001", "501", "2024-01-10"]) == 0

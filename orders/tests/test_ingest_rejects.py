@@ -1,0 +1,158 @@
+"""End to end, one test per reject reason: the row is kept as it stood, never loaded with a made-up value."""
+
+import codecs
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from orders.models import ImportRun, Order, RejectedRow
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "order_id,customer_id,product_id,quantity,price,order_date"
+GOOD_BEFORE = "1001,501,301,2,25.50,2024-01-10"
+GOOD_AFTER = "1003,503,303,1,9.99,2024-01-11"
+
+# (bad line 3, field, reason, message); order_id 1002 on every bad line.
+REJECTIONS = [
+    (",501,301,2,25.50,2024-01-10", "order_id", "missing_value", "order_id is empty"),
+    ("1002,,301,2,25.50,2024-01-10", "customer_id", "missing_value", "customer_id is empty"),
+    ("1002,501,  ,2,25.50,2024-01-10", "product_id", "missing_value", "product_id is empty"),
+    ("1002,N/A,301,2,25.50,2024-01-10", "customer_id", "missing_value", "customer_id is 'N/A'"),
+    ("1002,501,null,2,25.50,2024-01-10", "product_id", "missing_value", "product_id is 'null'"),
+    ("1002,501,301,,25.50,2024-01-10", "quantity", "missing_value", "quantity is empty"),
+    ("1002,501,301,-,25.50,2024-01-10", "quantity", "missing_value", "quantity is '-'"),
+    ("1002,501,301,two,25.50,2024-01-10", "quantity", "not_a_number", "quantity 'two' is not a number"),
+    ("1002,501,301,1.5e3,25.50,2024-01-10", "quantity", "not_a_number", "quantity '1.5e3' is not a number"),
+    ("1002,501,301,1.5,25.50,2024-01-10", "quantity", "fractional_quantity", "quantity '1.5' is not a whole number"),
+    ("1002,501,301,0,25.50,2024-01-10", "quantity", "quantity_not_positive", "quantity '0' is not positive"),
+    ("1002,501,301,-5,25.50,2024-01-10", "quantity", "quantity_not_positive", "quantity '-5' is not positive"),
+    ("1002,501,301,2147483648,25.50,2024-01-10", "quantity", "number_too_large", "quantity '2147483648' is too large"),
+    ("1002,501,301,2,,2024-01-10", "price", "missing_value", "price is empty"),
+    ("1002,501,301,2,N/A,2024-01-10", "price", "missing_value", "price is 'N/A'"),
+    ("1002,501,301,2,free,2024-01-10", "price", "not_a_number", "price 'free' is not a number"),
+    ("1002,501,301,2,-3.00,2024-01-10", "price", "negative_price", "price '-3.00' is negative"),
+    ("1002,501,301,2,$-3.00,2024-01-10", "price", "negative_price", "price '$-3.00' is negative"),
+    ("1002,501,301,2,25.505,2024-01-10", "price", "price_too_precise", "price '25.505' has more than 2 decimals"),
+    ("1002,501,301,2,12345678901,2024-01-10", "price", "number_too_large", "price '12345678901' is too large"),
+    ("1002,501,301,2,25.50,", "order_date", "missing_value", "order_date is empty"),
+    ("1002,501,301,2,25.50,null", "order_date", "missing_value", "order_date is 'null'"),
+    (
+        "1002,501,301,2,25.50,next tuesday",
+        "order_date",
+        "unreadable_date",
+        "order_date 'next tuesday' is not a date this file's format can read",
+    ),
+    ("1002,501,301,2,25.50,2024-02-30", "order_date", "impossible_date", "order_date '2024-02-30' is not a real date"),
+    ("1002,501,301,2,25.50,2024-13-01", "order_date", "impossible_date", "order_date '2024-13-01' is not a real date"),
+    ("1002," + "9" * 65 + ",301,2,25.50,2024-01-10", "customer_id", "id_too_long", "customer_id is longer than 64 characters"),
+    ("1002,501,301,2,25.50", "", "too_few_fields", "the line has 5 fields; the header has 6"),
+    ("1002,501,301,2,1,234.50,2024-01-10", "", "too_many_fields", "the line has 7 fields; the header has 6"),
+]
+
+
+def assert_only_good_rows_loaded(run: ImportRun) -> None:
+    assert run.status == ImportRun.Status.LOADED
+    assert (run.rows_read, run.inserted, run.rejected) == (3, 2, 1)
+    assert list(Order.objects.order_by("order_id").values_list("order_id", "quantity", "unit_price", "order_date")) == [
+        ("1001", 2, Decimal("25.50"), date(2024, 1, 10)),
+        ("1003", 1, Decimal("9.99"), date(2024, 1, 11)),
+    ]
+
+
+def rejected_rows(run: ImportRun) -> list[tuple]:
+    return list(run.rejected_rows.values_list("line_number", "raw", "field", "reason", "message"))
+
+
+@pytest.mark.parametrize(("line", "field", "reason", "message"), REJECTIONS, ids=[r[2] + ":" + r[0] for r in REJECTIONS])
+def test_bad_row_is_rejected_with_its_reason_and_the_rest_loads(ingest_text, line, field, reason, message):
+    run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{line}\n{GOOD_AFTER}\n").run
+
+    assert rejected_rows(run) == [(3, line, field, reason, message)]
+    assert_only_good_rows_loaded(run)
+
+
+def test_every_reject_reason_is_covered():
+    covered = {reason for _, _, reason, _ in REJECTIONS} | {"undecodable"}  # undecodable: its own test below
+
+    assert covered == set(RejectedRow.Reason.values)
+
+
+def test_undecodable_bytes_reject_the_row(ingest_text):
+    # A UTF-8 BOM says UTF-8, so a stray Latin-1 byte cannot be read as text.
+    data = codecs.BOM_UTF8 + f"{HEADER}\n{GOOD_BEFORE}\n".encode() + b"1002,Caf\xe9,301,2,1.00,2024-01-10\n"
+    data += f"{GOOD_AFTER}\n".encode()
+
+    run = ingest_text(data).run
+
+    assert rejected_rows(run) == [
+        (3, "1002,Caf\ufffd,301,2,1.00,2024-01-10", "", "undecodable",
+         "the line holds bytes that are not text in the file's encoding"),
+    ]
+    assert_only_good_rows_loaded(run)
+
+
+def test_empty_fields_beyond_the_header_are_not_rejected(ingest_text):
+    run = ingest_text(f"{HEADER}\n{GOOD_BEFORE},,\n1002,501,301,2,1.00,2024-01-10, \n").run
+
+    assert (run.status, run.inserted, run.rejected) == (ImportRun.Status.LOADED, 2, 0)
+
+
+def test_rejected_record_spanning_lines_keeps_first_line_and_all_its_raw_text(ingest_text):
+    bad = '1002,"Smith,\nJ",301,two,1.00,2024-01-10'
+
+    run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{bad}\n{GOOD_AFTER}\n").run
+
+    assert rejected_rows(run) == [(3, bad, "quantity", "not_a_number", "quantity 'two' is not a number")]
+    assert_only_good_rows_loaded(run)
+    assert Order.objects.get(order_id="1003").source_line == 5
+
+
+def test_rejected_raw_line_keeps_trailing_junk_and_crlf_is_dropped(ingest_text):
+    text = f"{HEADER};;;\r\n{GOOD_BEFORE};;;\r\n1002,501,301,2,-1,2024-01-10;;;\r\n{GOOD_AFTER};;;\r\n"
+
+    run = ingest_text(text).run
+
+    assert rejected_rows(run) == [
+        (3, "1002,501,301,2,-1,2024-01-10;;;", "price", "negative_price", "price '-1' is negative")
+    ]
+    assert_only_good_rows_loaded(run)
+
+
+def test_unclosed_quote_rejects_only_its_own_line(ingest_text):
+    bad = '1002,501,"301,2,1.00,2024-01-10'
+
+    run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{bad}\n{GOOD_AFTER}\n").run
+
+    assert rejected_rows(run) == [(3, bad, "", "too_few_fields", "the line has 3 fields; the header has 6")]
+    assert_only_good_rows_loaded(run)
+
+
+def test_date_against_the_files_order_is_rejected_not_swapped(ingest_text):
+    # The file is day-first (25/01); 01/25 cannot be read that way.
+    text = f"{HEADER}\n1001,501,301,2,25.50,25/01/2024\n1002,501,301,2,25.50,01/25/2024\n{GOOD_AFTER}\n"
+
+    run = ingest_text(text).run
+
+    assert (run.date_order, run.rejected) == ("DMY", 1)
+    assert rejected_rows(run)[0][2:4] == ("order_date", "impossible_date")
+    assert not Order.objects.filter(order_id="1002").exists()
+
+
+def test_price_against_the_files_decimal_mark_is_rejected_not_guessed(ingest_text):
+    text = (
+        "order_id;customer_id;product_id;quantity;price;order_date\n"
+        "1001;501;301;2;25,50;2024-01-10\n"
+        "1002;501;301;2;12.50;2024-01-10\n"
+        "1003;503;303;1;9,99;2024-01-11\n"
+    )
+
+    run = ingest_text(text).run
+
+    assert run.decimal_mark == ","
+    assert rejected_rows(run) == [
+        (3, "1002;501;301;2;12.50;2024-01-10", "price", "not_a_number",
+         "price '12.50' does not use the file's decimal mark ','")
+    ]
+    assert_only_good_rows_loaded(run)

@@ -1,0 +1,267 @@
+"""Pure value parsers: no database."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from orders.ingest.values import (
+    DAY_FIRST,
+    MONTH_FIRST,
+    ValueReadError,
+    date_order_evidence,
+    decimal_mark_evidence,
+    parse_date,
+    parse_decimal,
+    parse_id,
+    parse_price,
+    parse_quantity,
+)
+
+
+def reason_of(parse, *args, **kwargs) -> str:
+    with pytest.raises(ValueReadError) as caught:
+        parse(*args, **kwargs)
+    return caught.value.reason
+
+
+# --- Identifiers ----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1001", "1001"),
+        ("  1001 ", "1001"),
+        ("00712", "00712"),  # text, not a number: leading zeros stay
+        ("1001.0", "1001"),  # a spreadsheet turned it into a float
+        ("1001.00", "1001"),
+        ("00712.0", "00712"),
+        ("1001.5", "1001.5"),  # not a spreadsheet float: kept as written
+        ("A-17", "A-17"),
+        ("1e3", "1e3"),
+    ],
+)
+def test_parse_id_reads_ids_as_text(raw, expected):
+    assert parse_id(raw, field="order_id") == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "N/A", "n/a", "#N/A", "NULL", "null", "None", "NaN", "-", "--"])
+def test_parse_id_rejects_empty_or_placeholder_as_missing(raw):
+    with pytest.raises(ValueReadError) as caught:
+        parse_id(raw, field="customer_id")
+    assert caught.value.reason == "missing_value"
+    assert caught.value.message.startswith("customer_id is ")
+
+
+def test_parse_id_rejects_id_longer_than_64_characters():
+    assert parse_id("x" * 64, field="order_id") == "x" * 64
+    assert reason_of(parse_id, "x" * 65, field="order_id") == "id_too_long"
+
+
+# --- Quantities -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "decimal_mark", "expected"),
+    [
+        ("2", ".", 2),
+        (" 2 ", ".", 2),
+        ("+3", ".", 3),
+        ("2.0", ".", 2),
+        ("2,0", ",", 2),
+        ("1,000", ".", 1000),
+        ("1.000", ",", 1000),
+        ("1,000.00", ".", 1000),
+    ],
+)
+def test_parse_quantity_reads_whole_numbers(raw, decimal_mark, expected):
+    assert parse_quantity(raw, decimal_mark=decimal_mark) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimal_mark", "reason"),
+    [
+        ("", ".", "missing_value"),
+        ("N/A", ".", "missing_value"),
+        ("-", ".", "missing_value"),
+        ("abc", ".", "not_a_number"),
+        ("1.5e3", ".", "not_a_number"),
+        ("1_000", ".", "not_a_number"),
+        ("2,5", ".", "not_a_number"),  # a decimal comma in a decimal-point file
+        ("1.5", ".", "fractional_quantity"),
+        ("1,5", ",", "fractional_quantity"),
+        ("0", ".", "quantity_not_positive"),
+        ("-5", ".", "quantity_not_positive"),
+        ("-2.0", ".", "quantity_not_positive"),
+        ("2147483648", ".", "number_too_large"),
+    ],
+)
+def test_parse_quantity_rejects_with_reason(raw, decimal_mark, reason):
+    assert reason_of(parse_quantity, raw, decimal_mark=decimal_mark) == reason
+
+
+# --- Prices ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "decimal_mark", "expected"),
+    [
+        ("25.5", ".", "25.50"),
+        ("25,5", ",", "25.50"),
+        ("12", ".", "12.00"),
+        ("0", ".", "0.00"),
+        ("-0.00", ".", "0.00"),
+        ("1,234.50", ".", "1234.50"),
+        ("1.234,50", ",", "1234.50"),
+        ("1,234,567.89", ".", "1234567.89"),
+        ("1.234", ",", "1234.00"),  # a lone thousands group in a decimal-comma file
+        ("1,234", ".", "1234.00"),
+        ("1 234,50", ",", "1234.50"),
+        ("1\u00a0234,50", ",", "1234.50"),
+        ("1'234.50", ".", "1234.50"),
+        ("$1,234.50", ".", "1234.50"),
+        ("$ 12.50", ".", "12.50"),
+        ("€12,50", ",", "12.50"),
+        ("€ 12,50", ",", "12.50"),
+        ("12,50 €", ",", "12.50"),
+        ("£3.20", ".", "3.20"),
+        ("12.50 EUR", ".", "12.50"),
+        ("12.50EUR", ".", "12.50"),
+        ("USD 5", ".", "5.00"),
+        ("usd 5.10", ".", "5.10"),
+        ("EUR 1.234,50", ",", "1234.50"),
+        ("9999999999.99", ".", "9999999999.99"),
+    ],
+)
+def test_parse_price_reads_every_written_form(raw, decimal_mark, expected):
+    assert parse_price(raw, decimal_mark=decimal_mark) == Decimal(expected)
+    assert str(parse_price(raw, decimal_mark=decimal_mark)) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimal_mark", "reason"),
+    [
+        ("", ".", "missing_value"),
+        ("  ", ".", "missing_value"),
+        ("N/A", ".", "missing_value"),
+        ("null", ".", "missing_value"),
+        ("-", ".", "missing_value"),
+        ("$", ".", "missing_value"),
+        ("abc", ".", "not_a_number"),
+        ("1.5e3", ".", "not_a_number"),
+        ("(5.00)", ".", "not_a_number"),
+        ("12.5.0", ".", "not_a_number"),
+        ("--5", ".", "not_a_number"),
+        ("12,50", ".", "not_a_number"),  # decimal comma in a decimal-point file: never guessed
+        ("12.50", ",", "not_a_number"),  # and the other way round
+        ("€ 12,50", ".", "not_a_number"),
+        ("0.001", ",", "not_a_number"),  # not a thousands group: a group never leads with 0
+        ("12345,678", ".", "not_a_number"),  # nor with more than 3 digits
+        ("-1.00", ".", "negative_price"),
+        ("-$5.00", ".", "negative_price"),
+        ("$-5.00", ".", "negative_price"),
+        ("12.345", ".", "price_too_precise"),
+        ("0.001", ".", "price_too_precise"),
+        ("1,234", ",", "price_too_precise"),
+        ("10000000000", ".", "number_too_large"),
+        ("1" * 30, ".", "number_too_large"),  # longer than the decimal context: still a clean rejection
+    ],
+)
+def test_parse_price_rejects_with_reason(raw, decimal_mark, reason):
+    assert reason_of(parse_price, raw, decimal_mark=decimal_mark) == reason
+
+
+def test_parse_decimal_names_the_field_in_its_message():
+    with pytest.raises(ValueReadError) as caught:
+        parse_decimal("abc", decimal_mark=".", field="price")
+    assert caught.value.message == "price 'abc' is not a number"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("25.50", "."),
+        ("25,50", ","),
+        ("1,234.50", "."),
+        ("1.234,50", ","),
+        ("1,234,567", "."),  # a repeated mark separates thousands
+        ("1.234.567", ","),
+        ("0,125", ","),  # a thousands group never leads with 0
+        ("€ 12,50", ","),
+        ("$1,234.50", "."),
+        ("1,234", None),  # a thousand, or one and a bit
+        ("1.234", None),
+        ("12", None),
+        ("", None),
+        ("-", None),
+    ],
+)
+def test_decimal_mark_evidence(raw, expected):
+    assert decimal_mark_evidence(raw) == expected
+
+
+# --- Dates ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "date_order", "expected"),
+    [
+        ("2024-01-10", DAY_FIRST, date(2024, 1, 10)),
+        (" 2024-01-10 ", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-01-10", MONTH_FIRST, date(2024, 1, 10)),  # ISO is ISO whatever the order
+        ("2024/01/10", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-1-5", DAY_FIRST, date(2024, 1, 5)),
+        ("20240110", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-01-10 14:30", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-01-10T14:30:00", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-01-10T14:30:00Z", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-01-10T14:30:00.123Z", DAY_FIRST, date(2024, 1, 10)),
+        # The date as written: a zone is not converted, so the day stays the shop's day.
+        ("2024-01-10T23:30:00+02:00", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-01-10T14:30:00-0500", DAY_FIRST, date(2024, 1, 10)),
+        ("2024-01-10 14:30 UTC", DAY_FIRST, date(2024, 1, 10)),
+        ("10/01/2024", DAY_FIRST, date(2024, 1, 10)),
+        ("10/01/2024", MONTH_FIRST, date(2024, 10, 1)),
+        ("10.01.2024", DAY_FIRST, date(2024, 1, 10)),
+        ("10-01-2024", MONTH_FIRST, date(2024, 10, 1)),
+        ("1/2/2024", MONTH_FIRST, date(2024, 1, 2)),
+        ("10/01/2024 14:30", DAY_FIRST, date(2024, 1, 10)),
+        ("10/01/2024 14:30:59", MONTH_FIRST, date(2024, 10, 1)),
+        ("01/10/2024 2:30 PM", MONTH_FIRST, date(2024, 1, 10)),
+        ("29/02/2024", DAY_FIRST, date(2024, 2, 29)),
+    ],
+)
+def test_parse_date_reads_every_written_form(raw, date_order, expected):
+    assert parse_date(raw, date_order=date_order) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "date_order", "reason"),
+    [
+        ("", DAY_FIRST, "missing_value"),
+        ("N/A", DAY_FIRST, "missing_value"),
+        ("null", DAY_FIRST, "missing_value"),
+        ("-", DAY_FIRST, "missing_value"),
+        ("yesterday", DAY_FIRST, "unreadable_date"),
+        ("Jan 10, 2024", DAY_FIRST, "unreadable_date"),
+        ("10/01/24", DAY_FIRST, "unreadable_date"),  # a two-digit year: the century would be a guess
+        ("2024-01-10T25", DAY_FIRST, "unreadable_date"),
+        ("2024-02-30", DAY_FIRST, "impossible_date"),
+        ("2023-02-29", DAY_FIRST, "impossible_date"),
+        ("2024-13-01", DAY_FIRST, "impossible_date"),
+        ("2024-02-30T10:00:00Z", DAY_FIRST, "impossible_date"),
+        ("30/02/2024", DAY_FIRST, "impossible_date"),
+        ("13/01/2024", MONTH_FIRST, "impossible_date"),  # day-first date in a month-first file
+    ],
+)
+def test_parse_date_rejects_with_reason(raw, date_order, reason):
+    assert reason_of(parse_date, raw, date_order=date_order) == reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("13/01/2024", DAY_FIRST),
+        ("01/13/2024", MONTH_FIRST),
+        ("31.12.2024 23:59", DAY_FIRST),
+        ("12/31/2024 11:59 PM", MONTH_FIRST),
+        ("10/01/2024", None),  # both readings are real dates
+        ("2024-01-13", None),  # ISO says nothing about the order
+        ("", None),
+    ],
+)
+def test_date_order_evidence(raw, expected):
+    assert date_order_evidence(raw) == expected
