@@ -4,12 +4,19 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CLOSED,
+    EVENT_TYPE_CREATED,
+    EVENT_TYPE_MODIFIED,
+    EVENT_TYPE_MOVED,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from orders.tasks import scan_bucket
 
 logger = logging.getLogger("salesproject.app")
+_WRITE_EVENTS = {EVENT_TYPE_CREATED, EVENT_TYPE_MODIFIED, EVENT_TYPE_MOVED, EVENT_TYPE_CLOSED}
 
 
 class _AnyChange(FileSystemEventHandler):
@@ -17,7 +24,8 @@ class _AnyChange(FileSystemEventHandler):
         self.changed = changed
 
     def on_any_event(self, event):
-        if not event.is_directory:
+        # Only writes count: the scan itself opens and reads files, which must not wake it again.
+        if not event.is_directory and event.event_type in _WRITE_EVENTS:
             self.changed.set()
 
 
