@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Customer, ImportRun, Order, Product, RejectedRow
@@ -27,18 +29,6 @@ class OrderAdmin(SimpleHistoryAdmin):
     date_hierarchy = "order_date"
 
 
-class RejectedRowInline(admin.TabularInline):
-    model = RejectedRow
-    fields = ["line_number", "field", "reason", "message", "raw"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = [
@@ -47,10 +37,15 @@ class ImportRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "business_date"]
     search_fields = ["file_name", "sha256"]
-    inlines = [RejectedRowInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return ["rejected_rows_link", *(field.name for field in self.model._meta.fields)]
+
+    @admin.display(description="Rejected rows")
+    def rejected_rows_link(self, obj):
+        # A link, not an inline: a big file can reject thousands of rows.
+        url = reverse("admin:orders_rejectedrow_changelist") + f"?run__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} rejected row(s)</a>', url, obj.rejected)
 
     def has_add_permission(self, request):
         return False
@@ -59,7 +54,7 @@ class ImportRunAdmin(admin.ModelAdmin):
 @admin.register(RejectedRow)
 class RejectedRowAdmin(admin.ModelAdmin):
     list_display = ["run", "line_number", "field", "reason", "message"]
-    list_filter = ["reason", "field"]
+    list_filter = ["reason", "field", "run"]
     search_fields = ["raw", "message", "run__file_name"]
     list_select_related = ["run"]
 
