@@ -233,7 +233,8 @@ def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = 
                     continue
                 raw = _strip_line_end(line)
                 body = raw.rstrip(strip_chars) if strip_chars else raw
-                # Counting quotes is cheap, and only a line with an odd count can end inside one.
+                # Counting is cheap, and a line that ends inside a quoted field has an odd count of quotes
+                # (unless a literal quote precedes the opening one: that rare record is read as one line).
                 if '"' in body and body.count('"') % 2 and _ends_inside_quotes(body, delimiter):
                     read_ahead: list[tuple[int, str]] = []
                     joined = line

@@ -193,7 +193,7 @@ def parse_price(raw: str, *, decimal_mark: str) -> Decimal:
     cents = price.quantize(CENT)
     if cents != price:
         raise ValueReadError("price_too_precise", f"price {raw.strip()!r} has more than 2 decimals")
-    return abs(cents)  # "-0.00" is not negative; store it as 0.00  # "-0.00" is not negative; store it as 0.00
+    return abs(cents)  # "-0.00" is not negative; store it as 0.00
 
 
 # --- Dates ----------------------------------------------------------------

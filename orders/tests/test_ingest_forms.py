@@ -342,3 +342,47 @@ def test_undecidable_date_order_is_day_first_by_default(ingest_text):
     run = ingest_text(f"{HEADER}\n1001,501,301,1,1.00,03/04/2024\n").run
 
     assert (run.date_order, Order.objects.get().order_date) == ("DMY", date(2024, 4, 3))
+
+
+def test_files_joined_with_their_byte_order_marks(ingest_text):
+    # `cat a.csv b.csv` of two UTF-8-with-BOM exports: the second header carries a BOM mid-file.
+    text = f"\ufeff{HEADER}\n1001,501,301,2,25.50,2024-01-10\n\ufeff{HEADER}\n1002,501,301,1,1.00,2024-01-11\n"
+
+    run = ingest_text(text).run
+
+    assert_loaded_cleanly(run, rows=2)
+    assert run.warnings == ["1 repeated header line(s) were skipped."]
+    assert [row[0] for row in loaded()] == ["1001", "1002"]
+
+
+def test_space_grouped_thousands_with_a_trailing_euro_sign(ingest_text):
+    text = "order_id;customer_id;product_id;quantity;price;order_date\n1001;501;301;2;1\u00a0234,50 €;2024-01-10\n"
+
+    run = ingest_text(text).run
+
+    assert_loaded_cleanly(run, rows=1)
+    assert Order.objects.get().unit_price == Decimal("1234.50")
+
+
+def test_spaces_after_delimiters_before_quoted_values(ingest_text):
+    text = 'order_id, customer_id, product_id, quantity, price, order_date\n1001, "Smith, J", 301, 2, "$1,234.50", 2024-01-10\n'
+
+    run = ingest_text(text).run
+
+    assert_loaded_cleanly(run, rows=1)
+    assert loaded() == [("1001", "Smith, J", "301", 2, "1234.50", date(2024, 1, 10))]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline.py decides the date order from the first chunk only (INGEST_CHUNK_ROWS): a month-first "
+    "file whose first chunk is ambiguous loads its first rows day-first and rejects the later ones",
+)
+def test_date_order_evidence_after_the_first_chunk_decides_the_file(ingest_text, settings):
+    settings.INGEST_CHUNK_ROWS = 2
+    text = f"{HEADER}\n1001,501,301,1,1.00,03/04/2024\n1002,501,301,1,1.00,05/06/2024\n1003,501,301,1,1.00,01/13/2024\n"
+
+    run = ingest_text(text).run
+
+    assert run.date_order == "MDY"
+    assert [row[5] for row in loaded()] == [date(2024, 3, 4), date(2024, 5, 6), date(2024, 1, 13)]
