@@ -226,16 +226,30 @@ def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = 
     strip_chars = junk + " " if junk else ""
     with open_text(path, layout.encoding) as text:
         source = enumerate(text, start=1)
+        for _ in itertools.islice(source, layout.header_line):
+            pass
         lines: Iterator[tuple[int, str]] = source
+        blank_chars = delimiter + junk + " \t"
         while True:
             for start, line in lines:
-                if start <= layout.header_line:
-                    continue
-                raw = _strip_line_end(line)
+                raw = line.rstrip("\r\n")
                 body = raw.rstrip(strip_chars) if strip_chars else raw
+                if '"' not in body:
+                    # The fast path, for the lines of most files: no quotes, so a plain split.
+                    if not body.strip(blank_chars):
+                        skipped.blank += 1  # a blank line, or one of nothing but delimiters
+                        continue
+                    fields = body.split(delimiter)
+                    first = fields[0]
+                    # Ids end in a digit far more often than not; only other lines may be the header again.
+                    if first[-1:].isdigit() or not _is_header(fields, header_key, first_key):
+                        yield Record(start, raw, fields)
+                    else:
+                        skipped.repeated_headers += 1
+                    continue
                 # Counting is cheap, and a line that ends inside a quoted field has an odd count of quotes
                 # (unless a literal quote precedes the opening one: that rare record is read as one line).
-                if '"' in body and body.count('"') % 2 and _ends_inside_quotes(body, delimiter):
+                if body.count('"') % 2 and _ends_inside_quotes(body, delimiter):
                     read_ahead: list[tuple[int, str]] = []
                     joined = line
                     for following in itertools.islice(lines, MAX_RECORD_LINES - 1):
@@ -263,6 +277,12 @@ def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = 
                 return
 
 
+def _is_header(fields: list[str], header_key: list[str], first_key: str) -> bool:
+    return _normalise_cached(fields[0]) == first_key and [
+        normalise_header(name) for name in fields[: len(header_key)]
+    ] == header_key[: len(fields)]
+
+
 def _record(
     start: int, raw: str, body: str, delimiter: str, header_key: list[str], first_key: str, skipped: SkippedLines
 ) -> Record | None:
@@ -270,9 +290,7 @@ def _record(
     if not "".join(fields).strip():
         skipped.blank += 1  # a blank line, or one of nothing but delimiters
         return None
-    if _normalise_cached(fields[0]) == first_key and [
-        normalise_header(name) for name in fields[: len(header_key)]
-    ] == header_key[: len(fields)]:
+    if _is_header(fields, header_key, first_key):
         skipped.repeated_headers += 1  # the header again, as when files were joined
         return None
     return Record(start, raw, fields)

@@ -373,11 +373,6 @@ def test_spaces_after_delimiters_before_quoted_values(ingest_text):
     assert loaded() == [("1001", "Smith, J", "301", 2, "1234.50", date(2024, 1, 10))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.py decides the date order from the first chunk only (INGEST_CHUNK_ROWS): a month-first "
-    "file whose first chunk is ambiguous loads its first rows day-first and rejects the later ones",
-)
 def test_date_order_evidence_after_the_first_chunk_decides_the_file(ingest_text, settings):
     settings.INGEST_CHUNK_ROWS = 2
     text = f"{HEADER}\n1001,501,301,1,1.00,03/04/2024\n1002,501,301,1,1.00,05/06/2024\n1003,501,301,1,1.00,01/13/2024\n"

@@ -1,5 +1,6 @@
 """Fixtures for the integration tests: real Celery workers on Redis, loading into the PostgreSQL test database."""
 
+import json
 import uuid
 
 import pytest
@@ -40,12 +41,29 @@ def celery_queue(celery_app):
     queue_purge(celery_app, queue)
     yield queue
     celery_app.conf.task_default_queue = previous
-    queue_purge(celery_app, queue)
+    queue_delete(celery_app, queue)
 
 
 def queue_purge(app, queue: str) -> None:
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge(queue)
+
+
+def queue_delete(app, queue: str) -> None:
+    """Remove the queue, its bindings, and any of its messages a killed worker left unacknowledged.
+
+    A later worker on the same Redis database would otherwise restore those messages.
+    """
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        client = channel.client
+        for tag, payload in client.hgetall(channel.unacked_key).items():
+            _message, _exchange, routing_key = json.loads(payload)
+            if routing_key == queue:
+                client.hdel(channel.unacked_key, tag)
+                client.zrem(channel.unacked_index_key, tag)
+        channel.queue_purge(queue)
+        client.delete(channel.keyprefix_queue % queue, channel.keyprefix_binding_permanent % queue)
 
 
 @pytest.fixture
