@@ -59,22 +59,32 @@ class OrderStage:
             suffix = " ON COMMIT DROP" if self.vendor == "postgresql" else ""
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {STAGING} (line integer NOT NULL, order_id varchar(64) NOT NULL, "
-                "customer_id varchar(64) NOT NULL, product_id varchar(64) NOT NULL, quantity integer NOT NULL, "
-                f"unit_price numeric(12, 2) NOT NULL, order_date date NOT NULL){suffix}"
+                "customer_id varchar(64), product_id varchar(64), quantity integer, unit_price numeric(12, 2), "
+                f"order_date date, rejected boolean NOT NULL DEFAULT false){suffix}"
             )
 
-    def add(self, rows: list[OrderRow]) -> None:
-        if not rows:
+    def add(self, rows: list[OrderRow], rejected_lines: list[tuple[int, str]] = ()) -> None:
+        """Stage clean rows, and the (line, order_id) of rejected rows whose order could be read.
+
+        A rejected line still counts as its order's line in the file: when it is the last
+        one, the earlier lines of that order are not loaded (an old version never wins).
+        """
+        if not rows and not rejected_lines:
             return
         started = time.perf_counter()
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {STAGING} ({_COLUMNS}) FROM STDIN") as copy:
+                    write_row = copy.write_row
                     for row in rows:
-                        copy.write_row(
+                        write_row(
                             (row.line, row.order_id, row.customer_id, row.product_id,
                              row.quantity, row.unit_price, row.order_date)
                         )
+                if rejected_lines:
+                    with cursor.cursor.copy(f"COPY {STAGING} (line, order_id, rejected) FROM STDIN") as copy:
+                        for line, order_id in rejected_lines:
+                            copy.write_row((line, order_id, True))
             else:
                 cursor.executemany(
                     f"INSERT INTO {STAGING} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -84,13 +94,19 @@ class OrderStage:
                         for row in rows
                     ],
                 )
+                cursor.executemany(
+                    f"INSERT INTO {STAGING} (line, order_id, rejected) VALUES (%s, %s, %s)",
+                    [(line, order_id, True) for line, order_id in rejected_lines],
+                )
         self.staged += len(rows)
-        logger.info("staged %d rows in %.3f s", len(rows), time.perf_counter() - started)
+        logger.info(
+            "staged %d rows and %d rejected lines in %.3f s", len(rows), len(rejected_lines), time.perf_counter() - started
+        )
 
     def apply(self, *, run_id: int, file_name: str, business_date: date, now: datetime) -> UpsertCounts:
         """Upsert the staged rows into customers, products and orders; return what changed."""
         counts = UpsertCounts()
-        if not self.staged:
+        if not self.staged:  # nothing clean to load (rejected lines alone change nothing)
             self._drop()
             return counts
         t = _tables()
@@ -104,8 +120,8 @@ class OrderStage:
             # The last line of an order in the file wins; the earlier ones are duplicates.
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {t['latest']} AS SELECT {_COLUMNS} FROM ("
-                f" SELECT {_COLUMNS}, row_number() OVER (PARTITION BY order_id ORDER BY line DESC) AS newest"
-                f" FROM {t['staging']}) ranked WHERE newest = 1"
+                f" SELECT {_COLUMNS}, rejected, row_number() OVER (PARTITION BY order_id ORDER BY line DESC) AS newest"
+                f" FROM {t['staging']}) ranked WHERE newest = 1 AND NOT rejected"
             )
             if self.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {t['latest']}")  # temporary tables are never auto-analysed

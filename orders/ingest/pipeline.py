@@ -111,7 +111,7 @@ def _sales_file_load(
     while chunk:
         rows, rejections = cleaner.clean(chunk)
         started = timer.add("clean", started)
-        stage.add(rows)
+        stage.add(rows, [(r.line, r.order_id) for r in rejections if r.order_id is not None])
         if rejections:
             RejectedRow.objects.bulk_create(
                 RejectedRow(

@@ -534,3 +534,23 @@ def test_ingest_writes_to_the_pipeline_database_and_app_logs(shipped_bucket):
         f"registered sales_data_2024-02-05.csv as import run {run.pk} (business date 2024-02-05)"
         in written["app.log"]
     )
+
+
+def test_a_rejected_last_line_keeps_the_earlier_lines_of_its_order_from_loading(tmp_path):
+    # The file's own correction cannot be read: loading its older line would let an old version win.
+    ingest(write_file(tmp_path, "sales_data_2024-03-09.csv", "20001,C1,P1,1,10.00,2024-03-09"))
+
+    ingest(
+        write_file(
+            tmp_path,
+            "sales_data_2024-03-10.csv",
+            "20001,C1,P1,5,10.00,2024-03-09",
+            "20002,C1,P1,1,10.00,2024-03-09",
+            "20001,C1,P1,abc,10.00,2024-03-09",
+        )
+    )
+
+    run = run_for("sales_data_2024-03-10.csv")
+    assert order_values("20001") == ("C1", "P1", 1, "10.00")  # as stored before this file
+    assert (run.inserted, run.updated, run.duplicates, run.rejected) == (1, 0, 1, 1)
+    assert RejectedRow.objects.get(run=run).line_number == 4
