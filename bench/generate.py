@@ -1,6 +1,7 @@
 """Write large messy sales files for the benchmark: semicolons, decimal commas, a few bad rows."""
 
 import argparse
+import csv
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -48,11 +49,30 @@ def write_sales_file(path: Path, *, rows: int, first_order: int, existing_share:
     return path
 
 
+def clean_form(messy: Path, clean: Path) -> int:
+    """Write the file's valid rows, last line per order, in plain CSV: the baseline's input."""
+    latest: dict[str, list[str]] = {}
+    with open(messy, encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream, delimiter=";")
+        next(reader)
+        for order_id, customer, product, quantity, price, day in reader:
+            if not quantity.isdigit() or not price or day.endswith("02-30"):
+                continue
+            latest[order_id] = [order_id, customer, product, quantity, price.replace(",", "."), day]
+    with open(clean, "w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(latest.values())
+    return len(latest)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--clean-form", type=Path, metavar="CLEAN", help="Write FOLDER (a messy file) in clean form to CLEAN.")
     args = parser.parse_args()
+    if args.clean_form:
+        clean_form(args.folder, args.clean_form)
+        return
     args.folder.mkdir(parents=True, exist_ok=True)
     first = write_sales_file(
         args.folder / "sales_data_2024-06-01.csv", rows=args.rows, first_order=1, existing_share=0, existing_upto=0, seed=1

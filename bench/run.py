@@ -15,7 +15,6 @@ Needs PostgreSQL at --pg (default postgres://postgres@127.0.0.1:5432).
 """
 
 import argparse
-import csv
 import os
 import subprocess
 import sys
@@ -64,21 +63,6 @@ def migrate(env: dict) -> None:
 
 def ingest(path: Path, env: dict) -> tuple[float, float, str]:
     return run_measured([PYTHON, "manage.py", "ingest", "--no-progress", str(path)], env)
-
-
-def clean_form(messy: Path, clean: Path) -> int:
-    """Write the file's valid rows, last line per order, in plain CSV: the baseline's input."""
-    latest: dict[str, list[str]] = {}
-    with open(messy, encoding="utf-8", newline="") as stream:
-        reader = csv.reader(stream, delimiter=";")
-        next(reader)
-        for order_id, customer, product, quantity, price, day in reader:
-            if not quantity.isdigit() or not price or day.endswith("02-30"):
-                continue
-            latest[order_id] = [order_id, customer, product, quantity, price.replace(",", "."), day]
-    with open(clean, "w", encoding="utf-8", newline="") as stream:
-        csv.writer(stream).writerows(latest.values())
-    return len(latest)
 
 
 BASELINE_SQL = """
@@ -132,8 +116,10 @@ def main() -> None:
         work / "sales_data_2024-06-02.csv", rows=rows, first_order=rows + 1, existing_share=0.3, existing_upto=rows, seed=2
     )
     first_clean, update_clean = work / "first_clean.csv", work / "update_clean.csv"
-    clean_form(first, first_clean)
-    clean_form(update, update_clean)
+    # In a child process: ru_maxrss of the loads started later would otherwise count the
+    # memory this process held for it (Linux keeps the high-water mark across fork and exec).
+    for messy, clean in ((first, first_clean), (update, update_clean)):
+        run_measured([PYTHON, str(ROOT / "bench" / "generate.py"), "--clean-form", str(messy), str(clean)], os.environ.copy())
 
     results = []
     ours_env = django_env(fresh_database(args.pg, "bench_salesproject"), log_dir)

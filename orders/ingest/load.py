@@ -141,26 +141,28 @@ class OrderStage:
                 )
                 self._log(f"created {table} rows", cursor.rowcount, started)
 
-            started = time.perf_counter()
-            cursor.execute(
-                f"SELECT"
-                f" coalesce(sum(CASE WHEN o.id IS NULL THEN 1 ELSE 0 END), 0),"
-                f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND {_SAME} THEN 1 ELSE 0 END), 0),"
-                f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER} THEN 1 ELSE 0 END), 0)"
-                f" FROM {t['latest']} l"
-                f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
-                f" JOIN {t['product']} p ON p.product_id = l.product_id"
-                f" LEFT JOIN {t['order']} o ON o.order_id = l.order_id",
-                [day],
-            )
-            counts.inserted, counts.unchanged, counts.updated = cursor.fetchone()
-            counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated
-            self._log("compared with stored orders", distinct_orders, started)
+            if self.vendor != "postgresql":
+                # SQLite has one writer at a time: what is stored now is what the upsert will meet.
+                started = time.perf_counter()
+                cursor.execute(
+                    f"SELECT"
+                    f" coalesce(sum(CASE WHEN o.id IS NULL THEN 1 ELSE 0 END), 0),"
+                    f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND {_SAME} THEN 1 ELSE 0 END), 0),"
+                    f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER} THEN 1 ELSE 0 END), 0)"
+                    f" FROM {t['latest']} l"
+                    f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
+                    f" JOIN {t['product']} p ON p.product_id = l.product_id"
+                    f" LEFT JOIN {t['order']} o ON o.order_id = l.order_id",
+                    [day],
+                )
+                counts.inserted, counts.unchanged, counts.updated = cursor.fetchone()
+                counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated
+                self._log("compared with stored orders", distinct_orders, started)
 
             started = time.perf_counter()
             order = t["order"]
             stored_same = _STORED_SAME.format(order=order)
-            cursor.execute(
+            upsert = (
                 f"INSERT INTO {order} (order_id, customer_id, product_id, quantity, unit_price, order_date,"
                 f" source_run_id, source_file, source_line, source_business_date, created_at, updated_at)"
                 f" SELECT l.order_id, c.id, p.id, l.quantity, l.unit_price, l.order_date, %s, %s, l.line, %s, %s, %s"
@@ -180,10 +182,35 @@ class OrderStage:
                 f" WHERE ({order}.source_business_date IS NULL"
                 f"        OR {order}.source_business_date <= excluded.source_business_date)"
                 f"   AND NOT ({stored_same}"
-                f"        AND {order}.source_business_date = excluded.source_business_date)",
-                [run_id, file_name, day, stamp, stamp],
+                f"        AND {order}.source_business_date = excluded.source_business_date)"
             )
-            self._log("upserted orders", cursor.rowcount, started)
+            params = [run_id, file_name, day, stamp, stamp]
+            if self.vendor == "postgresql":
+                # Count what the upsert itself did: with other workers loading the same orders
+                # at once, a count taken before it could be wrong. xmax = 0 marks an insert; an
+                # update that kept updated_at only moved the business date on (values unchanged).
+                cursor.execute(
+                    f"WITH upserted AS ({upsert} RETURNING (xmax = 0) AS inserted, updated_at = %s AS changed)"
+                    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted AND changed),"
+                    " count(*) FILTER (WHERE NOT inserted AND NOT changed) FROM upserted",
+                    [*params, stamp],
+                )
+                counts.inserted, counts.updated, moved_on = cursor.fetchone()
+                self._log("upserted orders", counts.inserted + counts.updated + moved_on, started)
+                # What was not written: other values from a later business date, or the same values.
+                cursor.execute(
+                    f"SELECT count(*) FROM {t['latest']} l"
+                    f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
+                    f" JOIN {t['product']} p ON p.product_id = l.product_id"
+                    f" JOIN {order} o ON o.order_id = l.order_id"
+                    f" WHERE o.source_business_date > %s AND NOT {_SAME}",
+                    [day],
+                )
+                counts.superseded = cursor.fetchone()[0]
+                counts.unchanged = distinct_orders - counts.inserted - counts.updated - counts.superseded
+            else:
+                cursor.execute(upsert, params)
+                self._log("upserted orders", cursor.rowcount, started)
         self._drop()
         return counts
 

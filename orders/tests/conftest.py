@@ -29,3 +29,14 @@ def ingest_text(write_sales_file):
         return sales_file_ingest(path=write_sales_file(name, content, encoding=encoding))
 
     return ingest
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in this process, even in the suite's run with a broker configured."""
+    from salesproject.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -10,7 +10,7 @@ from orders.services import bucket_scan
 
 HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def drop(bucket, name: str, body: str, *, age_seconds: float = 60) -> None:

@@ -122,6 +122,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Keep Django's LOGGING: a hijacked root logger would drop the worker's task lines from app.log.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A message whose worker died unacknowledged is delivered again after this many seconds;
+# it must be longer than the longest load, or a running load would be handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
 
 # --- Logging --------------------------------------------------------------
 LOG_DIR = Path(env("LOG_DIR", default=str(BASE_DIR / "logs")))

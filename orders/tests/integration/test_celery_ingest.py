@@ -35,10 +35,6 @@ LOAD_TIMEOUT = 60.0
 BIG_FILE_ROWS = 300_000
 REDELIVERY_VISIBILITY_TIMEOUT = 1
 _READ_SO_FAR = re.compile(r"\((\d+) read so far\)$")
-CONCURRENT_COUNTS_BUG = (
-    "orders/ingest/load.py counts inserted/updated/superseded with a SELECT before the upsert: two loads of the "
-    "same new orders at once both count every order as inserted, though only one inserts them"
-)
 
 
 def sales_lines(count: int, *, customer: str, quantity: int, price: str) -> list[str]:
@@ -358,7 +354,6 @@ def test_files_for_the_same_orders_loaded_concurrently_end_in_the_newer_values(
     assert max(older.started_at, newer.started_at) < min(older.finished_at, newer.finished_at), "loads overlapped"
 
 
-@pytest.mark.xfail(strict=True, reason=CONCURRENT_COUNTS_BUG)
 def test_concurrent_loads_of_the_same_orders_count_each_order_inserted_once(
     integration_bucket, celery_worker, queue_length
 ):
