@@ -119,7 +119,7 @@ def main() -> None:
     # In a child process: ru_maxrss of the loads started later would otherwise count the
     # memory this process held for it (Linux keeps the high-water mark across fork and exec).
     for messy, clean in ((first, first_clean), (update, update_clean)):
-        run_measured([PYTHON, str(ROOT / "bench" / "generate.py"), "--clean-form", str(messy), str(clean)], os.environ.copy())
+        run_measured([PYTHON, str(ROOT / "bench" / "generate.py"), str(messy), "--clean-form", str(clean)], os.environ.copy())
 
     results = []
     ours_env = django_env(fresh_database(args.pg, "bench_salesproject"), log_dir)

@@ -317,19 +317,25 @@ def _rows_read_so_far(worker) -> int:
     return max(counts, default=0)
 
 
+def same_orders_files(bucket, rows: int):
+    """Two days' files for the same orders: 2024-03-01 with old values, 2024-03-02 with new ones."""
+    older_path = settled_file_write(
+        bucket / "sales_data_2024-03-01.csv",
+        HEADER + "".join(sales_lines(rows, customer="OLD", quantity=1, price="10.00")),
+    )
+    newer_path = settled_file_write(
+        bucket / "sales_data_2024-03-02.csv",
+        HEADER + "".join(sales_lines(rows, customer="NEW", quantity=2, price="20.50")),
+    )
+    return older_path, newer_path
+
+
 @pytest.mark.parametrize("dispatch", ["older_first", "newer_first"])
 def test_files_for_the_same_orders_loaded_concurrently_end_in_the_newer_values(
     integration_bucket, celery_worker, queue_length, dispatch
 ):
     rows = 20_000
-    older_path = settled_file_write(
-        integration_bucket / "sales_data_2024-03-01.csv",
-        HEADER + "".join(sales_lines(rows, customer="OLD", quantity=1, price="10.00")),
-    )
-    newer_path = settled_file_write(
-        integration_bucket / "sales_data_2024-03-02.csv",
-        HEADER + "".join(sales_lines(rows, customer="NEW", quantity=2, price="20.50")),
-    )
+    older_path, newer_path = same_orders_files(integration_bucket, rows)
     older, _ = import_run_register(path=older_path)
     newer, _ = import_run_register(path=newer_path)
 
@@ -358,14 +364,7 @@ def test_concurrent_loads_of_the_same_orders_count_each_order_inserted_once(
     integration_bucket, celery_worker, queue_length
 ):
     rows = 2_000
-    older_path = settled_file_write(
-        integration_bucket / "sales_data_2024-03-01.csv",
-        HEADER + "".join(sales_lines(rows, customer="OLD", quantity=1, price="10.00")),
-    )
-    newer_path = settled_file_write(
-        integration_bucket / "sales_data_2024-03-02.csv",
-        HEADER + "".join(sales_lines(rows, customer="NEW", quantity=2, price="20.50")),
-    )
+    older_path, newer_path = same_orders_files(integration_bucket, rows)
     # Customers and products known from earlier days, as on any day but the first:
     # creating them again does not make one load wait for the other.
     Customer.objects.bulk_create(Customer(customer_id=f"{prefix}{n:03d}") for prefix in ("OLD", "NEW") for n in range(97))
