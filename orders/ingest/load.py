@@ -47,12 +47,16 @@ def _tables() -> dict[str, str]:
 class OrderStage:
     """A temporary table of one file's clean rows, applied to the orders in one go.
 
-    Use inside the transaction that loads the file.
+    Use inside the transaction that loads the file. On PostgreSQL one COPY stays open
+    across chunks, so the server stores a chunk while the next one is being read; call
+    pause() before running any other statement on the connection.
     """
 
     def __init__(self):
         self.vendor = connection.vendor
         self.staged = 0
+        self._cursor = None
+        self._copy = None
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {LATEST}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
@@ -72,20 +76,17 @@ class OrderStage:
         if not rows and not rejected_lines:
             return
         started = time.perf_counter()
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {STAGING} ({_COLUMNS}) FROM STDIN") as copy:
-                    write_row = copy.write_row
-                    for row in rows:
-                        write_row(
-                            (row.line, row.order_id, row.customer_id, row.product_id,
-                             row.quantity, row.unit_price, row.order_date)
-                        )
-                if rejected_lines:
-                    with cursor.cursor.copy(f"COPY {STAGING} (line, order_id, rejected) FROM STDIN") as copy:
-                        for line, order_id in rejected_lines:
-                            copy.write_row((line, order_id, True))
-            else:
+        if self.vendor == "postgresql":
+            write_row = self._open_copy().write_row
+            for row in rows:
+                write_row(
+                    (row.line, row.order_id, row.customer_id, row.product_id,
+                     row.quantity, row.unit_price, row.order_date, False)
+                )
+            for line, order_id in rejected_lines:
+                write_row((line, order_id, None, None, None, None, None, True))
+        else:
+            with connection.cursor() as cursor:
                 cursor.executemany(
                     f"INSERT INTO {STAGING} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                     [
@@ -103,8 +104,34 @@ class OrderStage:
             "staged %d rows and %d rejected lines in %.3f s", len(rows), len(rejected_lines), time.perf_counter() - started
         )
 
+    def _open_copy(self):
+        if self._copy is None:
+            self._cursor = connection.cursor()
+            self._copy_context = self._cursor.cursor.copy(f"COPY {STAGING} ({_COLUMNS}, rejected) FROM STDIN")
+            self._copy = self._copy_context.__enter__()
+        return self._copy
+
+    def pause(self, error: BaseException | None = None) -> None:
+        """Finish the COPY in progress, so that the connection can run other statements.
+
+        With an error, abandon the COPY instead, so that the transaction can roll back.
+        """
+        if self._copy is not None:
+            started = time.perf_counter()
+            copy_context, cursor = self._copy_context, self._cursor
+            self._copy = self._copy_context = self._cursor = None
+            try:
+                if error is None:
+                    copy_context.__exit__(None, None, None)
+                else:
+                    copy_context.__exit__(type(error), error, error.__traceback__)
+            finally:
+                cursor.close()
+            logger.info("finished the COPY into staging in %.3f s", time.perf_counter() - started)
+
     def apply(self, *, run_id: int, file_name: str, business_date: date, now: datetime) -> UpsertCounts:
         """Upsert the staged rows into customers, products and orders; return what changed."""
+        self.pause()
         counts = UpsertCounts()
         if not self.staged:  # nothing clean to load (rejected lines alone change nothing)
             self._drop()
@@ -118,10 +145,20 @@ class OrderStage:
                 cursor.execute("SET LOCAL work_mem = '256MB'")
             started = time.perf_counter()
             # The last line of an order in the file wins; the earlier ones are duplicates.
+            if self.vendor == "postgresql":
+                # DISTINCT ON sorts once, and leaves the rows in order_id order for the upsert.
+                newest = (
+                    f"SELECT DISTINCT ON (order_id) {_COLUMNS}, rejected FROM {t['staging']}"
+                    " ORDER BY order_id, line DESC"
+                )
+            else:
+                newest = (
+                    f"SELECT {_COLUMNS}, rejected FROM (SELECT {_COLUMNS}, rejected,"
+                    f" row_number() OVER (PARTITION BY order_id ORDER BY line DESC) AS rank FROM {t['staging']})"
+                    " ranked WHERE rank = 1"
+                )
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {t['latest']} AS SELECT {_COLUMNS} FROM ("
-                f" SELECT {_COLUMNS}, rejected, row_number() OVER (PARTITION BY order_id ORDER BY line DESC) AS newest"
-                f" FROM {t['staging']}) ranked WHERE newest = 1 AND NOT rejected"
+                f"CREATE TEMPORARY TABLE {t['latest']} AS SELECT {_COLUMNS} FROM ({newest}) newest WHERE NOT rejected"
             )
             if self.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {t['latest']}")  # temporary tables are never auto-analysed

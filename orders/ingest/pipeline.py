@@ -7,16 +7,16 @@ import gc
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from orders.models import RejectedRow
 
-from .clean import RowCleaner, ValueFormat, detect_value_format
+from .clean import Rejection, RowCleaner, ValueFormat, detect_value_format
 from .load import OrderStage, UpsertCounts
-from .reader import FileLayout, SkippedLines, detect_encoding, detect_layout, read_records
+from .reader import FileLayout, Record, SkippedLines, detect_encoding, detect_layout, read_records
 
 logger = logging.getLogger("salesproject.pipeline")
 db_logger = logging.getLogger("salesproject.database")
@@ -104,27 +104,56 @@ def _sales_file_load(
         "%s: decimal_mark=%r date_order=%s warnings=%s",
         file_name, value_format.decimal_mark, value_format.date_order, value_format.warnings,
     )
-    cleaner = RowCleaner(layout, value_format)
     stage = OrderStage()
-    chunk = first_chunk
+    chunks = itertools.chain([first_chunk], iter(lambda: list(itertools.islice(records, chunk_rows)), []))
     started = timer.add("read", started)
-    while chunk:
+    try:
+        started = _chunks_stage(
+            chunks, cleaner=RowCleaner(layout, value_format), stage=stage, result=result, timer=timer,
+            started=started, run_id=run_id, file_name=file_name, chunk_rows=chunk_rows, progress=progress,
+        )
+    except BaseException as error:  # a crash, a time limit: let the transaction roll back
+        try:
+            stage.pause(error)
+        except Exception:  # the COPY failing to abort must not hide the error that ended it
+            logger.exception("%s: abandoning the COPY failed", file_name)
+        raise
+    result.counts = stage.apply(run_id=run_id, file_name=file_name, business_date=business_date, now=now)
+    timer.add("upsert", started)
+    db_logger.info(
+        "%s: inserted=%d updated=%d unchanged=%d superseded=%d duplicates=%d rejected=%d",
+        file_name, result.counts.inserted, result.counts.updated, result.counts.unchanged,
+        result.counts.superseded, result.counts.duplicates, result.rejected,
+    )
+    return result
+
+
+def _chunks_stage(
+    chunks: Iterator[list[Record]],
+    *,
+    cleaner: RowCleaner,
+    stage: OrderStage,
+    result: FileLoadResult,
+    timer: "_Timer",
+    started: float,
+    run_id: int,
+    file_name: str,
+    chunk_rows: int,
+    progress: Callable[[int], None] | None,
+) -> float:
+    """Clean each chunk and stage its rows; save the rejected rows. Return the time of the last step."""
+    pending_rejections: list[Rejection] = []
+    for chunk in chunks:
+        started = timer.add("read", started)
         rows, rejections = cleaner.clean(chunk)
         started = timer.add("clean", started)
         stage.add(rows, [(r.line, r.order_id) for r in rejections if r.order_id is not None])
-        if rejections:
-            RejectedRow.objects.bulk_create(
-                RejectedRow(
-                    run_id=run_id,
-                    line_number=rejection.line,
-                    raw=rejection.raw,
-                    field=rejection.field,
-                    reason=rejection.reason,
-                    message=rejection.message[:MESSAGE_LIMIT],
-                )
-                for rejection in rejections
-            )
-            db_logger.info("%s: saved %d rejected rows", file_name, len(rejections))
+        # Rejected rows wait for the COPY to pause: most files have a handful, and a file
+        # of nothing but bad rows still holds no more than a chunk of them at a time.
+        pending_rejections.extend(rejections)
+        if len(pending_rejections) >= chunk_rows:
+            stage.pause()
+            _rejected_rows_save(pending_rejections, run_id=run_id, file_name=file_name)
         started = timer.add("stage", started)
         result.rows_read += len(chunk)
         result.rejected += len(rejections)
@@ -134,14 +163,26 @@ def _sales_file_load(
         )
         if progress:
             progress(len(chunk))
-        chunk = list(itertools.islice(records, chunk_rows))
-        started = timer.add("read", started)
+    started = timer.add("read", started)
+    stage.pause()
+    _rejected_rows_save(pending_rejections, run_id=run_id, file_name=file_name)
+    return timer.add("stage", started)
 
-    result.counts = stage.apply(run_id=run_id, file_name=file_name, business_date=business_date, now=now)
-    timer.add("upsert", started)
-    db_logger.info(
-        "%s: inserted=%d updated=%d unchanged=%d superseded=%d duplicates=%d rejected=%d",
-        file_name, result.counts.inserted, result.counts.updated, result.counts.unchanged,
-        result.counts.superseded, result.counts.duplicates, result.rejected,
+
+def _rejected_rows_save(rejections: list[Rejection], *, run_id: int, file_name: str) -> None:
+    """Save the rejected rows and empty the list."""
+    if not rejections:
+        return
+    RejectedRow.objects.bulk_create(
+        RejectedRow(
+            run_id=run_id,
+            line_number=rejection.line,
+            raw=rejection.raw,
+            field=rejection.field,
+            reason=rejection.reason,
+            message=rejection.message[:MESSAGE_LIMIT],
+        )
+        for rejection in rejections
     )
-    return result
+    db_logger.info("%s: saved %d rejected rows", file_name, len(rejections))
+    rejections.clear()

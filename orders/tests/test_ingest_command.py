@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from orders.ingest.clean import RowCleaner
 from orders.ingest.load import OrderStage
 from orders.models import Customer, ImportRun, Order, Product, RejectedRow
 from orders.services import ALREADY_LOADED
@@ -554,3 +555,30 @@ def test_a_rejected_last_line_keeps_the_earlier_lines_of_its_order_from_loading(
     assert order_values("20001") == ("C1", "P1", 1, "10.00")  # as stored before this file
     assert (run.inserted, run.updated, run.duplicates, run.rejected) == (1, 0, 1, 1)
     assert RejectedRow.objects.get(run=run).line_number == 4
+
+
+def test_a_crash_between_chunks_rolls_back_and_leaves_the_database_usable(tmp_path, settings):
+    # Several chunks: on PostgreSQL the COPY into staging is still open when the crash comes.
+    settings.INGEST_CHUNK_ROWS = 2
+    path = write_file(tmp_path, "sales_data_2024-03-10.csv", *(f"2000{n},C1,P1,1,10.00,2024-03-09" for n in range(7)))
+    calls = []
+    real_clean = RowCleaner.clean
+
+    def crash_on_third_chunk(cleaner, records):
+        calls.append(len(records))
+        if len(calls) == 3:
+            raise RuntimeError("worker lost")
+        return real_clean(cleaner, records)
+
+    with mock.patch.object(RowCleaner, "clean", autospec=True, side_effect=crash_on_third_chunk):
+        with pytest.raises(SystemExit):
+            call_command("ingest", str(path), stdout=StringIO())
+
+    run = run_for("sales_data_2024-03-10.csv")
+    assert (run.status, run.error) == (ImportRun.Status.FAILED, "RuntimeError: worker lost")
+    assert not Order.objects.exists() and not Customer.objects.exists()
+
+    ingest(path)
+
+    run.refresh_from_db()
+    assert (run.status, run.inserted, Order.objects.count()) == (ImportRun.Status.LOADED, 7, 7)
