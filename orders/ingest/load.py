@@ -133,123 +133,109 @@ class OrderStage:
         """Upsert the staged rows into customers, products and orders; return what changed."""
         self.pause()
         counts = UpsertCounts()
-        if not self.staged:  # nothing clean to load (rejected lines alone change nothing)
-            self._drop()
-            return counts
-        t = _tables()
-        stamp = connection.ops.adapt_datetimefield_value(now)
-        day = connection.ops.adapt_datefield_value(business_date)
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                # Sorts and hash joins over a whole file: keep them in memory, not on disk.
-                cursor.execute("SET LOCAL work_mem = '256MB'")
-            started = time.perf_counter()
-            # The last line of an order in the file wins; the earlier ones are duplicates.
-            if self.vendor == "postgresql":
-                # DISTINCT ON sorts once, and leaves the rows in order_id order for the upsert.
-                newest = (
-                    f"SELECT DISTINCT ON (order_id) {_COLUMNS}, rejected FROM {t['staging']}"
-                    " ORDER BY order_id, line DESC"
-                )
-            else:
-                newest = (
-                    f"SELECT {_COLUMNS}, rejected FROM (SELECT {_COLUMNS}, rejected,"
-                    f" row_number() OVER (PARTITION BY order_id ORDER BY line DESC) AS rank FROM {t['staging']})"
-                    " ranked WHERE rank = 1"
-                )
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {t['latest']} AS SELECT {_COLUMNS} FROM ({newest}) newest WHERE NOT rejected"
-            )
-            if self.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {t['latest']}")  # temporary tables are never auto-analysed
-            cursor.execute(f"SELECT count(*) FROM {t['latest']}")
-            distinct_orders = cursor.fetchone()[0]
-            counts.duplicates = self.staged - distinct_orders
-            self._log("kept the last line of each order", distinct_orders, started)
-
-            # Sorted inserts take row locks in one order, so concurrent loads do not deadlock.
-            for table, column in ((t["customer"], "customer_id"), (t["product"], "product_id")):
-                started = time.perf_counter()
-                cursor.execute(
-                    f"INSERT INTO {table} ({column}, created_at, updated_at)"
-                    f" SELECT DISTINCT {column}, %s, %s FROM {t['latest']} WHERE true ORDER BY {column}"
-                    f" ON CONFLICT ({column}) DO NOTHING",
-                    [stamp, stamp],
-                )
-                self._log(f"created {table} rows", cursor.rowcount, started)
-
-            if self.vendor != "postgresql":
-                # SQLite has one writer at a time: what is stored now is what the upsert will meet.
-                started = time.perf_counter()
-                cursor.execute(
-                    f"SELECT"
-                    f" coalesce(sum(CASE WHEN o.id IS NULL THEN 1 ELSE 0 END), 0),"
-                    f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND {_SAME} THEN 1 ELSE 0 END), 0),"
-                    f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER} THEN 1 ELSE 0 END), 0)"
-                    f" FROM {t['latest']} l"
-                    f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
-                    f" JOIN {t['product']} p ON p.product_id = l.product_id"
-                    f" LEFT JOIN {t['order']} o ON o.order_id = l.order_id",
-                    [day],
-                )
-                counts.inserted, counts.unchanged, counts.updated = cursor.fetchone()
-                counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated
-                self._log("compared with stored orders", distinct_orders, started)
-
-            started = time.perf_counter()
-            order = t["order"]
-            stored_same = _STORED_SAME.format(order=order)
-            upsert = (
-                f"INSERT INTO {order} (order_id, customer_id, product_id, quantity, unit_price, order_date,"
-                f" source_run_id, source_file, source_line, source_business_date, created_at, updated_at)"
-                f" SELECT l.order_id, c.id, p.id, l.quantity, l.unit_price, l.order_date, %s, %s, l.line, %s, %s, %s"
-                f" FROM {t['latest']} l"
-                f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
-                f" JOIN {t['product']} p ON p.product_id = l.product_id"
-                f" WHERE true ORDER BY l.order_id"
-                f" ON CONFLICT (order_id) DO UPDATE SET"
-                f" customer_id = excluded.customer_id, product_id = excluded.product_id,"
-                f" quantity = excluded.quantity, unit_price = excluded.unit_price, order_date = excluded.order_date,"
-                f" source_run_id = excluded.source_run_id, source_file = excluded.source_file,"
-                f" source_line = excluded.source_line, source_business_date = excluded.source_business_date,"
-                f" updated_at = CASE WHEN {stored_same} THEN {order}.updated_at ELSE excluded.updated_at END"
-                # A file never overwrites what a later business date wrote. Identical values
-                # from a later file still move the business date on, so that a late re-send
-                # of an older file cannot win over it afterwards.
-                f" WHERE ({order}.source_business_date IS NULL"
-                f"        OR {order}.source_business_date <= excluded.source_business_date)"
-                f"   AND NOT ({stored_same}"
-                f"        AND {order}.source_business_date = excluded.source_business_date)"
-            )
-            params = [run_id, file_name, day, stamp, stamp]
-            if self.vendor == "postgresql":
-                # Count what the upsert itself did: with other workers loading the same orders
-                # at once, a count taken before it could be wrong. xmax = 0 marks an insert; an
-                # update that kept updated_at only moved the business date on (values unchanged).
-                cursor.execute(
-                    f"WITH upserted AS ({upsert} RETURNING (xmax = 0) AS inserted, updated_at = %s AS changed)"
-                    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted AND changed),"
-                    " count(*) FILTER (WHERE NOT inserted AND NOT changed) FROM upserted",
-                    [*params, stamp],
-                )
-                counts.inserted, counts.updated, moved_on = cursor.fetchone()
-                self._log("upserted orders", counts.inserted + counts.updated + moved_on, started)
-                # What was not written: other values from a later business date, or the same values.
-                cursor.execute(
-                    f"SELECT count(*) FROM {t['latest']} l"
-                    f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
-                    f" JOIN {t['product']} p ON p.product_id = l.product_id"
-                    f" JOIN {order} o ON o.order_id = l.order_id"
-                    f" WHERE o.source_business_date > %s AND NOT {_SAME}",
-                    [day],
-                )
-                counts.superseded = cursor.fetchone()[0]
-                counts.unchanged = distinct_orders - counts.inserted - counts.updated - counts.superseded
-            else:
-                cursor.execute(upsert, params)
-                self._log("upserted orders", cursor.rowcount, started)
+        if self.staged:  # else nothing clean to load: rejected lines alone change nothing
+            t = _tables()
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            day = connection.ops.adapt_datefield_value(business_date)
+            with connection.cursor() as cursor:
+                if self.vendor == "postgresql":
+                    # Sorts and hash joins over a whole file: keep them in memory, not on disk.
+                    cursor.execute("SET LOCAL work_mem = '256MB'")
+                distinct_orders = self._latest_lines_keep(cursor, t)
+                counts.duplicates = self.staged - distinct_orders
+                self._customers_and_products_create(cursor, t, stamp)
+                upsert = _ORDER_UPSERT.format(**t, stored_same=_STORED_SAME.format(order=t["order"]))
+                params = [run_id, file_name, day, stamp, stamp]
+                if self.vendor == "postgresql":
+                    self._orders_upsert_counted(cursor, t, upsert, params, counts, distinct_orders)
+                else:
+                    self._orders_upsert_alone(cursor, t, upsert, params, counts, distinct_orders)
         self._drop()
         return counts
+
+    def _latest_lines_keep(self, cursor, t: dict[str, str]) -> int:
+        """Keep the last line of each order in the file (unless it was rejected); return how many."""
+        started = time.perf_counter()
+        if self.vendor == "postgresql":
+            # DISTINCT ON sorts once, and leaves the rows in order_id order for the upsert.
+            newest = (
+                f"SELECT DISTINCT ON (order_id) {_COLUMNS}, rejected FROM {t['staging']} ORDER BY order_id, line DESC"
+            )
+        else:
+            newest = (
+                f"SELECT {_COLUMNS}, rejected FROM (SELECT {_COLUMNS}, rejected,"
+                f" row_number() OVER (PARTITION BY order_id ORDER BY line DESC) AS rank FROM {t['staging']})"
+                " ranked WHERE rank = 1"
+            )
+        cursor.execute(f"CREATE TEMPORARY TABLE {t['latest']} AS SELECT {_COLUMNS} FROM ({newest}) newest WHERE NOT rejected")
+        if self.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {t['latest']}")  # temporary tables are never auto-analysed
+        cursor.execute(f"SELECT count(*) FROM {t['latest']}")
+        distinct_orders = cursor.fetchone()[0]
+        self._log("kept the last line of each order", distinct_orders, started)
+        return distinct_orders
+
+    def _customers_and_products_create(self, cursor, t: dict[str, str], stamp) -> None:
+        # Sorted inserts take row locks in one order, so concurrent loads do not deadlock.
+        for table, column in ((t["customer"], "customer_id"), (t["product"], "product_id")):
+            started = time.perf_counter()
+            cursor.execute(
+                f"INSERT INTO {table} ({column}, created_at, updated_at)"
+                f" SELECT DISTINCT {column}, %s, %s FROM {t['latest']} WHERE true ORDER BY {column}"
+                f" ON CONFLICT ({column}) DO NOTHING",
+                [stamp, stamp],
+            )
+            self._log(f"created {table} rows", cursor.rowcount, started)
+
+    def _orders_upsert_counted(self, cursor, t, upsert: str, params: list, counts: UpsertCounts, distinct_orders: int):
+        """PostgreSQL: count what the upsert itself did.
+
+        With other workers loading the same orders at once, a count taken before it could be
+        wrong. xmax = 0 marks an insert; an update that kept updated_at only moved the
+        business date on (the values were unchanged).
+        """
+        started = time.perf_counter()
+        stamp = params[-1]
+        cursor.execute(
+            f"WITH upserted AS ({upsert} RETURNING (xmax = 0) AS inserted, updated_at = %s AS changed)"
+            " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted AND changed),"
+            " count(*) FILTER (WHERE NOT inserted AND NOT changed) FROM upserted",
+            [*params, stamp],
+        )
+        counts.inserted, counts.updated, moved_on = cursor.fetchone()
+        self._log("upserted orders", counts.inserted + counts.updated + moved_on, started)
+        # What was not written: other values from a later business date, or the same values.
+        cursor.execute(
+            f"SELECT count(*) FROM {t['latest']} l"
+            f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
+            f" JOIN {t['product']} p ON p.product_id = l.product_id"
+            f" JOIN {t['order']} o ON o.order_id = l.order_id"
+            f" WHERE o.source_business_date > %s AND NOT {_SAME}",
+            [params[2]],
+        )
+        counts.superseded = cursor.fetchone()[0]
+        counts.unchanged = distinct_orders - counts.inserted - counts.updated - counts.superseded
+
+    def _orders_upsert_alone(self, cursor, t, upsert: str, params: list, counts: UpsertCounts, distinct_orders: int):
+        """SQLite: one writer at a time, so what is stored now is what the upsert will meet."""
+        started = time.perf_counter()
+        cursor.execute(
+            f"SELECT"
+            f" coalesce(sum(CASE WHEN o.id IS NULL THEN 1 ELSE 0 END), 0),"
+            f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND {_SAME} THEN 1 ELSE 0 END), 0),"
+            f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER} THEN 1 ELSE 0 END), 0)"
+            f" FROM {t['latest']} l"
+            f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
+            f" JOIN {t['product']} p ON p.product_id = l.product_id"
+            f" LEFT JOIN {t['order']} o ON o.order_id = l.order_id",
+            [params[2]],
+        )
+        counts.inserted, counts.unchanged, counts.updated = cursor.fetchone()
+        counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated
+        self._log("compared with stored orders", distinct_orders, started)
+        started = time.perf_counter()
+        cursor.execute(upsert, params)
+        self._log("upserted orders", cursor.rowcount, started)
 
     def _drop(self) -> None:
         with connection.cursor() as cursor:
@@ -272,4 +258,28 @@ _STORED_SAME = (
     "({order}.customer_id = excluded.customer_id AND {order}.product_id = excluded.product_id"
     " AND {order}.quantity = excluded.quantity AND {order}.unit_price = excluded.unit_price"
     " AND {order}.order_date = excluded.order_date)"
+)
+
+# Params: run id, file name, business date, created_at, updated_at.
+_ORDER_UPSERT = (
+    "INSERT INTO {order} (order_id, customer_id, product_id, quantity, unit_price, order_date,"
+    " source_run_id, source_file, source_line, source_business_date, created_at, updated_at)"
+    " SELECT l.order_id, c.id, p.id, l.quantity, l.unit_price, l.order_date, %s, %s, l.line, %s, %s, %s"
+    " FROM {latest} l"
+    " JOIN {customer} c ON c.customer_id = l.customer_id"
+    " JOIN {product} p ON p.product_id = l.product_id"
+    # Sorted, the inserts fill the order_id index in sequence (much faster), and concurrent
+    # loads lock their rows in one order.
+    " WHERE true ORDER BY l.order_id"
+    " ON CONFLICT (order_id) DO UPDATE SET"
+    " customer_id = excluded.customer_id, product_id = excluded.product_id,"
+    " quantity = excluded.quantity, unit_price = excluded.unit_price, order_date = excluded.order_date,"
+    " source_run_id = excluded.source_run_id, source_file = excluded.source_file,"
+    " source_line = excluded.source_line, source_business_date = excluded.source_business_date,"
+    " updated_at = CASE WHEN {stored_same} THEN {order}.updated_at ELSE excluded.updated_at END"
+    # A file never overwrites what a later business date wrote. Identical values from a later
+    # file still move the business date on, so that a late re-send of an older file cannot
+    # win over them afterwards.
+    " WHERE ({order}.source_business_date IS NULL OR {order}.source_business_date <= excluded.source_business_date)"
+    " AND NOT ({stored_same} AND {order}.source_business_date = excluded.source_business_date)"
 )
