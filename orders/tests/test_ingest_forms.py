@@ -381,3 +381,18 @@ def test_date_order_evidence_after_the_first_chunk_decides_the_file(ingest_text,
 
     assert run.date_order == "MDY"
     assert [row[5] for row in loaded()] == [date(2024, 3, 4), date(2024, 5, 6), date(2024, 1, 13)]
+
+
+def test_decimal_mark_evidence_after_the_first_chunk_decides_the_file(ingest_text, settings):
+    # "1,250" alone could be 1250 or 1.25; the third line's "2,5" says the comma is the decimal mark.
+    settings.INGEST_CHUNK_ROWS = 2
+    text = (
+        "order_id;customer_id;product_id;quantity;price;order_date\n"
+        "1001;501;301;1;1,250;2024-01-10\n1002;501;301;1;3,000;2024-01-10\n1003;501;301;1;2,5;2024-01-10\n"
+    )
+
+    run = ingest_text(text).run
+
+    # Read by the default decimal point, the first two would have been 1250 and 3000.
+    assert (run.decimal_mark, run.rejected) == (",", 0)
+    assert [row[4] for row in loaded()] == ["1.25", "3.00", "2.50"]
