@@ -61,6 +61,8 @@ def run(argv: list[str]) -> int:
     say("(a new password is made at every start). Stop with Ctrl+C.")
     say("")
     helpers = start_background_services()
+    # A service manager stops us with SIGTERM: stop the worker, beat and watcher too.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return manage("runserver", address, "--noreload").returncode
     except KeyboardInterrupt:
@@ -70,6 +72,10 @@ def run(argv: list[str]) -> int:
             helper.send_signal(signal.SIGTERM)
         for helper in helpers:
             helper.wait(timeout=30)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def start_background_services() -> list[subprocess.Popen]:
