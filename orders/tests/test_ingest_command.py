@@ -582,3 +582,20 @@ def test_a_crash_between_chunks_rolls_back_and_leaves_the_database_usable(tmp_pa
 
     run.refresh_from_db()
     assert (run.status, run.inserted, Order.objects.count()) == (ImportRun.Status.LOADED, 7, 7)
+
+
+class _Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_ingest_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    path = write_file(tmp_path, "sales_data_2024-03-10.csv", "20001,C1,P1,1,10.00,2024-03-09")
+
+    out = StringIO()
+    call_command("ingest", str(path), stdout=out)
+
+    assert out.getvalue().startswith("sales_data_2024-03-10.csv: loaded")
+    assert "\rsales_data_2024-03-10.csv: 0.00 rows [" in terminal.getvalue()

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         for path in files:
             try:
                 with self._progress(path, enabled=not no_progress) as bar:
-                    outcome = sales_file_ingest(path=path, progress=bar.update if bar else None)
+                    outcome = sales_file_ingest(path=path, progress=bar.update if bar is not None else None)
             except Exception as error:  # recorded on the run and in the logs; go on with the next file
                 any_failed = True
                 self.stdout.write(self.style.ERROR(f"{path.name}: FAILED: {type(error).__name__}: {error}"))
