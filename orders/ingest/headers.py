@@ -53,11 +53,15 @@ class MissingColumnsError(ValueError):
     def __init__(self, missing: list[str], found: list[str]):
         self.missing = missing
         self.found = found
-        super().__init__(
-            MISSING_COLUMNS.format(
-                missing=", ".join(missing), found=", ".join(repr(name) for name in found) or "none"
-            )
-        )
+        super().__init__(MISSING_COLUMNS.format(missing=", ".join(missing), found=_header_list(found)))
+
+
+def _header_list(names: list[str], *, most: int = 20, longest: int = 40) -> str:
+    # A binary file "read" as text has long lines of noise: keep the message readable.
+    shown = [repr(name if len(name) <= longest else name[:longest] + "…") for name in names[:most]]
+    if len(names) > most:
+        shown.append(f"and {len(names) - most} more")
+    return ", ".join(shown) or "none"
 
 
 def map_header(names: list[str]) -> dict[str, int]:

@@ -108,3 +108,12 @@ def test_map_header_with_no_names_says_none_were_found():
 def test_header_score_counts_distinct_columns():
     assert header_score(["Order ID", "order_no", "Qty", "x"]) == 2
     assert header_score(["1001", "501", "2024-01-10"]) == 0
+
+
+def test_missing_columns_message_stays_readable_for_a_file_of_noise():
+    names = ["x" * 100] + [f"col{n}" for n in range(30)]
+
+    message = str(MissingColumnsError(["order_id"], names))
+
+    assert message.startswith("Missing required columns: order_id. Headers found: '" + "x" * 40 + "…', 'col0'")
+    assert message.endswith("'col18', and 11 more.")
