@@ -82,7 +82,7 @@ def start_background_services() -> list[subprocess.Popen]:
     """With REDIS_URL set, start what docker-compose would: a worker, beat and the bucket watcher."""
     if not os.environ.get("REDIS_URL"):
         # No broker: tasks run in-process, and the watcher loads new files itself.
-        return [subprocess.Popen([PYTHON, ROOT / "manage.py", "watch_bucket"], cwd=ROOT)] if has_command("watch_bucket") else []
+        return [subprocess.Popen([PYTHON, ROOT / "manage.py", "watch_bucket"], cwd=ROOT)]
     celery = [PYTHON, "-m", "celery", "-A", "salesproject"]
     say("REDIS_URL is set: starting a Celery worker, beat and the bucket watcher")
     return [
@@ -90,10 +90,6 @@ def start_background_services() -> list[subprocess.Popen]:
         subprocess.Popen([*celery, "beat", "--loglevel", "INFO"], cwd=ROOT),
         subprocess.Popen([PYTHON, ROOT / "manage.py", "watch_bucket"], cwd=ROOT),
     ]
-
-
-def has_command(name: str) -> bool:
-    return (ROOT / "orders" / "management" / "commands" / f"{name}.py").exists()
 
 
 def test(argv: list[str]) -> int:
