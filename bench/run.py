@@ -141,8 +141,8 @@ def main() -> None:
 
     print()
     print(f"PostgreSQL, {rows:,} rows per file")
-    print(f"| load | ingest s | baseline s | ratio | peak RSS MB |")
-    print(f"|---|---|---|---|---|")
+    print("| load | ingest s | baseline s | ratio | peak RSS MB |")
+    print("|---|---|---|---|---|")
     for label, seconds, baseline, rss in results:
         print(f"| {label} | {seconds:.1f} | {baseline:.1f} | {seconds / baseline:.2f} | {rss:.0f} |")
     print(f"| re-ingest unchanged file | {again:.2f} | | | {again_rss:.0f} |")
