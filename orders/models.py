@@ -153,6 +153,22 @@ class Order(TimeStampedModel):
         return self.quantity * self.unit_price
 
 
+class DataVersion(models.Model):
+    """A single row whose version moves on whenever stored order values change.
+
+    Reports and insights key their caches on it: a load that changes nothing leaves it as it is.
+    """
+
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="data_version_single_row")]
+
+    def __str__(self):
+        return f"data version {self.version}"
+
+
 class RejectedRow(models.Model):
     """A line that could not be read without guessing: kept, never loaded, never dropped."""
 

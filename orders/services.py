@@ -17,7 +17,7 @@ from django.utils import timezone
 from .ingest.files import business_date_from_name, file_fingerprint, sales_files_in
 from .ingest.pipeline import sales_file_load
 from .ingest.reader import FileReadError
-from .models import BucketFile, ImportRun
+from .models import BucketFile, DataVersion, ImportRun
 
 logger = logging.getLogger("salesproject.app")
 pipeline_logger = logging.getLogger("salesproject.pipeline")
@@ -127,6 +127,8 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
             run.error = ""
             run.finished_at = timezone.now()
             run.save()
+            if run.inserted or run.updated:
+                data_version_bump()
     except FileReadError as error:
         _run_failed(run_id, str(error))
         pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
@@ -153,6 +155,15 @@ def sales_file_ingest(*, path: Path, progress: Callable[[int], None] | None = No
         ImportRun.objects.filter(pk=run.pk).update(path=str(path))
     run = import_run_execute(run_id=run.pk, progress=progress)
     return IngestOutcome(path=path, run=run, skipped=False)
+
+
+def data_version_bump() -> None:
+    """Move the data version on; call it inside the transaction that changed order values.
+
+    The row lock it takes is held until that transaction commits, so call it last.
+    """
+    if not DataVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now()):
+        DataVersion.objects.get_or_create(pk=1, defaults={"version": 1, "changed_at": timezone.now()})
 
 
 def staff_login_set(*, username: str, password: str) -> bool:

@@ -1,0 +1,17 @@
+"""Keep the data version in step with writes made through the ORM (the admin, repairs, services).
+
+The loader writes with set-based SQL, so it moves the version itself (orders.services).
+"""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Order
+
+
+@receiver(post_save, sender=Order, dispatch_uid="orders_data_version_on_save")
+@receiver(post_delete, sender=Order, dispatch_uid="orders_data_version_on_delete")
+def order_written(sender, **kwargs):
+    from .services import data_version_bump
+
+    data_version_bump()
