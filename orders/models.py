@@ -1,6 +1,8 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from .ingest.reasons import REASON_LABELS
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
@@ -89,12 +91,6 @@ class ImportRun(models.Model):
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()})"
 
-    @property
-    def duration(self):
-        if self.started_at and self.finished_at:
-            return self.finished_at - self.started_at
-        return None
-
 
 class BucketFile(models.Model):
     """What the bucket scanner last saw at a path, so an unchanged file is not hashed again."""
@@ -148,10 +144,6 @@ class Order(TimeStampedModel):
     def __str__(self):
         return self.order_id
 
-    @property
-    def revenue(self):
-        return self.quantity * self.unit_price
-
 
 class DataVersion(models.Model):
     """A single row whose version moves on whenever stored order values change.
@@ -172,20 +164,7 @@ class DataVersion(models.Model):
 class RejectedRow(models.Model):
     """A line that could not be read without guessing: kept, never loaded, never dropped."""
 
-    class Reason(models.TextChoices):
-        MISSING_VALUE = "missing_value", "Missing value"
-        NOT_A_NUMBER = "not_a_number", "Not a number"
-        FRACTIONAL_QUANTITY = "fractional_quantity", "Fractional quantity"
-        QUANTITY_NOT_POSITIVE = "quantity_not_positive", "Quantity not positive"
-        NEGATIVE_PRICE = "negative_price", "Negative price"
-        PRICE_TOO_PRECISE = "price_too_precise", "Price has more than 2 decimals"
-        NUMBER_TOO_LARGE = "number_too_large", "Number too large"
-        UNREADABLE_DATE = "unreadable_date", "Unreadable date"
-        IMPOSSIBLE_DATE = "impossible_date", "Impossible date"
-        ID_TOO_LONG = "id_too_long", "Identifier too long"
-        TOO_FEW_FIELDS = "too_few_fields", "Too few fields"
-        TOO_MANY_FIELDS = "too_many_fields", "Too many fields"
-        UNDECODABLE = "undecodable", "Undecodable text"
+    Reason = models.TextChoices("Reason", [(code.upper(), (code, label)) for code, label in REASON_LABELS.items()])
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="rejected_rows")
     line_number = models.PositiveIntegerField()

@@ -9,7 +9,7 @@ workers load files for the same orders at once.
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import connection
@@ -22,6 +22,7 @@ logger = logging.getLogger("salesproject.database")
 
 STAGING = "ingest_staging"
 LATEST = "ingest_latest"
+LINE_ITEM_EXAMPLES = 5
 _COLUMNS = "line, order_id, customer_id, product_id, quantity, unit_price, order_date"
 
 
@@ -32,6 +33,9 @@ class UpsertCounts:
     unchanged: int = 0
     superseded: int = 0
     duplicates: int = 0
+    # Orders whose lines in the file name different products: line items, not corrections.
+    line_item_orders: int = 0
+    line_item_examples: list[str] = field(default_factory=list)
 
 
 def _tables() -> dict[str, str]:
@@ -143,6 +147,8 @@ class OrderStage:
                     cursor.execute("SET LOCAL work_mem = '256MB'")
                 distinct_orders = self._latest_lines_keep(cursor, t)
                 counts.duplicates = self.staged - distinct_orders
+                if counts.duplicates:  # else no order has two lines: skip the scan
+                    self._line_items_find(cursor, t, counts)
                 self._customers_and_products_create(cursor, t, stamp)
                 upsert = _ORDER_UPSERT.format(**t, stored_same=_STORED_SAME.format(order=t["order"]))
                 params = [run_id, file_name, day, stamp, stamp]
@@ -174,6 +180,18 @@ class OrderStage:
         distinct_orders = cursor.fetchone()[0]
         self._log("kept the last line of each order", distinct_orders, started)
         return distinct_orders
+
+    def _line_items_find(self, cursor, t: dict[str, str], counts: UpsertCounts) -> None:
+        """Count the orders whose lines name different products, and keep the first few ids."""
+        started = time.perf_counter()
+        cursor.execute(
+            f"SELECT order_id FROM {t['staging']} WHERE NOT rejected GROUP BY order_id"
+            " HAVING min(product_id) <> max(product_id) ORDER BY order_id"
+        )
+        order_ids = [row[0] for row in cursor.fetchall()]
+        counts.line_item_orders = len(order_ids)
+        counts.line_item_examples = order_ids[:LINE_ITEM_EXAMPLES]
+        self._log("looked for line items", len(order_ids), started)
 
     def _customers_and_products_create(self, cursor, t: dict[str, str], stamp) -> None:
         # Sorted inserts take row locks in one order, so concurrent loads do not deadlock.
