@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Customer, ImportRun, Order, Product, RejectedRow
+from .services import import_run_load_again
 
 
 @admin.register(Customer)
@@ -35,8 +36,9 @@ class ImportRunAdmin(admin.ModelAdmin):
         "file_name", "business_date", "status", "rows_read", "inserted", "updated", "unchanged",
         "superseded", "duplicates", "rejected", "created_at",
     ]
-    list_filter = ["status", "business_date"]
+    list_filter = ["status", "failure", "business_date"]
     search_fields = ["file_name", "sha256"]
+    actions = ["load_again"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["rejected_rows_link", *(field.name for field in self.model._meta.fields)]
@@ -49,6 +51,17 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Load again (runs that are not loaded)", permissions=["change"])
+    def load_again(self, request, queryset):
+        queued = [run.pk for run in queryset if import_run_load_again(run_id=run.pk)]
+        skipped = queryset.count() - len(queued)
+        if queued:
+            self.message_user(request, f"Queued {len(queued)} run(s) to load again: {', '.join(map(str, queued))}.")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} run(s) were not queued: already loaded, or the broker is away.", messages.WARNING
+            )
 
 
 @admin.register(RejectedRow)

@@ -43,8 +43,20 @@ class ImportRun(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         RUNNING = "running", "Running"
+        RETRYING = "retrying", "Waiting to retry"
         LOADED = "loaded", "Loaded"
         FAILED = "failed", "Failed"
+
+    class Failure(models.TextChoices):
+        # The bytes cannot be read as a sales file: loading them again gives the same answer.
+        FILE = "file", "The file cannot be read as a sales file"
+        # Cured by the world, not by the file: the next scan loads it again once it can.
+        MISSING = "missing", "The file is missing"
+        UNREADABLE = "unreadable", "The file cannot be opened"
+        DATABASE = "database", "The database failed"
+        # Left to staff ("load again"): trying by itself could repeat for ever.
+        TIME_LIMIT = "time_limit", "The load ran out of time"
+        CRASH = "crash", "The load crashed"
 
     class BusinessDateSource(models.TextChoices):
         FILE_NAME = "file_name", "Date in the file name"
@@ -52,6 +64,9 @@ class ImportRun(models.Model):
 
     file_name = models.CharField(max_length=255)
     path = models.CharField(max_length=1024, help_text="Where the file was read from.")
+    snapshot = models.CharField(
+        max_length=1024, blank=True, help_text="The copy of this exact version that the load reads (content-addressed)."
+    )
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64, unique=True)
     business_date = models.DateField(db_index=True)
@@ -82,6 +97,9 @@ class ImportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When the load was last queued.")
+    next_retry_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
 

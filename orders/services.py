@@ -1,29 +1,54 @@
-"""Writes for the orders app: register sales files as import runs and load them."""
+"""Writes for the orders app: register sales files as import runs, load them, and keep them moving."""
 
 import gzip
 import logging
+import os
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from .ingest.files import business_date_from_name, file_fingerprint, sales_files_in
-from .ingest.pipeline import sales_file_load
+from .ingest.files import business_date_from_name, file_snapshot_take, sales_files_in
+from .ingest.pipeline import FileLoadResult, sales_file_load
 from .ingest.reader import FileReadError
 from .models import BucketFile, DataVersion, ImportRun
 
 logger = logging.getLogger("salesproject.app")
 pipeline_logger = logging.getLogger("salesproject.pipeline")
 
-FILE_MISSING = "The file is no longer at {path}."
+FILE_MISSING = "The file is no longer at {path}, and no copy of this version was kept."
+FILE_UNREADABLE = "The file at {path} cannot be opened: {error}"
+FILE_CHANGED = (
+    "The file at {path} no longer holds this version (it was replaced), and no copy of this version was kept."
+)
+TIME_LIMIT = (
+    "The load ran longer than the time limit ({seconds} s) and was rolled back: nothing of it was kept. "
+    "Load it again when the workers are less busy, or raise INGEST_TASK_SOFT_TIME_LIMIT."
+)
+DATABASE_FAILED = "The database failed during the load ({error}); it was rolled back. {next_step}"
+RETRY_NEXT = "It is tried again at {when:%H:%M:%S} UTC (retry {retry} of {retries})."
+RETRIES_USED = "The retries are used up; the next bucket scan loads it again once the database answers."
 ALREADY_LOADED = "already loaded (import run {run_id}, {file_name})"
+
+# The failures that the world, not the file, can cure: the scan tries these again by itself.
+CURABLE_FAILURES = (ImportRun.Failure.MISSING, ImportRun.Failure.UNREADABLE, ImportRun.Failure.DATABASE)
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class SourceError(FileReadError):
+    """The run's bytes cannot be had: the file is gone, replaced or cannot be opened."""
+
+    def __init__(self, message: str, failure: str):
+        super().__init__(message)
+        self.failure = failure
 
 
 @dataclass
@@ -37,14 +62,24 @@ class IngestOutcome:
         return not self.skipped and self.run.status == ImportRun.Status.FAILED
 
 
-def import_run_register(*, path: Path, received_at: datetime | None = None) -> tuple[ImportRun, bool]:
-    """Record this version of the file; return (run, created).
+def snapshot_dir() -> Path:
+    return Path(settings.INGEST_SNAPSHOT_DIR)
 
-    A version is its content: the same bytes under any name are one run.
+
+def import_run_register(*, path: Path, received_at: datetime | None = None) -> tuple[ImportRun, bool]:
+    """Record this version of the file and keep a copy of its bytes; return (run, created).
+
+    A version is its content: the same bytes under any name are one run. A run that is
+    not loaded yet takes the fresh copy, so a file dropped again after it was lost loads.
     """
-    sha256, size = file_fingerprint(path)
+    sha256, size, snapshot = file_snapshot_take(path, snapshot_dir())
     existing = ImportRun.objects.filter(sha256=sha256).first()
     if existing:
+        if existing.status == ImportRun.Status.LOADED:
+            _snapshot_remove(snapshot)
+        elif (existing.path, existing.snapshot) != (str(path), str(snapshot)):
+            ImportRun.objects.filter(pk=existing.pk).update(path=str(path), snapshot=str(snapshot))
+            existing.path, existing.snapshot = str(path), str(snapshot)
         return existing, False
     if received_at is None:
         received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
@@ -54,6 +89,7 @@ def import_run_register(*, path: Path, received_at: datetime | None = None) -> t
             run = ImportRun.objects.create(
                 file_name=path.name,
                 path=str(path),
+                snapshot=str(snapshot),
                 size=size,
                 sha256=sha256,
                 business_date=named_date or timezone.localdate(received_at),
@@ -68,37 +104,84 @@ def import_run_register(*, path: Path, received_at: datetime | None = None) -> t
     return run, True
 
 
-def _run_failed(run_id: int, message: str) -> None:
+def _snapshot_remove(snapshot: Path | str) -> None:
+    try:
+        os.unlink(snapshot)
+    except FileNotFoundError:
+        pass
+
+
+def _run_source(run: ImportRun) -> Path:
+    """The file holding exactly the run's bytes: its snapshot, or (for a run without one) its path, copied now."""
+    if run.snapshot and os.path.isfile(run.snapshot):
+        return Path(run.snapshot)
+    path = Path(run.path)
+    try:
+        sha256, _size, snapshot = file_snapshot_take(path, snapshot_dir())
+    except FileNotFoundError:
+        raise SourceError(FILE_MISSING.format(path=path), ImportRun.Failure.MISSING) from None
+    except OSError as error:
+        raise SourceError(
+            FILE_UNREADABLE.format(path=path, error=error.strerror or error), ImportRun.Failure.UNREADABLE
+        ) from None
+    if sha256 != run.sha256:
+        _snapshot_remove(snapshot)
+        raise SourceError(FILE_CHANGED.format(path=path), ImportRun.Failure.MISSING)
+    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(snapshot))
+    return snapshot
+
+
+def _run_failed(run_id: int, message: str, failure: str) -> None:
     ImportRun.objects.filter(pk=run_id).update(
-        status=ImportRun.Status.FAILED, error=message, finished_at=timezone.now()
+        status=ImportRun.Status.FAILED, error=message, failure=failure, next_retry_at=None, finished_at=timezone.now()
     )
 
 
+def _result_record(run: ImportRun, result: FileLoadResult) -> None:
+    """Copy what the load detected and did onto the run."""
+    run.encoding = result.layout.encoding
+    run.delimiter = result.layout.delimiter
+    run.trailing_junk = result.layout.trailing_junk
+    run.header_mapping = result.layout.header_mapping
+    run.decimal_mark = result.value_format.decimal_mark
+    run.date_order = result.value_format.date_order
+    run.warnings = result.warnings
+    run.rows_read = result.rows_read
+    run.rejected = result.rejected
+    run.inserted = result.counts.inserted
+    run.updated = result.counts.updated
+    run.unchanged = result.counts.unchanged
+    run.superseded = result.counts.superseded
+    run.duplicates = result.counts.duplicates
+    run.timings = result.timings
+
+
 def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = None) -> ImportRun:
-    """Load the run's file in one transaction; safe to call twice, or from two workers at once.
+    """Load the run's file version in one transaction; safe to call twice, or from two workers at once.
 
     The run's row lock makes a second caller wait, then find the run loaded.
     A crash half-way rolls everything back, and calling again completes it.
+    A database error is raised for the caller (the task) to retry; any other failure
+    is recorded on the run with a message for staff.
     """
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.status == ImportRun.Status.LOADED:
             return run
         ImportRun.objects.filter(pk=run_id).update(
-            status=ImportRun.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
+            status=ImportRun.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(),
+            error="", failure="", next_retry_at=None,
         )
-    path = Path(run.path)
     try:
         with transaction.atomic():
             run = ImportRun.objects.select_for_update().get(pk=run_id)
             if run.status == ImportRun.Status.LOADED:
                 return run
             run.rejected_rows.all().delete()
-            if not path.is_file():
-                raise FileReadError(FILE_MISSING.format(path=path))
+            source = _run_source(run)
             pipeline_logger.info("%s: load started (import run %d)", run.file_name, run_id)
             result = sales_file_load(
-                path=path,
+                path=source,
                 run_id=run_id,
                 file_name=run.file_name,
                 business_date=run.business_date,
@@ -108,34 +191,38 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
                 default_date_order=settings.INGEST_DEFAULT_DATE_ORDER,
                 progress=progress,
             )
-            run.encoding = result.layout.encoding
-            run.delimiter = result.layout.delimiter
-            run.trailing_junk = result.layout.trailing_junk
-            run.header_mapping = result.layout.header_mapping
-            run.decimal_mark = result.value_format.decimal_mark
-            run.date_order = result.value_format.date_order
-            run.warnings = result.warnings
-            run.rows_read = result.rows_read
-            run.rejected = result.rejected
-            run.inserted = result.counts.inserted
-            run.updated = result.counts.updated
-            run.unchanged = result.counts.unchanged
-            run.superseded = result.counts.superseded
-            run.duplicates = result.counts.duplicates
-            run.timings = result.timings
+            _result_record(run, result)
             run.status = ImportRun.Status.LOADED
             run.error = ""
+            run.failure = ""
             run.finished_at = timezone.now()
             run.save()
             if run.inserted or run.updated:
-                data_version_bump()
+                data_version_bump()  # last: its row lock is held until the commit
+            transaction.on_commit(lambda: _snapshot_remove(source))
+    except SourceError as error:
+        _run_failed(run_id, str(error), error.failure)
+        pipeline_logger.warning("%s: cannot be loaded: %s", run.file_name, error)
+        return ImportRun.objects.get(pk=run_id)
     except FileReadError as error:
-        _run_failed(run_id, str(error))
+        _run_failed(run_id, str(error), ImportRun.Failure.FILE)
         pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
         return ImportRun.objects.get(pk=run_id)
+    except SoftTimeLimitExceeded:
+        message = TIME_LIMIT.format(seconds=settings.INGEST_TASK_SOFT_TIME_LIMIT)
+        pipeline_logger.error("%s: %s", run.file_name, message)
+        _run_failed(run_id, message, ImportRun.Failure.TIME_LIMIT)
+        return ImportRun.objects.get(pk=run_id)
+    except TRANSIENT_DATABASE_ERRORS as error:
+        # Logged before anything else: recording it on the run may fail too while the database is away.
+        pipeline_logger.warning("%s: database error during the load (rolled back): %s", run.file_name, error)
+        raise
     except Exception as error:
-        _run_failed(run_id, f"{type(error).__name__}: {error}")
         pipeline_logger.exception("%s: load failed", run.file_name)
+        try:
+            _run_failed(run_id, f"{type(error).__name__}: {error}", ImportRun.Failure.CRASH)
+        except DatabaseError:
+            pipeline_logger.exception("%s: recording the failure failed too", run.file_name)
         raise
     pipeline_logger.info(
         "%s: loaded in %.3f s: read=%d inserted=%d updated=%d unchanged=%d superseded=%d duplicates=%d "
@@ -146,13 +233,85 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
     return run
 
 
+def import_run_retry_record(*, run_id: int, error: Exception, retry: int, retries: int, countdown: float | None) -> None:
+    """Record on the run that its load met a database error and when it is tried again (countdown None: never).
+
+    Best effort, and logged first: while the database is away the record itself fails.
+    """
+    if countdown is None:
+        message = DATABASE_FAILED.format(error=f"{type(error).__name__}: {error}", next_step=RETRIES_USED)
+        fields = {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.DATABASE, "next_retry_at": None,
+                  "finished_at": timezone.now()}
+    else:
+        when = timezone.now() + timedelta(seconds=countdown)
+        next_step = RETRY_NEXT.format(when=when.astimezone(dt_timezone.utc), retry=retry, retries=retries)
+        message = DATABASE_FAILED.format(error=f"{type(error).__name__}: {error}", next_step=next_step)
+        fields = {"status": ImportRun.Status.RETRYING, "next_retry_at": when}
+    logger.warning("import run %d: %s", run_id, message)
+    try:
+        ImportRun.objects.filter(pk=run_id).update(error=message, **fields)
+    except DatabaseError as record_error:
+        logger.warning("import run %d: could not record the retry: %s", run_id, record_error)
+
+
+def import_run_dispatch(*, run_id: int) -> bool:
+    """Queue the run's load; return whether the broker took it.
+
+    A broker that cannot be reached leaves the run pending, and a later bucket scan queues it again.
+    """
+    from .tasks import ingest_file
+
+    ImportRun.objects.filter(pk=run_id).update(dispatched_at=timezone.now())
+    try:
+        ingest_file.delay(run_id)
+    except Exception as error:  # kombu's OperationalError and friends; in-process, the load's own errors
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        logger.error("import run %d: could not be queued (the next scan tries again): %s", run_id, error)
+        return False
+    return True
+
+
+def import_run_load_again(*, run_id: int) -> bool:
+    """Staff's "load again": queue a run that is not loaded, whatever stopped it."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.status == ImportRun.Status.LOADED:
+        return False
+    return import_run_dispatch(run_id=run_id)
+
+
+def import_runs_stalled(*, now: datetime | None = None) -> list[int]:
+    """Return the runs whose load will not happen unless it is queued again.
+
+    A pending run queued long ago (its message lost, or never sent); a retry long overdue;
+    a "running" run older than the task's hard time limit (its worker died); a failure that
+    the world can cure, once its file can be read again.
+    """
+    now = now or timezone.now()
+    waited = now - timedelta(minutes=settings.INGEST_REDISPATCH_MINUTES)
+    Status = ImportRun.Status
+    stalled = ImportRun.objects.filter(
+        Q(status=Status.PENDING, dispatched_at__lt=waited)
+        | Q(status=Status.PENDING, dispatched_at__isnull=True, created_at__lt=waited)
+        | Q(status=Status.RETRYING, next_retry_at__lt=waited)
+        | Q(status=Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.INGEST_TASK_TIME_LIMIT))
+    ).order_by("business_date", "pk")
+    curable = ImportRun.objects.filter(
+        status=Status.FAILED, failure__in=CURABLE_FAILURES, finished_at__lt=waited
+    ).order_by("business_date", "pk")
+    readable = [run.pk for run in curable if _readable(run.snapshot) or _readable(run.path)]
+    return [*stalled.values_list("pk", flat=True), *readable]
+
+
+def _readable(path: str) -> bool:
+    return bool(path) and os.path.isfile(path) and os.access(path, os.R_OK)
+
+
 def sales_file_ingest(*, path: Path, progress: Callable[[int], None] | None = None) -> IngestOutcome:
     """Register the file and load it now, unless this exact content was loaded before."""
     run, _created = import_run_register(path=path)
     if run.status == ImportRun.Status.LOADED:
         return IngestOutcome(path=path, run=run, skipped=True)
-    if run.path != str(path):
-        ImportRun.objects.filter(pk=run.pk).update(path=str(path))
     run = import_run_execute(run_id=run.pk, progress=progress)
     return IngestOutcome(path=path, run=run, skipped=False)
 
@@ -182,44 +341,62 @@ def staff_login_set(*, username: str, password: str) -> bool:
 class BucketScan:
     registered: list[int]  # import runs created by this scan, each dispatched to ingest_file
     unsettled: list[str]  # files written to too recently: looked at again by the next scan
+    redispatched: list[int]  # runs that were registered before and are queued again
+    unreadable: list[str]  # files that could not be read: looked at again by the next scan
 
 
 def bucket_scan(*, bucket: Path, settle_seconds: float, now: float | None = None) -> BucketScan:
-    """Record new or changed sales files in the bucket and dispatch a load for each.
+    """Record new or changed sales files in the bucket, and queue a load for each; queue again what stalled.
 
     A file still being written is never read half-way: it waits until it has not
     changed for settle_seconds. A file seen before with the same size and mtime
-    is not hashed again. The loads are dispatched once this transaction commits.
+    is not hashed again. One file that cannot be read does not stop the others.
+    The loads are queued once the transaction that records them commits.
     """
-    from .tasks import ingest_file
-
     now = time.time() if now is None else now
-    scan = BucketScan(registered=[], unsettled=[])
-    if not bucket.is_dir():
-        return scan
-    seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
-    for path in sales_files_in([bucket]):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:  # moved away between listing and looking
-            continue
-        known = seen.get(str(path))
-        if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            continue
-        if now - stat.st_mtime < settle_seconds or not _gzip_complete(path):
-            scan.unsettled.append(path.name)
-            continue
-        with transaction.atomic():
-            run, created = import_run_register(path=path)
-            BucketFile.objects.update_or_create(
-                path=str(path), defaults={"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": run.sha256}
-            )
-            if created:
-                scan.registered.append(run.pk)
-                transaction.on_commit(partial(ingest_file.delay, run.pk))
-    if scan.registered or scan.unsettled:
-        logger.info("bucket scan: %d new file version(s), %d still being written", len(scan.registered), len(scan.unsettled))
+    scan = BucketScan(registered=[], unsettled=[], redispatched=[], unreadable=[])
+    if bucket.is_dir():
+        seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
+        for path in sales_files_in([bucket]):
+            try:
+                _bucket_file_scan(path, seen.get(str(path)), scan=scan, settle_seconds=settle_seconds, now=now)
+            except OSError as error:  # gone, or not readable: the next scan looks again
+                scan.unreadable.append(path.name)
+                logger.error("bucket scan: %s cannot be read, skipped: %s", path.name, error)
+    queued = set(scan.registered) | set(scan.redispatched)
+    for run_id in import_runs_stalled():
+        if run_id not in queued:
+            scan.redispatched.append(run_id)
+            transaction.on_commit(lambda run_id=run_id: import_run_dispatch(run_id=run_id), robust=True)
+    if scan.registered or scan.unsettled or scan.redispatched or scan.unreadable:
+        logger.info(
+            "bucket scan: %d new file version(s), %d still being written, %d queued again, %d unreadable",
+            len(scan.registered), len(scan.unsettled), len(scan.redispatched), len(scan.unreadable),
+        )
     return scan
+
+
+def _bucket_file_scan(path: Path, known: BucketFile | None, *, scan: BucketScan, settle_seconds: float, now: float):
+    stat = path.stat()
+    if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return
+    if now - stat.st_mtime < settle_seconds or not _gzip_complete(path):
+        scan.unsettled.append(path.name)
+        return
+    with transaction.atomic():
+        run, created = import_run_register(path=path)
+        BucketFile.objects.update_or_create(
+            path=str(path), defaults={"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": run.sha256}
+        )
+        if created:
+            scan.registered.append(run.pk)
+        elif run.status == ImportRun.Status.PENDING or (
+            run.status == ImportRun.Status.FAILED and run.failure in CURABLE_FAILURES
+        ):
+            scan.redispatched.append(run.pk)  # dropped again after its file was lost: load it now
+        else:
+            return
+        transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk), robust=True)
 
 
 def _gzip_complete(path: Path) -> bool:
@@ -230,6 +407,8 @@ def _gzip_complete(path: Path) -> bool:
         with gzip.open(path, "rb") as stream:
             while stream.read(1 << 20):
                 pass
-    except (EOFError, OSError):
+    except EOFError:
         return False
+    except (gzip.BadGzipFile, zlib.error):
+        return True  # not a copy in progress but a broken file: its load says so
     return True

@@ -1,7 +1,9 @@
 """Facts about a sales file that need no parsing: its business date, fingerprint and kind."""
 
 import hashlib
+import os
 import re
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +37,31 @@ def file_fingerprint(path: Path) -> tuple[str, int]:
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
+
+
+def file_snapshot_take(path: Path, folder: Path) -> tuple[str, int, Path]:
+    """Copy the file into folder under its SHA-256, hashing as it copies; return (sha256, size, copy).
+
+    The copy holds exactly the bytes that were hashed, so a load that reads it loads the
+    version it is named after, whatever happens to the original afterwards.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as copy:
+        try:
+            while block := source.read(_HASH_BLOCK):
+                digest.update(block)
+                size += len(block)
+                copy.write(block)
+        except BaseException:
+            copy.close()
+            os.unlink(copy.name)
+            raise
+    sha256 = digest.hexdigest()
+    snapshot = folder / sha256
+    os.replace(copy.name, snapshot)
+    return sha256, size, snapshot
 
 
 def sales_files_in(paths: list[Path]) -> list[Path]:

@@ -111,6 +111,18 @@ INGEST_DEFAULT_DECIMAL_MARK = env("INGEST_DEFAULT_DECIMAL_MARK", default=".")
 INGEST_SETTLE_SECONDS = env.float("INGEST_SETTLE_SECONDS", default=2.0)
 INGEST_TASK_SOFT_TIME_LIMIT = env.int("INGEST_TASK_SOFT_TIME_LIMIT", default=60 * 60)
 INGEST_TASK_TIME_LIMIT = env.int("INGEST_TASK_TIME_LIMIT", default=60 * 60 + 300)
+# Each registered file version is copied here under its SHA-256, and the load reads that copy:
+# a file replaced or deleted in the bucket after registration cannot change what is loaded.
+# In the bucket by default, so that every worker sharing the bucket finds it.
+INGEST_SNAPSHOT_DIR = Path(env("INGEST_SNAPSHOT_DIR", default=str(BUCKET_DIR / ".salesproject" / "snapshots")))
+# A load that meets a database error is retried with capped exponential backoff (with jitter):
+# about 12 minutes in all by default; the bucket scan re-dispatches whatever outlasts that.
+INGEST_RETRY_BACKOFF_SECONDS = env.float("INGEST_RETRY_BACKOFF_SECONDS", default=2.0)
+INGEST_RETRY_BACKOFF_MAX_SECONDS = env.float("INGEST_RETRY_BACKOFF_MAX_SECONDS", default=60.0)
+INGEST_RETRY_MAX = env.int("INGEST_RETRY_MAX", default=16)
+# The bucket scan queues again a run whose load was queued this long ago and has not started
+# (a lost message, a broker that was down), or whose retry is this long overdue.
+INGEST_REDISPATCH_MINUTES = env.float("INGEST_REDISPATCH_MINUTES", default=10.0)
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
