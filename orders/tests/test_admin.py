@@ -1,8 +1,11 @@
 """What staff see in the admin after a load."""
 
+from unittest import mock
+
 import pytest
 from django.urls import reverse
 
+from orders.ingest.load import OrderStage
 from orders.models import ImportRun, Order
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +38,7 @@ def test_rejected_rows_list_shows_line_raw_text_and_reason(admin_client, ingest_
     assert ">3<" in text  # the line number
 
 
-def test_staff_can_correct_an_order_and_the_change_is_kept_in_its_history(admin_client, ingest_text):
+def test_staff_can_correct_an_order_and_the_change_is_kept_in_its_history(admin_client, admin_user, ingest_text):
     ingest_text(FILE)
     order = Order.objects.get(order_id="1001")
     url = reverse("admin:orders_order_change", args=[order.pk])
@@ -55,9 +58,36 @@ def test_staff_can_correct_an_order_and_the_change_is_kept_in_its_history(admin_
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.quantity == 3
-    assert [h.quantity for h in order.history.order_by("history_date")] == [3]
+    record = order.history.get()
+    assert (record.quantity, record.history_type, record.history_user) == (3, "~", admin_user)
     history_page = admin_client.get(reverse("admin:orders_order_history", args=[order.pk])).content.decode()
-    assert "Changed" in history_page or "quantity" in history_page.lower()
+    # The history list names who made the change, and its entry opens the values as they were saved.
+    assert f">{admin_user.get_username()}<" in history_page
+    record_url = reverse("admin:orders_order_simple_history", args=[order.pk, record.history_id])
+    assert record_url in history_page
+    assert 'value="3"' in admin_client.get(record_url).content.decode()
+
+
+def test_load_again_queues_a_failed_run_and_leaves_a_loaded_one(admin_client, ingest_text, eager_tasks):
+    loaded = ingest_text(FILE).run
+    with mock.patch.object(OrderStage, "apply", side_effect=RuntimeError("disk full")):
+        with pytest.raises(RuntimeError):
+            ingest_text(FILE.replace("1001", "1003"), name="sales_data_2024-10-16.csv")
+    failed = ImportRun.objects.get(file_name="sales_data_2024-10-16.csv")
+    assert (failed.status, failed.failure) == (ImportRun.Status.FAILED, ImportRun.Failure.CRASH)
+
+    response = admin_client.post(
+        reverse("admin:orders_importrun_changelist"),
+        {"action": "load_again", "_selected_action": [loaded.pk, failed.pk]},
+        follow=True,
+    )
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.inserted) == (ImportRun.Status.LOADED, 2, 1)
+    assert Order.objects.filter(order_id="1003").exists()
+    text = response.content.decode()
+    assert f"Queued 1 run(s) to load again: {failed.pk}." in text
+    assert "1 run(s) were not queued" in text
 
 
 def test_import_runs_cannot_be_added_by_hand(admin_client):
