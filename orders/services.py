@@ -16,7 +16,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .ingest.files import business_date_from_name, file_snapshot_take, sales_files_in
+from .ingest.files import business_date_from_name, file_fingerprint, file_snapshot_take, sales_files_in
 from .ingest.pipeline import FileLoadResult, sales_file_load
 from .ingest.reader import FileReadError
 from .models import BucketFile, DataVersion, ImportRun
@@ -72,7 +72,12 @@ def import_run_register(*, path: Path, received_at: datetime | None = None) -> t
     A version is its content: the same bytes under any name are one run. A run that is
     not loaded yet takes the fresh copy, so a file dropped again after it was lost loads.
     """
-    sha256, size, snapshot = file_snapshot_take(path, snapshot_dir())
+    # Hashing alone first: offering a file that is loaded already costs one read, and no copy.
+    sha256, _size = file_fingerprint(path)
+    existing = ImportRun.objects.filter(sha256=sha256).first()
+    if existing and existing.status == ImportRun.Status.LOADED:
+        return existing, False
+    sha256, size, snapshot = file_snapshot_take(path, snapshot_dir())  # the bytes copied decide, should it change
     existing = ImportRun.objects.filter(sha256=sha256).first()
     if existing:
         if existing.status == ImportRun.Status.LOADED:
