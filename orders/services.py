@@ -205,12 +205,8 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
             if run.inserted or run.updated:
                 data_version_bump()  # last: its row lock is held until the commit
             transaction.on_commit(lambda: _snapshot_remove(source))
-    except SourceError as error:
-        _run_failed(run_id, str(error), error.failure)
-        pipeline_logger.warning("%s: cannot be loaded: %s", run.file_name, error)
-        return ImportRun.objects.get(pk=run_id)
-    except FileReadError as error:
-        _run_failed(run_id, str(error), ImportRun.Failure.FILE)
+    except FileReadError as error:  # SourceError too: the file is gone, replaced or cannot be opened
+        _run_failed(run_id, str(error), getattr(error, "failure", ImportRun.Failure.FILE))
         pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
         return ImportRun.objects.get(pk=run_id)
     except SoftTimeLimitExceeded:
