@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -91,6 +92,9 @@ class ImportRun(models.Model):
     )
     duplicates = models.PositiveIntegerField(default=0, help_text="Lines replaced by a later line of the same file.")
     rejected = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(
+        default=0, help_text="Orders that staff corrected and this file would have changed: kept aside for staff."
+    )
 
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds spent in each step.")
     started_at = models.DateTimeField(null=True, blank=True)
@@ -148,6 +152,12 @@ class Order(TimeStampedModel):
     source_file = models.CharField(max_length=255, blank=True)
     source_line = models.PositiveIntegerField(null=True, blank=True)
     source_business_date = models.DateField(null=True, blank=True)
+    # Set when staff correct the order: from then on no file overwrites it; a file that
+    # disagrees is recorded as an OrderConflict for staff to resolve.
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     history = HistoricalRecords()
 
@@ -158,9 +168,46 @@ class Order(TimeStampedModel):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="order_unit_price_not_negative"),
         ]
+        # The loader looks for corrected orders in every load: a partial index keeps that to the few there are.
+        indexes = [
+            models.Index(fields=["order_id"], condition=models.Q(corrected_at__isnull=False), name="order_corrected")
+        ]
 
     def __str__(self):
         return self.order_id
+
+
+class OrderConflict(models.Model):
+    """A file's values for an order that staff corrected: kept aside, never applied unasked."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept the staff's values"
+        TAKEN = "taken", "Took the file's values"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="conflicts")
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="order_conflicts")
+    line_number = models.PositiveIntegerField()
+    customer_id = models.CharField(max_length=64)
+    product_id = models.CharField(max_length=64)
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    order_date = models.DateField()
+    business_date = models.DateField(help_text="The business date of the file that brought these values.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # One conflict per order and run: loading a run again does not record it twice.
+        constraints = [models.UniqueConstraint(fields=["order", "run"], name="order_conflict_once_per_run")]
+
+    def __str__(self):
+        return f"{self.order} from {self.run.file_name} line {self.line_number}"
 
 
 class DataVersion(models.Model):

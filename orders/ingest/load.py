@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from django.db import connection
 
-from orders.models import Customer, Order, Product
+from orders.models import Customer, Order, OrderConflict, Product
 
 from .clean import OrderRow
 
@@ -33,6 +33,7 @@ class UpsertCounts:
     unchanged: int = 0
     superseded: int = 0
     duplicates: int = 0
+    conflicts: int = 0  # orders staff corrected, whose values from this file were kept aside
     # Orders whose lines in the file name different products: line items, not corrections.
     line_item_orders: int = 0
     line_item_examples: list[str] = field(default_factory=list)
@@ -43,6 +44,7 @@ def _tables() -> dict[str, str]:
         "order": connection.ops.quote_name(Order._meta.db_table),
         "customer": connection.ops.quote_name(Customer._meta.db_table),
         "product": connection.ops.quote_name(Product._meta.db_table),
+        "conflict": connection.ops.quote_name(OrderConflict._meta.db_table),
         "staging": STAGING,
         "latest": LATEST,
     }
@@ -150,6 +152,7 @@ class OrderStage:
                 if counts.duplicates:  # else no order has two lines: skip the scan
                     self._line_items_find(cursor, t, counts)
                 self._customers_and_products_create(cursor, t, stamp)
+                counts.conflicts = self._conflicts_record(cursor, t, run_id=run_id, day=day, stamp=stamp)
                 upsert = _ORDER_UPSERT.format(**t, stored_same=_STORED_SAME.format(order=t["order"]))
                 params = [run_id, file_name, day, stamp, stamp]
                 if self.vendor == "postgresql":
@@ -193,6 +196,28 @@ class OrderStage:
         counts.line_item_examples = order_ids[:LINE_ITEM_EXAMPLES]
         self._log("looked for line items", len(order_ids), started)
 
+    def _conflicts_record(self, cursor, t: dict[str, str], *, run_id: int, day, stamp) -> int:
+        """Keep aside this file's values for orders that staff corrected; return how many.
+
+        Only where the file would have won (same or later business date) and disagrees: the
+        upsert leaves corrected orders alone, and staff decide.
+        """
+        started = time.perf_counter()
+        cursor.execute(
+            f"INSERT INTO {t['conflict']} (order_id, run_id, line_number, customer_id, product_id, quantity,"
+            " unit_price, order_date, business_date, status, created_at)"
+            f" SELECT o.id, %s, l.line, l.customer_id, l.product_id, l.quantity, l.unit_price, l.order_date, %s,"
+            f" %s, %s FROM {t['order']} o"
+            f" JOIN {t['latest']} l ON l.order_id = o.order_id"
+            f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
+            f" JOIN {t['product']} p ON p.product_id = l.product_id"
+            f" WHERE o.corrected_at IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER}"
+            " ORDER BY o.id ON CONFLICT (order_id, run_id) DO NOTHING",
+            [run_id, day, OrderConflict.Status.OPEN, stamp, day],
+        )
+        self._log("kept aside conflicts with staff corrections", cursor.rowcount, started)
+        return cursor.rowcount
+
     def _customers_and_products_create(self, cursor, t: dict[str, str], stamp) -> None:
         # Sorted inserts take row locks in one order, so concurrent loads do not deadlock.
         for table, column in ((t["customer"], "customer_id"), (t["product"], "product_id")):
@@ -232,7 +257,7 @@ class OrderStage:
             [params[2]],
         )
         counts.superseded = cursor.fetchone()[0]
-        counts.unchanged = distinct_orders - counts.inserted - counts.updated - counts.superseded
+        counts.unchanged = distinct_orders - counts.inserted - counts.updated - counts.superseded - counts.conflicts
 
     def _orders_upsert_alone(self, cursor, t, upsert: str, params: list, counts: UpsertCounts, distinct_orders: int):
         """SQLite: one writer at a time, so what is stored now is what the upsert will meet."""
@@ -241,7 +266,8 @@ class OrderStage:
             f"SELECT"
             f" coalesce(sum(CASE WHEN o.id IS NULL THEN 1 ELSE 0 END), 0),"
             f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND {_SAME} THEN 1 ELSE 0 END), 0),"
-            f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER} THEN 1 ELSE 0 END), 0)"
+            f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER}"
+            " AND o.corrected_at IS NULL THEN 1 ELSE 0 END), 0)"
             f" FROM {t['latest']} l"
             f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
             f" JOIN {t['product']} p ON p.product_id = l.product_id"
@@ -249,7 +275,7 @@ class OrderStage:
             [params[2]],
         )
         counts.inserted, counts.unchanged, counts.updated = cursor.fetchone()
-        counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated
+        counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated - counts.conflicts
         self._log("compared with stored orders", distinct_orders, started)
         started = time.perf_counter()
         cursor.execute(upsert, params)
@@ -300,4 +326,6 @@ _ORDER_UPSERT = (
     # win over them afterwards.
     " WHERE ({order}.source_business_date IS NULL OR {order}.source_business_date <= excluded.source_business_date)"
     " AND NOT ({stored_same} AND {order}.source_business_date = excluded.source_business_date)"
+    # Staff corrected it: a file never overwrites that (see _conflicts_record).
+    " AND {order}.corrected_at IS NULL"
 )
