@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -61,6 +63,7 @@ class ImportRun(models.Model):
 
     class BusinessDateSource(models.TextChoices):
         FILE_NAME = "file_name", "Date in the file name"
+        GIVEN = "given", "Given by staff at upload"
         ARRIVAL = "arrival", "Time the file arrived"
 
     file_name = models.CharField(max_length=255)
@@ -69,6 +72,7 @@ class ImportRun(models.Model):
         max_length=1024, blank=True, help_text="The copy of this exact version that the load reads (content-addressed)."
     )
     size = models.BigIntegerField()
+    lines = models.PositiveIntegerField(null=True, blank=True, help_text="Lines in the file (not known for gzip).")
     sha256 = models.CharField(max_length=64, unique=True)
     business_date = models.DateField(db_index=True)
     business_date_source = models.CharField(max_length=16, choices=BusinessDateSource.choices)
@@ -175,6 +179,40 @@ class Order(TimeStampedModel):
 
     def __str__(self):
         return self.order_id
+
+
+class ImportUpload(models.Model):
+    """A file staff uploaded in the admin: stored under a name of ours, previewed, then confirmed as a run."""
+
+    class Kind(models.TextChoices):
+        CSV = "csv", "Delimited text"
+        GZIP = "gzip", "Gzipped delimited text"
+        XLSX = "xlsx", "Excel workbook"
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Preview being made"
+        READY = "ready", "Preview ready"
+        FAILED = "failed", "Cannot be read"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file_name = models.CharField(max_length=255, help_text="The name the file had on the uploader's computer.")
+    stored = models.CharField(max_length=1024, help_text="Where we keep it: a name of ours, never the client's path.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    size = models.BigIntegerField()
+    business_date = models.DateField(null=True, blank=True, help_text="Given at upload, for a name without a date.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEWING)
+    preview = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.file_name
 
 
 class OrderConflict(models.Model):

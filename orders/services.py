@@ -7,7 +7,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -66,18 +66,27 @@ def snapshot_dir() -> Path:
     return Path(settings.INGEST_SNAPSHOT_DIR)
 
 
-def import_run_register(*, path: Path, received_at: datetime | None = None) -> tuple[ImportRun, bool]:
+def import_run_register(
+    *,
+    path: Path,
+    received_at: datetime | None = None,
+    file_name: str | None = None,
+    business_date: date | None = None,
+) -> tuple[ImportRun, bool]:
     """Record this version of the file and keep a copy of its bytes; return (run, created).
 
     A version is its content: the same bytes under any name are one run. A run that is
     not loaded yet takes the fresh copy, so a file dropped again after it was lost loads.
+    file_name (default: the path's) gives the business date when it holds one; else
+    business_date, else the day the file arrived.
     """
     # Hashing alone first: offering a file that is loaded already costs one read, and no copy.
     sha256, _size = file_fingerprint(path)
     existing = ImportRun.objects.filter(sha256=sha256).first()
     if existing and existing.status == ImportRun.Status.LOADED:
         return existing, False
-    sha256, size, snapshot = file_snapshot_take(path, snapshot_dir())  # the bytes copied decide, should it change
+    taken = file_snapshot_take(path, snapshot_dir())  # the bytes copied decide, should the file change meanwhile
+    sha256, snapshot = taken.sha256, taken.path
     existing = ImportRun.objects.filter(sha256=sha256).first()
     if existing:
         if existing.status == ImportRun.Status.LOADED:
@@ -88,24 +97,30 @@ def import_run_register(*, path: Path, received_at: datetime | None = None) -> t
         return existing, False
     if received_at is None:
         received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
-    named_date = business_date_from_name(path.name)
+    file_name = file_name or path.name
+    named_date = business_date_from_name(file_name)
+    if named_date:
+        source = ImportRun.BusinessDateSource.FILE_NAME
+    elif business_date:
+        source = ImportRun.BusinessDateSource.GIVEN
+    else:
+        source = ImportRun.BusinessDateSource.ARRIVAL
     try:
         with transaction.atomic():
             run = ImportRun.objects.create(
-                file_name=path.name,
+                file_name=file_name,
                 path=str(path),
                 snapshot=str(snapshot),
-                size=size,
+                size=taken.size,
+                lines=taken.lines,
                 sha256=sha256,
-                business_date=named_date or timezone.localdate(received_at),
-                business_date_source=(
-                    ImportRun.BusinessDateSource.FILE_NAME if named_date else ImportRun.BusinessDateSource.ARRIVAL
-                ),
+                business_date=named_date or business_date or timezone.localdate(received_at),
+                business_date_source=source,
                 received_at=received_at,
             )
     except IntegrityError:  # another process registered the same bytes a moment ago
         return ImportRun.objects.get(sha256=sha256), False
-    logger.info("registered %s as import run %d (business date %s)", path.name, run.pk, run.business_date)
+    logger.info("registered %s as import run %d (business date %s)", file_name, run.pk, run.business_date)
     return run, True
 
 
@@ -122,18 +137,18 @@ def _run_source(run: ImportRun) -> Path:
         return Path(run.snapshot)
     path = Path(run.path)
     try:
-        sha256, _size, snapshot = file_snapshot_take(path, snapshot_dir())
+        taken = file_snapshot_take(path, snapshot_dir())
     except FileNotFoundError:
         raise SourceError(FILE_MISSING.format(path=path), ImportRun.Failure.MISSING) from None
     except OSError as error:
         raise SourceError(
             FILE_UNREADABLE.format(path=path, error=error.strerror or error), ImportRun.Failure.UNREADABLE
         ) from None
-    if sha256 != run.sha256:
-        _snapshot_remove(snapshot)
+    if taken.sha256 != run.sha256:
+        _snapshot_remove(taken.path)
         raise SourceError(FILE_CHANGED.format(path=path), ImportRun.Failure.MISSING)
-    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(snapshot))
-    return snapshot
+    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(taken.path))
+    return taken.path
 
 
 def _run_failed(run_id: int, message: str, failure: str) -> None:

@@ -60,3 +60,11 @@ def scan_bucket() -> dict:
 
     scan = bucket_scan(bucket=Path(settings.BUCKET_DIR), settle_seconds=settings.INGEST_SETTLE_SECONDS)
     return {"registered": scan.registered, "unsettled": scan.unsettled, "redispatched": scan.redispatched}
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=settings.INGEST_TASK_SOFT_TIME_LIMIT)
+def import_upload_preview(upload_id: str) -> None:
+    """Make an uploaded file's preview: what loading it would do, with nothing written."""
+    from orders.uploads import upload_preview_build
+
+    upload_preview_build(upload_id=upload_id)

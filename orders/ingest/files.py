@@ -4,12 +4,14 @@ import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 _BUSINESS_DATE = re.compile(r"sales_data_(\d{4})-(\d{2})-(\d{2})", re.IGNORECASE)
 SALES_FILE_SUFFIXES = (".csv", ".csv.gz")
 _HASH_BLOCK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def business_date_from_name(name: str) -> date | None:
@@ -39,20 +41,32 @@ def file_fingerprint(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def file_snapshot_take(path: Path, folder: Path) -> tuple[str, int, Path]:
-    """Copy the file into folder under its SHA-256, hashing as it copies; return (sha256, size, copy).
+@dataclass
+class Snapshot:
+    sha256: str
+    size: int
+    path: Path
+    lines: int | None  # None for gzip: its bytes are not its lines
+
+
+def file_snapshot_take(path: Path, folder: Path) -> Snapshot:
+    """Copy the file into folder under its SHA-256, hashing as it copies.
 
     The copy holds exactly the bytes that were hashed, so a load that reads it loads the
     version it is named after, whatever happens to the original afterwards.
     """
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    size = 0
+    size = lines = 0
+    compressed = False
     with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as copy:
         try:
             while block := source.read(_HASH_BLOCK):
+                if not size:
+                    compressed = block.startswith(_GZIP_MAGIC)
                 digest.update(block)
                 size += len(block)
+                lines += block.count(b"\n")
                 copy.write(block)
         except BaseException:
             copy.close()
@@ -61,7 +75,8 @@ def file_snapshot_take(path: Path, folder: Path) -> tuple[str, int, Path]:
     sha256 = digest.hexdigest()
     snapshot = folder / sha256
     os.replace(copy.name, snapshot)
-    return sha256, size, snapshot
+    return Snapshot(sha256, size, snapshot, None if compressed else lines)
+
 
 
 def sales_files_in(paths: list[Path]) -> list[Path]:

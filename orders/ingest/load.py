@@ -26,6 +26,29 @@ LINE_ITEM_EXAMPLES = 5
 _COLUMNS = "line, order_id, customer_id, product_id, quantity, unit_price, order_date"
 
 
+PREVIEW = "ingest_preview"
+# What apply() would do to each order: the names of UpsertCounts' fields.
+PREVIEW_KINDS = ("inserted", "updated", "unchanged", "superseded", "conflicts")
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    order_id: str
+    customer_id: str
+    product_id: str
+    quantity: int
+    unit_price: object
+    order_date: object
+    # The stored values, for an order that exists already.
+    stored_customer_id: str | None
+    stored_product_id: str | None
+    stored_quantity: int | None
+    stored_unit_price: object
+    stored_order_date: object
+    stored_source_file: str | None
+
+
 @dataclass
 class UpsertCounts:
     inserted: int = 0
@@ -37,6 +60,12 @@ class UpsertCounts:
     # Orders whose lines in the file name different products: line items, not corrections.
     line_item_orders: int = 0
     line_item_examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StagePreview:
+    counts: "UpsertCounts" = field(default_factory=lambda: UpsertCounts())
+    samples: dict[str, list[PreviewRow]] = field(default_factory=dict)
 
 
 def _tables() -> dict[str, str]:
@@ -162,6 +191,35 @@ class OrderStage:
         self._drop()
         return counts
 
+    def preview(self, *, business_date: date, sample: int) -> "StagePreview":
+        """Say what apply() would do, and write nothing: counts of each kind, and the first rows of each.
+
+        Classifies each order's last line against what is stored, by the upsert's own rules.
+        """
+        self.pause()
+        preview = StagePreview()
+        if self.staged:
+            t = _tables()
+            day = connection.ops.adapt_datefield_value(business_date)
+            with connection.cursor() as cursor:
+                distinct_orders = self._latest_lines_keep(cursor, t)
+                preview.counts.duplicates = self.staged - distinct_orders
+                if preview.counts.duplicates:
+                    self._line_items_find(cursor, t, preview.counts)
+                cursor.execute(f"DROP TABLE IF EXISTS {PREVIEW}")
+                cursor.execute(_PREVIEW_CLASSIFY.format(**t, preview=PREVIEW), [day])
+                cursor.execute(f"SELECT kind, count(*) FROM {PREVIEW} GROUP BY kind")
+                for kind, count in cursor.fetchall():
+                    setattr(preview.counts, kind, count)
+                for kind in PREVIEW_KINDS:
+                    cursor.execute(
+                        f"SELECT {_PREVIEW_COLUMNS} FROM {PREVIEW} WHERE kind = %s ORDER BY line LIMIT %s", [kind, sample]
+                    )
+                    preview.samples[kind] = [PreviewRow(*row) for row in cursor.fetchall()]
+                cursor.execute(f"DROP TABLE IF EXISTS {PREVIEW}")
+        self._drop()
+        return preview
+
     def _latest_lines_keep(self, cursor, t: dict[str, str]) -> int:
         """Keep the last line of each order in the file (unless it was rejected); return how many."""
         started = time.perf_counter()
@@ -283,6 +341,7 @@ class OrderStage:
 
     def _drop(self) -> None:
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {PREVIEW}")
             cursor.execute(f"DROP TABLE IF EXISTS {LATEST}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
@@ -302,6 +361,26 @@ _STORED_SAME = (
     "({order}.customer_id = excluded.customer_id AND {order}.product_id = excluded.product_id"
     " AND {order}.quantity = excluded.quantity AND {order}.unit_price = excluded.unit_price"
     " AND {order}.order_date = excluded.order_date)"
+)
+
+# Each order's last line, with what is stored for it and what apply() would do (kind). Params: business date.
+_PREVIEW_CLASSIFY = (
+    "CREATE TEMPORARY TABLE {preview} AS SELECT l.line, l.order_id, l.customer_id, l.product_id, l.quantity,"
+    " l.unit_price, l.order_date, sc.customer_id AS stored_customer_id, sp.product_id AS stored_product_id,"
+    " o.quantity AS stored_quantity, o.unit_price AS stored_unit_price, o.order_date AS stored_order_date,"
+    " o.source_file AS stored_source_file,"
+    " CASE WHEN o.id IS NULL THEN 'inserted'"
+    " WHEN sc.customer_id = l.customer_id AND sp.product_id = l.product_id AND o.quantity = l.quantity"
+    " AND o.unit_price = l.unit_price AND o.order_date = l.order_date THEN 'unchanged'"
+    " WHEN o.source_business_date > %s THEN 'superseded'"
+    " WHEN o.corrected_at IS NOT NULL THEN 'conflicts'"
+    " ELSE 'updated' END AS kind"
+    " FROM {latest} l LEFT JOIN {order} o ON o.order_id = l.order_id"
+    " LEFT JOIN {customer} sc ON sc.id = o.customer_id LEFT JOIN {product} sp ON sp.id = o.product_id"
+)
+_PREVIEW_COLUMNS = (
+    "line, order_id, customer_id, product_id, quantity, unit_price, order_date, stored_customer_id,"
+    " stored_product_id, stored_quantity, stored_unit_price, stored_order_date, stored_source_file"
 )
 
 # Params: run id, file name, business date, created_at, updated_at.

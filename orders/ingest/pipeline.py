@@ -16,7 +16,7 @@ from pathlib import Path
 from orders.models import RejectedRow
 
 from .clean import Rejection, RowCleaner, ValueFormat, detect_value_format, value_format_settle
-from .load import OrderStage, UpsertCounts
+from .load import OrderStage, StagePreview, UpsertCounts
 from .reader import FileLayout, Record, SkippedLines, detect_encoding, detect_layout, read_records
 from .values import FormatUndecided
 
@@ -39,6 +39,9 @@ class FileLoadResult:
     skipped: SkippedLines = field(default_factory=SkippedLines)
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     timings: dict[str, float] = field(default_factory=dict)
+    # A preview's: what the load would do, and the first rejected rows (the count is in `rejected`).
+    preview: StagePreview | None = None
+    rejection_samples: list[Rejection] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -96,19 +99,23 @@ def sales_file_load(
     default_decimal_mark: str,
     default_date_order: str,
     progress: Callable[[int], None] | None = None,
+    preview_sample: int | None = None,
 ) -> FileLoadResult:
     """Load the file; raise reader.FileReadError when the file as a whole cannot be read.
 
-    Runs inside the caller's transaction.
+    Runs inside the caller's transaction. With preview_sample, write nothing but the staging
+    tables: result.preview says what the load would do, with that many rows of each kind.
     """
     with _cyclic_gc_paused():
         return _sales_file_load(
-            path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order, progress
+            path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order,
+            progress, preview_sample,
         )
 
 
 def _sales_file_load(
-    path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order, progress
+    path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order, progress,
+    preview_sample,
 ) -> FileLoadResult:
     timer = StepTimer()
     with timer.step("detect_layout"):
@@ -145,10 +152,18 @@ def _sales_file_load(
 
     stage = OrderStage()
     chunks = itertools.chain([first_chunk], iter(lambda: list(itertools.islice(records, chunk_rows)), []))
+    if preview_sample is None:
+        def rejected_rows_save(rejections: list[Rejection]) -> None:
+            _rejected_rows_save(rejections, run_id=run_id, file_name=file_name)
+    else:
+        def rejected_rows_save(rejections: list[Rejection]) -> None:
+            result.rejection_samples.extend(rejections[: preview_sample - len(result.rejection_samples)])
+            rejections.clear()
     try:
         _chunks_stage(
             chunks, cleaner=RowCleaner(layout, value_format), decide=whole_file_decides, stage=stage,
-            result=result, timer=timer, run_id=run_id, file_name=file_name, chunk_rows=chunk_rows, progress=progress,
+            result=result, timer=timer, rejected_rows_save=rejected_rows_save, file_name=file_name,
+            chunk_rows=chunk_rows, progress=progress,
         )
     except BaseException as error:  # a crash, a time limit: let the transaction roll back
         try:
@@ -156,6 +171,10 @@ def _sales_file_load(
         except Exception:  # the COPY failing to abort must not hide the error that ended it
             logger.exception("%s: abandoning the COPY failed", file_name)
         raise
+    if preview_sample is not None:
+        result.preview = stage.preview(business_date=business_date, sample=preview_sample)
+        result.counts = result.preview.counts
+        return result
     with timer.step("upsert"):
         logger.info("%s: upsert started (import run %d)", file_name, run_id)
         result.counts = stage.apply(run_id=run_id, file_name=file_name, business_date=business_date, now=now)
@@ -182,7 +201,7 @@ def _chunks_stage(
     stage: OrderStage,
     result: FileLoadResult,
     timer: StepTimer,
-    run_id: int,
+    rejected_rows_save: Callable[[list[Rejection]], None],
     file_name: str,
     chunk_rows: int,
     progress: Callable[[int], None] | None,
@@ -207,7 +226,7 @@ def _chunks_stage(
             pending_rejections.extend(rejections)
             if len(pending_rejections) >= chunk_rows:
                 stage.pause()
-                _rejected_rows_save(pending_rejections, run_id=run_id, file_name=file_name)
+                rejected_rows_save(pending_rejections)
         result.rows_read += len(chunk)
         result.rejected += len(rejections)
         logger.info(
@@ -218,7 +237,7 @@ def _chunks_stage(
             progress(len(chunk))
     with timer.step("stage"):
         stage.pause()
-        _rejected_rows_save(pending_rejections, run_id=run_id, file_name=file_name)
+        rejected_rows_save(pending_rejections)
 
 
 def _rejected_rows_save(rejections: list[Rejection], *, run_id: int, file_name: str) -> None:

@@ -120,6 +120,12 @@ INGEST_SNAPSHOT_DIR = Path(env("INGEST_SNAPSHOT_DIR", default=str(BUCKET_DIR / "
 INGEST_RETRY_BACKOFF_SECONDS = env.float("INGEST_RETRY_BACKOFF_SECONDS", default=2.0)
 INGEST_RETRY_BACKOFF_MAX_SECONDS = env.float("INGEST_RETRY_BACKOFF_MAX_SECONDS", default=60.0)
 INGEST_RETRY_MAX = env.int("INGEST_RETRY_MAX", default=16)
+# Files staff upload in the admin are kept beside the bucket's, under names of ours, where every
+# web process and worker finds them between the preview and the confirmation.
+IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(BUCKET_DIR / ".salesproject" / "uploads")))
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+# Rows of each kind (new, updated, rejected...) an import preview shows; the counts cover them all.
+IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=300)
 # The bucket scan queues again a run whose load was queued this long ago and has not started
 # (a lost message, a broker that was down), or whose retry is this long overdue.
 INGEST_REDISPATCH_MINUTES = env.float("INGEST_REDISPATCH_MINUTES", default=10.0)
