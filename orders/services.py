@@ -250,6 +250,24 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
     return run
 
 
+def import_run_progress_counter(*, run_id: int) -> Callable[[int], None]:
+    """A progress callback for a load that others can watch: rows done, kept in the shared cache."""
+    from django.core.cache import cache
+
+    from .selectors import PROGRESS_KEY
+
+    key = PROGRESS_KEY.format(run_id=run_id)
+    cache.set(key, 0, timeout=settings.INGEST_TASK_TIME_LIMIT)
+    done = 0
+
+    def progress(rows: int) -> None:
+        nonlocal done
+        done += rows
+        cache.set(key, done, timeout=settings.INGEST_TASK_TIME_LIMIT)
+
+    return progress
+
+
 def import_run_retry_record(*, run_id: int, error: Exception, retry: int, retries: int, countdown: float | None) -> None:
     """Record on the run that its load met a database error and when it is tried again (countdown None: never).
 

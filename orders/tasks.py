@@ -34,10 +34,15 @@ def ingest_file(self, import_run_id: int) -> dict:
     A database error (a deadlock, a lost connection, a database restarting) is retried with
     capped exponential backoff for minutes; the bucket scan queues again what outlasts that.
     """
-    from orders.services import TRANSIENT_DATABASE_ERRORS, import_run_execute, import_run_retry_record
+    from orders.services import (
+        TRANSIENT_DATABASE_ERRORS,
+        import_run_execute,
+        import_run_progress_counter,
+        import_run_retry_record,
+    )
 
     try:
-        run = import_run_execute(run_id=import_run_id)
+        run = import_run_execute(run_id=import_run_id, progress=import_run_progress_counter(run_id=import_run_id))
     except TRANSIENT_DATABASE_ERRORS as error:
         retries = self.request.retries
         if retries >= self.max_retries:

@@ -130,6 +130,17 @@ IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=300)
 # (a lost message, a broker that was down), or whose retry is this long overdue.
 INGEST_REDISPATCH_MINUTES = env.float("INGEST_REDISPATCH_MINUTES", default=10.0)
 
+# --- Cache ----------------------------------------------------------------
+# Shared by every process when Redis is there (a load's progress, written by the worker, is read
+# by the web process); in-process otherwise, where the load runs in the request anyway.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        if env("REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
