@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_imports import ImportRunProgressMixin, OrderImportMixin
 from .models import Customer, ImportRun, Order, Product, RejectedRow
 from .services import import_run_load_again
 
@@ -20,7 +21,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(OrderImportMixin, SimpleHistoryAdmin):
     list_display = ["order_id", "customer", "product", "quantity", "unit_price", "order_date", "source_file", "source_line"]
     list_filter = ["order_date", "source_business_date"]
     search_fields = ["order_id", "customer__customer_id", "product__product_id"]
@@ -28,10 +29,15 @@ class OrderAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["customer", "product"]
     readonly_fields = ["source_run", "source_file", "source_line", "source_business_date", "created_at", "updated_at"]
     date_hierarchy = "order_date"
+    change_list_template = "admin/orders/order/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     list_display = [
         "file_name", "business_date", "status", "rows_read", "inserted", "updated", "unchanged",
         "superseded", "duplicates", "rejected", "created_at",
