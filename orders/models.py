@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -144,6 +145,8 @@ class Order(TimeStampedModel):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="order_unit_price_not_negative"),
         ]
+        # The codes django-import-export checks (IMPORT_EXPORT_*_PERMISSION_CODE = "import" / "export").
+        permissions = [("import_order", "Can import orders"), ("export_order", "Can export orders")]
 
     def __str__(self):
         return self.order_id
@@ -187,12 +190,27 @@ class RejectedRow(models.Model):
         TOO_MANY_FIELDS = "too_many_fields", "Too many fields"
         UNDECODABLE = "undecodable", "Undecodable text"
 
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"  # repaired by staff and loaded as an order
+        DISMISSED = "dismissed", "Dismissed"
+
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="rejected_rows")
     line_number = models.PositiveIntegerField()
     raw = models.TextField(help_text="The line as it stood in the file.")
     field = models.CharField(max_length=32, blank=True)
     reason = models.CharField(max_length=32, choices=Reason.choices)
     message = models.CharField(max_length=500)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who repaired or dismissed the row.",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    dismissal_reason = models.CharField(max_length=500, blank=True)
+    # The order the repair wrote, by its id: the order may be written again by later files.
+    repaired_order_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["run", "line_number"]
