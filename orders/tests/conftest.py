@@ -40,3 +40,18 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def group_user(django_user_model):
+    """A staff user (not a superuser) in one of the groups the workbench migration creates."""
+    from django.contrib.auth.models import Group
+
+    def make(group_name: str, *, username: str | None = None):
+        user = django_user_model.objects.create_user(
+            username or group_name.lower().replace(" ", "-"), password="group-user-password", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=group_name))
+        return user
+
+    return make
