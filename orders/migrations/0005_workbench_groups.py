@@ -23,9 +23,12 @@ def groups_create(apps, schema_editor):
     # Permissions are normally created after the whole migrate run (post_migrate):
     # create them now so that a fresh database gets its groups filled in.
     orders_config = apps.get_app_config("orders")
-    orders_config.models_module = True
+    stub = not getattr(orders_config, "models_module", None)  # a migration state's app config has none
+    if stub:
+        orders_config.models_module = True
     create_permissions(orders_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
-    orders_config.models_module = None
+    if stub:
+        orders_config.models_module = None
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
