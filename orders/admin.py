@@ -231,6 +231,16 @@ class RejectedRowAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["resolve_links", *(field.name for field in self.model._meta.fields)]
 
+    # Only users who may resolve rows see the Repair and Dismiss buttons.
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if self.has_change_permission(request) else [name for name in shown if name != "resolve_links"]
+
+    def get_fieldsets(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return super().get_fieldsets(request, obj)
+        return [(name, {"fields": [f for f in options["fields"] if f != "resolve_links"]}) for name, options in self.fieldsets]
+
     def has_add_permission(self, request):
         return False
 

@@ -265,6 +265,8 @@ def test_rejected_row_list_filters_on_open_resolved_and_dismissed(admin_client, 
 
 def test_analysts_cannot_repair_or_dismiss_and_sales_staff_can(client, group_user, rejected):
     client.force_login(group_user("Analysts"))
+    assert "repair-link" not in client.get(reverse("admin:orders_rejectedrow_changelist")).content.decode()
+    assert "repair-link" not in client.get(reverse("admin:orders_rejectedrow_change", args=[rejected.pk])).content.decode()
     assert client.get(repair_url(rejected)).status_code == 403
     assert client.post(repair_url(rejected), form_data()).status_code == 403
     assert client.post(reverse("admin:orders_rejectedrow_dismiss", args=[rejected.pk]), {"dismissal_reason": "x"}).status_code == 403
@@ -273,6 +275,7 @@ def test_analysts_cannot_repair_or_dismiss_and_sales_staff_can(client, group_use
 
     client.force_login(group_user("Sales staff"))
     assert client.get(repair_url(rejected)).status_code == 200
+    assert "repair-link" in client.get(reverse("admin:orders_rejectedrow_change", args=[rejected.pk])).content.decode()
 
 
 def test_repair_of_a_row_that_does_not_exist_goes_back_to_the_list(admin_client):
