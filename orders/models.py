@@ -202,15 +202,18 @@ class RejectedRow(models.Model):
     reason = models.CharField(max_length=32, choices=Reason.choices)
     message = models.CharField(max_length=500)
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    # Database defaults too: the loader may write rejected rows with SQL that names only its own columns.
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, db_default=Status.OPEN, db_index=True
+    )
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Who repaired or dismissed the row.",
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    dismissal_reason = models.CharField(max_length=500, blank=True)
+    dismissal_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     # The order the repair wrote, by its id: the order may be written again by later files.
-    repaired_order_id = models.CharField(max_length=64, blank=True)
+    repaired_order_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["run", "line_number"]

@@ -282,3 +282,17 @@ def test_repair_of_a_row_that_does_not_exist_goes_back_to_the_list(admin_client)
     response = admin_client.get(reverse("admin:orders_rejectedrow_repair", args=[999]))
 
     assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+
+
+def test_a_rejected_row_written_by_sql_naming_only_the_loaders_columns_is_open(rejected):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO orders_rejectedrow (run_id, line_number, raw, field, reason, message) "
+            "VALUES (%s, 9, 'x', 'quantity', 'not_a_number', 'quantity x')",
+            [rejected.run_id],
+        )
+
+    row = RejectedRow.objects.get(line_number=9)
+    assert (row.status, row.dismissal_reason, row.repaired_order_id) == ("open", "", "")
