@@ -176,6 +176,8 @@ class Order(TimeStampedModel):
         indexes = [
             models.Index(fields=["order_id"], condition=models.Q(corrected_at__isnull=False), name="order_corrected")
         ]
+        # The codes django-import-export checks (IMPORT_EXPORT_*_PERMISSION_CODE = "import" / "export").
+        permissions = [("import_order", "Can import orders"), ("export_order", "Can export orders")]
 
     def __str__(self):
         return self.order_id
@@ -269,12 +271,30 @@ class RejectedRow(models.Model):
 
     Reason = models.TextChoices("Reason", [(code.upper(), (code, label)) for code, label in REASON_LABELS.items()])
 
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"  # repaired by staff and loaded as an order
+        DISMISSED = "dismissed", "Dismissed"
+
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="rejected_rows")
     line_number = models.PositiveIntegerField()
     raw = models.TextField(help_text="The line as it stood in the file.")
     field = models.CharField(max_length=32, blank=True)
     reason = models.CharField(max_length=32, choices=Reason.choices)
     message = models.CharField(max_length=500)
+
+    # Database defaults too: the loader may write rejected rows with SQL that names only its own columns.
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, db_default=Status.OPEN, db_index=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who repaired or dismissed the row.",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    dismissal_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # The order the repair wrote, by its id: the order may be written again by later files.
+    repaired_order_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["run", "line_number"]
