@@ -369,11 +369,13 @@ class OutageStack:
         return client_result(self.client("register", str(path)))["run"]
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement on the test's database (autocommit); return its rows, if it has any."""
         with self.postgres.connect(self.database) as connection:
-            return connection.execute(sql, params).fetchall()
+            cursor = connection.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
 
     def runs(self) -> list[dict]:
-        columns = ("id", "status", "attempts", "error", "rows_read", "inserted", "updated", "rejected", "started_at")
+        columns = ("id", "file_name", "status", "attempts", "error", "rows_read", "inserted", "updated", "rejected", "started_at")
         rows = self.query(f"SELECT {', '.join(columns)} FROM orders_importrun ORDER BY id")
         return [dict(zip(columns, row)) for row in rows]
 
