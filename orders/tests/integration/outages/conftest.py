@@ -1,6 +1,7 @@
 """Fixtures for the outage tests: a private PostgreSQL cluster (one per session, a database per test),
 a private Redis per test, and workers pointed at them."""
 
+import os
 import uuid
 
 import pytest
@@ -11,6 +12,8 @@ from .harness import OutageStack, PrivatePostgres, PrivateRedis, outage_skip_rea
 # The settings the founding engineer adds for issue 9, small enough for a test:
 # capped exponential backoff (with jitter) retrying for a minute or so, and a pending
 # run dispatched again when its dispatch is older than 0.6 s.
+# CI sets this so that missing binaries fail the outage tests instead of skipping them.
+OUTAGE_TESTS_REQUIRED = os.environ.get("OUTAGE_TESTS_REQUIRED", "") not in ("", "0", "false")
 OUTAGE_SETTINGS = {
     "INGEST_SETTLE_SECONDS": str(SETTLE_SECONDS),
     "INGEST_RETRY_BACKOFF_SECONDS": "0.5",
@@ -37,6 +40,8 @@ def pytest_runtest_makereport(item, call):
 def private_postgres():
     """A PostgreSQL cluster of the tests' own, with a migrated template database; removed after the session."""
     reason = outage_skip_reason()
+    if reason and OUTAGE_TESTS_REQUIRED:
+        pytest.fail(f"{reason}; OUTAGE_TESTS_REQUIRED is set", pytrace=False)
     if reason:
         pytest.skip(reason)
     postgres = PrivatePostgres()
