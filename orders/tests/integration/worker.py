@@ -63,7 +63,23 @@ def wait_for(condition: Callable[[], object], *, timeout: float, interval: float
 class CeleryWorker:
     """`celery worker --pool prefork --concurrency 2` on one queue, in its own process group."""
 
-    def __init__(self, *, name: str, queue: str, bucket: Path, log_dir: Path, transport_options: dict | None = None):
+    def __init__(
+        self,
+        *,
+        name: str,
+        queue: str,
+        bucket: Path,
+        log_dir: Path,
+        transport_options: dict | None = None,
+        database_url: str | None = None,
+        broker_url: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ):
+        """By default the worker uses pytest-django's test database and the suite's Redis.
+
+        The outage tests point it at their own PostgreSQL and Redis instead, and pass
+        settings (retry backoff, time limits) in extra_env.
+        """
         self.name = name
         self.queue = queue
         self.hostname = f"{name}@integration"
@@ -71,14 +87,15 @@ class CeleryWorker:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "salesproject.settings.test",
-            "DATABASE_URL": worker_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
+            "DATABASE_URL": database_url or worker_database_url(),
+            "REDIS_URL": broker_url or settings.REDIS_URL,
             "BUCKET_DIR": str(bucket),
             "INGEST_SETTLE_SECONDS": str(SETTLE_SECONDS),
             "TEST_LOG_DIR": str(log_dir),
             "INTEGRATION_CELERY_QUEUE": queue,
             "INTEGRATION_BROKER_TRANSPORT_OPTIONS": json.dumps(transport_options or {}),
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
 

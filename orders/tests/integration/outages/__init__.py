@@ -1,0 +1,1 @@
+"""Outage tests: the app against a PostgreSQL cluster and a Redis of the tests' own, stopped and started again."""
