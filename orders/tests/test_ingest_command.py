@@ -311,29 +311,6 @@ def test_manage_py_ingest_exits_2_on_a_path_that_does_not_exist(tmp_path):
     assert f"No such file or folder: {missing}" in finished.stderr
 
 
-def test_manage_py_ingest_exits_3_with_one_line_when_the_database_cannot_be_reached(tmp_path, shipped_bucket):
-    from orders.management.commands.ingest import DATABASE_UNREACHABLE
-
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="salesproject.settings.test",
-        TEST_LOG_DIR=str(tmp_path),
-        DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere",  # nothing listens on port 1
-    )
-
-    finished = subprocess.run(
-        [sys.executable, "manage.py", "ingest", "--no-progress", str(shipped_bucket)],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120,
-    )
-
-    assert finished.returncode == 3
-    assert finished.stdout == ""
-    lines = finished.stderr.strip().splitlines()
-    assert len(lines) == 1, finished.stderr  # one clear line, not a traceback, not one per file
-    prefix = DATABASE_UNREACHABLE.split("{")[0]
-    assert lines[0].startswith("CommandError: " + prefix + "127.0.0.1:1/nowhere): ")
-
-
 # --- 4. Precedence --------------------------------------------------------------
 
 

@@ -68,7 +68,9 @@ class Command(BaseCommand):
             db = connection.settings_dict
             where = f"{db['HOST']}:{db['PORT'] or 'default port'}/{db['NAME']}" if db.get("HOST") else str(db["NAME"])
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise CommandError(DATABASE_UNREACHABLE.format(where=where, reason=reason), returncode=3) from None
+            # Our own line, not "CommandError: ...": this is the outage, said once, not a usage error.
+            self.stderr.write(DATABASE_UNREACHABLE.format(where=where, reason=reason))
+            sys.exit(3)
 
     def _progress(self, path: Path, *, enabled: bool):
         # A bar only on a terminal: logs and CI get the summary lines alone.
