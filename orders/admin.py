@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ExportMixin
@@ -17,13 +19,17 @@ from .exports import csv_chunks, xlsx_file_write
 from .forms import OrderChangeForm, RejectedRowDismissForm, RejectedRowRepairForm
 from .ingest.headers import REQUIRED_COLUMNS
 from .admin_imports import ImportRunProgressMixin, OrderImportMixin
-from .models import Customer, ImportRun, Order, Product, RejectedRow
+from .models import Customer, ImportRun, Order, OrderConflict, Product, RejectedRow
 from .resources import OrderResource
 from .selectors import order_export_rows, rejected_row_values_read
 from .services import (
+    ORDER_FIELDS,
+    ConflictResolveError,
     OrderValues,
     RejectedRowResolveError,
     import_run_load_again,
+    order_conflict_resolve,
+    order_correct,
     rejected_row_dismiss,
     rejected_row_repair,
 )
@@ -50,11 +56,45 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["product_id"]
 
 
+class OpenConflictsFilter(admin.SimpleListFilter):
+    title = "conflicts with files"
+    parameter_name = "open_conflicts"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has open conflicts"), ("no", "No open conflicts")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            has_open = Exists(OrderConflict.objects.filter(order=OuterRef("pk"), status=OrderConflict.Status.OPEN))
+            return queryset.filter(has_open if self.value() == "yes" else ~has_open)
+        return queryset
+
+
+CONFLICT_RESOLVED = {
+    "keep": "Kept your values; the values of {file_name} line {line} were set aside.",
+    "take": "Took the values of {file_name} line {line}; the order follows the files again.",
+}
+
+
+@admin.register(OrderConflict)
+class OrderConflictAdmin(admin.ModelAdmin):
+    list_display = ["order", "run", "line_number", "quantity", "unit_price", "status", "resolved_by", "resolved_at"]
+    list_filter = ["status"]
+    search_fields = ["order__order_id", "run__file_name"]
+    list_select_related = ["order", "run", "resolved_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
     form = OrderChangeForm
     list_display = ["order_id", "customer", "product", "quantity", "unit_price", "order_date", "source_file", "source_line"]
-    list_filter = ["order_date", "source_business_date"]
+    list_filter = [OpenConflictsFilter, "order_date", "source_business_date"]
     search_fields = ["order_id", "customer__customer_id", "product__product_id"]
     list_select_related = ["customer", "product"]
     autocomplete_fields = ["customer", "product"]
@@ -76,10 +116,71 @@ class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
             return True
         return super().lookup_allowed(lookup, value, request)
 
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["order_id"] if obj is not None else []  # an order's id is what files match it by
+        return [*fixed, *self.readonly_fields, "corrected_at", "corrected_by", "open_conflicts"]
+
     def save_model(self, request, obj, form, change):
-        # SimpleHistoryAdmin records the user; the reason goes into the same history row.
-        obj._change_reason = form.cleaned_data.get("reason") or None
-        super().save_model(request, obj, form, change)
+        reason = form.cleaned_data.get("reason") or ""
+        if not change:  # an order staff add by hand
+            obj._change_reason = reason or None
+            super().save_model(request, obj, form, change)
+            return
+        corrected = {field: form.cleaned_data[field] for field in ORDER_FIELDS if field in form.changed_data}
+        if corrected:
+            # A correction: kept in the history with who and why, and never overwritten by a file.
+            order_correct(order_id=obj.pk, values=corrected, user=request.user, reason=reason)
+
+    @admin.display(description="Conflicts with files")
+    def open_conflicts(self, obj):
+        conflicts = list(obj.conflicts.filter(status=OrderConflict.Status.OPEN).select_related("run"))
+        if not conflicts:
+            return "None open."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>line {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>"
+            '<button type="submit" class="button" formmethod="post" formaction="{}" formnovalidate>Keep mine</button> '
+            '<button type="submit" class="button" formmethod="post" formaction="{}" formnovalidate>'
+            "Take the file's values</button></td></tr>",
+            (
+                (
+                    conflict.run.file_name, conflict.line_number, conflict.customer_id, conflict.product_id,
+                    conflict.quantity, conflict.unit_price, conflict.order_date,
+                    reverse("admin:orders_order_conflict_resolve", args=[obj.pk, conflict.pk, "keep"]),
+                    reverse("admin:orders_order_conflict_resolve", args=[obj.pk, conflict.pk, "take"]),
+                )
+                for conflict in conflicts
+            ),
+        )
+        return format_html(
+            '<table class="conflicts"><thead><tr><th>File</th><th>Line</th><th>Customer</th><th>Product</th>'
+            "<th>Quantity</th><th>Unit price</th><th>Order date</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:order_pk>/conflicts/<int:conflict_pk>/<str:choice>/",
+                self.admin_site.admin_view(self.conflict_resolve_view),
+                name="orders_order_conflict_resolve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def conflict_resolve_view(self, request, order_pk, conflict_pk, choice):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if choice not in ("keep", "take") or not request.user.has_perm("orders.change_orderconflict"):
+            raise PermissionDenied
+        conflict = get_object_or_404(OrderConflict, pk=conflict_pk, order_id=order_pk)
+        try:
+            order_conflict_resolve(conflict_id=conflict.pk, take_file=choice == "take", user=request.user)
+        except ConflictResolveError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, CONFLICT_RESOLVED[choice].format(file_name=conflict.run.file_name, line=conflict.line_number))
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order_pk]))
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """Stream the export instead of building a tablib Dataset of every order in memory.
@@ -117,25 +218,25 @@ class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
 class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     list_display = [
         "file_name", "business_date", "status", "rows_read", "inserted", "updated", "unchanged",
-        "superseded", "duplicates", "rejected", "created_at",
+        "superseded", "duplicates", "conflicts", "rejected", "created_at",
     ]
     list_filter = ["status", "failure", "business_date"]
     search_fields = ["file_name", "sha256"]
     actions = ["load_again"]
     fieldsets = [
         (None, {"fields": [
-            "file_name", "status", "error", "business_date", "business_date_source", "received_at",
-            "path", "size", "sha256",
+            "file_name", "status", "error", "failure", "next_retry_at", "attempts", "business_date",
+            "business_date_source", "received_at", "dispatched_at", "path", "snapshot", "size", "lines", "sha256",
         ]}),
         ("Detected format", {"fields": [
             "encoding", "delimiter", "trailing_junk", "decimal_mark", "date_order", "header_mapping_table",
             "warnings_list",
         ]}),
         ("Counts", {"fields": [
-            "rows_read", "inserted", "updated", "unchanged", "superseded", "duplicates", "rejected",
+            "rows_read", "inserted", "updated", "unchanged", "superseded", "duplicates", "conflicts", "rejected",
             "rejected_rows_link", "orders_link",
         ]}),
-        ("Timings", {"fields": ["timings_table", "started_at", "finished_at", "attempts", "created_at"]}),
+        ("Timings", {"fields": ["timings_table", "started_at", "finished_at", "created_at"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -386,7 +386,7 @@ def order_correct(*, order_id: int, values: dict, user, reason: str = "") -> Ord
     order.corrected_at = timezone.now()
     order.corrected_by = user
     order._history_user = user
-    order._change_reason = reason
+    order._change_reason = reason or None
     order.save()
     return order
 

@@ -13,9 +13,13 @@ GROUP_PERMISSIONS = {
         "import_order", "export_order",
         # Repairing and dismissing a rejected row is changing it.
         "view_rejectedrow", "change_rejectedrow",
-        "view_importrun",
+        # "Load again" for a failed run is changing it; resolving a conflict is changing the conflict.
+        "view_importrun", "change_importrun",
+        "view_orderconflict", "change_orderconflict",
     ],
-    "Analysts": ["view_order", "view_customer", "view_product", "view_importrun", "view_rejectedrow"],
+    "Analysts": [
+        "view_order", "view_customer", "view_product", "view_importrun", "view_rejectedrow", "view_orderconflict",
+    ],
 }
 
 

@@ -229,3 +229,37 @@ def test_scan_is_a_post_and_needs_the_import_permission(client, group_user):
     assert client.post(reverse("admin:orders_importrun_scan")).status_code == 403
     client.force_login(group_user("Sales staff"))
     assert client.get(reverse("admin:orders_importrun_scan")).status_code == 405
+
+
+def test_a_correction_in_the_admin_sticks_and_a_later_files_conflict_is_resolved_on_the_order_page(
+    admin_client, admin_user, ingest_text
+):
+    from orders.models import OrderConflict
+
+    ingest_text(FILE, name="sales_data_2024-01-10.csv")
+    order = Order.objects.get(order_id="1001")
+    admin_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"customer": order.customer_id, "product": order.product_id, "quantity": 7, "unit_price": "25.50",
+         "order_date": "2024-01-10", "reason": "customer phoned"},
+    )
+    order.refresh_from_db()
+    assert (order.quantity, order.corrected_by) == (7, admin_user)
+    assert order.history.first().history_change_reason == "customer phoned"
+
+    run = ingest_text(FILE.replace("1001;501;301;2;", "1001;501;301;4;"), name="sales_data_2024-01-11.csv").run
+    order.refresh_from_db()
+    assert (order.quantity, run.conflicts) == (7, 1)
+    listed = admin_client.get(reverse("admin:orders_order_changelist") + "?open_conflicts=yes").content.decode()
+    assert ">1001<" in listed and ">1002<" not in listed
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    conflict = OrderConflict.objects.get()
+    take_url = reverse("admin:orders_order_conflict_resolve", args=[order.pk, conflict.pk, "take"])
+    assert f'formaction="{take_url}"' in page and "sales_data_2024-01-11.csv" in page
+
+    response = admin_client.post(take_url, follow=True)
+
+    order.refresh_from_db()
+    assert order.quantity == 4 and order.corrected_at is None
+    assert "Took the values of sales_data_2024-01-11.csv line 2" in response.content.decode()
+    assert admin_client.get(reverse("admin:orders_order_changelist") + "?open_conflicts=yes").content.decode().count(">1001<") == 0
