@@ -14,6 +14,7 @@ for a longer search:
 The targeted regression tests of issue 9's four defects follow the property test.
 """
 
+import codecs
 import gzip
 import os
 import tempfile
@@ -53,6 +54,10 @@ FILE_NAME = "sales_data_2024-10-15.csv"
 COLUMNS = ("order_id", "customer_id", "product_id", "quantity", "price", "order_date")
 DELIMITERS = (",", ";", "\t", "|")
 DAY_FIRST, MONTH_FIRST = "DMY", "MDY"
+NOTES, EMPTY = "notes", "empty"  # extra columns the reader ignores: one named, one with no name
+# Notes hold what quoted fields may hold: delimiters, doubled quotes, line breaks; or an inch mark.
+NOTES_VALUES = ("web", "shop", "", 'said "ring twice"', "a, b; c|d\te", "line one\nline two", 'Monitor 24"')
+TITLE_LINES = ("Sales export", "Main Street shop", "Exported by the till")
 
 # Header spellings a shop's exports use; each is an alias the README promises to map.
 HEADER_NAMES = {
@@ -75,9 +80,9 @@ THOUSANDS_CP1252 = {".": ("", ",", " ", "\u00a0", "'"), ",": ("", ".", " ", "\u0
 CURRENCIES = ("$", "€", "£", "USD", "EUR")
 ISO_TIMES = ("T10:30:00", " 10:30", "T23:59:59Z", "T08:00:00+02:00", " 00:00:00")
 LEAP_DAYS = tuple(date(year, 2, 29) for year in range(1992, 2100, 4))
-MISSING_MARKERS = {"na", "nan", "null", "none", "nil"}  # read as missing, so never a valid id
+MISSING_MARKERS = {"na", "n/a", "nan", "null", "none", "nil"}  # read as missing, so never a valid id
 
-_ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
+_ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_/"
 
 
 def _valid_id(value: str) -> bool:
@@ -108,8 +113,10 @@ class RowStyle:
     price_decimals: int
     currency: bool
     iso_date: bool  # in a file of numeric dates: this row still writes ISO
-    quoted: list[bool]
-    extra: str
+    quoted: list[bool]  # for each column, in COLUMNS order
+    quantity_decimals: int  # "2.0": a whole quantity written with decimals
+    spreadsheet_ids: list[bool]  # for the three ids: a numeric id written "1001.0", as spreadsheets do
+    notes: str  # the value of the extra "Notes" column, when there is one
 
 
 @dataclass
@@ -128,15 +135,18 @@ class FileFormat:
     encoding: str
     line_ending: str
     final_newline: bool
-    header: list[str]  # in file order; "" columns are the extra one
-    column_order: list[str]
+    header: list[str]  # in file order
+    header_quoted: list[bool]
+    column_order: list[str]  # COLUMNS, and NOTES or EMPTY for the extra columns
     trailing_junk: str
-    junk_run: int
+    junk_runs: list[int]  # for the header, then each line: a spreadsheet may pad some lines less
     gzipped: bool
     chunk_rows: int
     default_date_order: str
     default_decimal_mark: str
-    blank_lines: dict[int, str] = field(default_factory=dict)  # before row index -> the blank line
+    title_lines: list[str] = field(default_factory=list)  # before the header
+    repeated_header_at: int | None = None  # the header again before this row, as when files are joined
+    blank_lines: dict[int, str] = field(default_factory=dict)  # before row index (count: at the end) -> line
 
 
 @dataclass
@@ -183,46 +193,73 @@ class SalesFile:
         return date(day.year, day.day, day.month)
 
     def decimal_mark_decided(self) -> bool:
-        return any(style.price_decimals for style in self.styles)
+        """Whether some number shows the decimal mark: it has 1 or 2 decimals."""
+        return any(style.price_decimals or style.quantity_decimals for style in self.styles)
+
+    def numbers_written(self) -> list[str]:
+        written = []
+        for order, style in zip(self.orders, self.styles):
+            written.append(self._number(order.quantity * 100, style.quantity_decimals, self.format.thousands_in_quantity))
+            written.append(self._number(order.cents, style.price_decimals, True))
+        return written
 
     # --- Writing --------------------------------------------------------------------------
     def text(self) -> str:
         fmt = self.format
-        lines = [self._line(fmt.header, [False] * len(fmt.header))]
+        header = self._line(fmt.header, fmt.header_quoted, junk_run=fmt.junk_runs[0])
+        lines = [*fmt.title_lines, header]
         if 0 in fmt.blank_lines:
-            lines.insert(0, fmt.blank_lines[0])  # before the header too
+            lines.insert(0, fmt.blank_lines[0])
         for index, (order, style) in enumerate(zip(self.orders, self.styles)):
-            if index + 1 in fmt.blank_lines:
-                lines.append(fmt.blank_lines[index + 1])
-            values = {
-                "order_id": order.order_id,
-                "customer_id": order.customer_id,
-                "product_id": order.product_id,
-                "quantity": self._number(order.quantity * 100, 0, fmt.thousands_in_quantity),
-                "price": self._price(order.cents, style),
-                "order_date": self._date(order.order_date, style),
-            }
+            if index and index in fmt.blank_lines:
+                lines.append(fmt.blank_lines[index])
+            if index and index == fmt.repeated_header_at:
+                lines.append(header)
+            ids = [
+                value + ".0" if spreadsheet and value.isdigit() else value
+                for value, spreadsheet in zip((order.order_id, order.customer_id, order.product_id), style.spreadsheet_ids)
+            ]
+            values = [
+                *ids,
+                self._number(order.quantity * 100, style.quantity_decimals, fmt.thousands_in_quantity),
+                self._price(order.cents, style),
+                self._date(order.order_date, style),
+            ]
             padded = {
-                column: left + values[column] + right
-                for column, (left, right) in zip(COLUMNS, style.padding)
+                column: left + value + right for column, value, (left, right) in zip(COLUMNS, values, style.padding)
             }
-            fields = [padded[column] if column else style.extra for column in fmt.column_order]
-            quoted = [style.quoted[COLUMNS.index(column)] if column else False for column in fmt.column_order]
-            lines.append(self._line(fields, quoted))
-        if len(self.orders) + 1 in fmt.blank_lines:
-            lines.append(fmt.blank_lines[len(self.orders) + 1])
+            padded[NOTES], padded[EMPTY] = style.notes, ""
+            quoted = dict(zip(COLUMNS, style.quoted)) | {NOTES: style.quoted[0], EMPTY: False}
+            lines.append(
+                self._line(
+                    [padded[column] for column in fmt.column_order],
+                    [quoted[column] for column in fmt.column_order],
+                    junk_run=fmt.junk_runs[(index + 1) % len(fmt.junk_runs)],
+                )
+            )
+        if len(self.orders) in fmt.blank_lines:
+            lines.append(fmt.blank_lines[len(self.orders)])
         return fmt.line_ending.join(lines) + (fmt.line_ending if fmt.final_newline else "")
 
     def content(self) -> bytes:
-        data = self.text().encode(self.format.encoding)
+        encoding = self.format.encoding
+        if encoding.endswith("-bom"):  # UTF-16 of a given byte order, with its BOM
+            codec = encoding.removesuffix("-bom")
+            data = (codecs.BOM_UTF16_BE if codec.endswith("be") else codecs.BOM_UTF16_LE) + self.text().encode(codec)
+        else:
+            data = self.text().encode(encoding)
         return gzip.compress(data) if self.format.gzipped else data
 
-    def _line(self, fields: list[str], quoted: list[bool]) -> str:
+    def _line(self, fields: list[str], quoted: list[bool], *, junk_run: int) -> str:
         fmt = self.format
-        written = [
-            f'"{value}"' if must or fmt.delimiter in value else value for value, must in zip(fields, quoted)
-        ]
-        return fmt.delimiter.join(written) + fmt.trailing_junk * fmt.junk_run
+        written = []
+        for value, wanted in zip(fields, quoted):
+            # An inch mark inside a value (`Monitor 24"`) is text; a value that holds the delimiter,
+            # a line break or starts with a quote must be quoted, its quotes doubled.
+            if wanted or fmt.delimiter in value or "\n" in value or "\r" in value or value.startswith('"'):
+                value = '"' + value.replace('"', '""') + '"'
+            written.append(value)
+        return fmt.delimiter.join(written) + fmt.trailing_junk * junk_run
 
     def _number(self, cents: int, decimals: int, grouped: bool) -> str:
         fmt = self.format
@@ -288,7 +325,7 @@ def sales_files(draw) -> SalesFile:
 
     delimiter = draw(st.sampled_from(DELIMITERS))
     decimal_mark = draw(st.sampled_from((".", ",")))
-    encoding = draw(st.sampled_from(("utf-8", "utf-8-sig", "utf-16", "cp1252")))
+    encoding = draw(st.sampled_from(("utf-8", "utf-8-sig", "utf-16", "utf-16-be-bom", "utf-16-le-bom", "cp1252")))
     padding_chars = PADDING_CP1252 if encoding == "cp1252" else PADDING
     date_style = draw(st.sampled_from(("iso", "iso_time", DAY_FIRST, MONTH_FIRST)))
     # In a file of numeric dates, some rows may still write ISO: "random" rows, or the first
@@ -296,16 +333,17 @@ def sales_files(draw) -> SalesFile:
     date_mix = draw(st.sampled_from(("none", "random", "iso_first")))
     iso_first_rows = draw(st.integers(0, count))
     columns = list(COLUMNS)
-    if draw(st.booleans()):
-        columns.append("")  # an extra column the reader ignores
+    columns += [extra for extra in (NOTES, EMPTY) if draw(st.booleans())]
     column_order = draw(st.permutations(columns))
+    padding = st.one_of(st.just(""), st.text(alphabet=padding_chars, min_size=1, max_size=2))
     header = [
-        draw(st.sampled_from(HEADER_CASES))(draw(st.sampled_from(HEADER_NAMES[column]))) if column else "Notes"
+        draw(padding) + draw(st.sampled_from(HEADER_CASES))(draw(st.sampled_from(HEADER_NAMES[column]))) + draw(padding)
+        if column in COLUMNS
+        else ("Notes" if column == NOTES else "")
         for column in column_order
     ]
-    padding = st.one_of(st.just(""), st.text(alphabet=padding_chars, min_size=1, max_size=2))
-    header = [draw(padding) + name + draw(padding) for name in header]
     quoting = draw(st.sampled_from(("minimal", "all", "random")))
+    header_quoted = [quoting == "all" or (quoting == "random" and draw(st.booleans())) for _ in header]
     currency_rows = draw(st.sampled_from(("every", "some")))
 
     styles = []
@@ -325,7 +363,9 @@ def sales_files(draw) -> SalesFile:
                 quoted=[
                     quoting == "all" or (quoting == "random" and draw(st.booleans())) for _ in COLUMNS
                 ],
-                extra=draw(st.sampled_from(("web", "shop", "phone", ""))),
+                quantity_decimals=draw(st.sampled_from((0, 0, 0, 1, 2))),
+                spreadsheet_ids=[draw(st.integers(0, 4)) == 0 for _ in range(3)],
+                notes=draw(st.sampled_from(NOTES_VALUES)),
             )
         )
 
@@ -345,22 +385,25 @@ def sales_files(draw) -> SalesFile:
         line_ending=draw(st.sampled_from(("\n", "\r\n", "\r"))),
         final_newline=draw(st.booleans()),
         header=header,
+        header_quoted=header_quoted,
         column_order=column_order,
         trailing_junk=draw(st.sampled_from(("", *(d for d in DELIMITERS if d != delimiter)))),
-        junk_run=draw(st.integers(1, 8)),
+        junk_runs=draw(st.lists(st.integers(1, 8), min_size=1, max_size=3)),
         gzipped=draw(st.booleans()),
         chunk_rows=draw(st.integers(1, 7)),
         default_date_order=draw(st.sampled_from((DAY_FIRST, MONTH_FIRST))),
         default_decimal_mark=draw(st.sampled_from((".", ","))),
     )
-    blank_variants = st.sampled_from(("", "  ", delimiter * len(columns), delimiter * 3 + fmt.trailing_junk * fmt.junk_run))
-    fmt.blank_lines = draw(st.dictionaries(st.integers(0, count + 1), blank_variants, max_size=3))
+    blank_variants = st.sampled_from(("", "  ", delimiter * len(columns), delimiter * 3 + fmt.trailing_junk * 2))
+    fmt.blank_lines = draw(st.dictionaries(st.integers(0, count), blank_variants, max_size=3))
+    fmt.title_lines = draw(st.lists(st.sampled_from(TITLE_LINES), max_size=2))
+    fmt.repeated_header_at = draw(st.none() | st.integers(1, count))
     sales_file = SalesFile(orders=orders, styles=styles, format=fmt)
 
     # The README promises the decimal mark "decided per file from the values": when a number
     # holds a '.' or ',' (a thousands group reads either way), make some price tell the mark,
     # in any row, so a later chunk may be the one that decides it.
-    if not sales_file.decimal_mark_decided() and any("." in t or "," in t for t in _numbers_written(sales_file)):
+    if not sales_file.decimal_mark_decided() and any("." in t or "," in t for t in sales_file.numbers_written()):
         teller = draw(st.integers(0, count - 1))
         styles[teller].price_decimals = 2
     # A numeric date style: usually some date tells the order (its day is past 12); when none
@@ -371,14 +414,6 @@ def sales_files(draw) -> SalesFile:
         day = orders[teller].order_date
         orders[teller].order_date = day.replace(day=draw(st.integers(13, 28)))
     return sales_file
-
-
-def _numbers_written(sales_file: SalesFile) -> list[str]:
-    written = []
-    for order, style in zip(sales_file.orders, sales_file.styles):
-        written.append(sales_file._number(order.quantity * 100, 0, sales_file.format.thousands_in_quantity))
-        written.append(sales_file._number(order.cents, style.price_decimals, True))
-    return written
 
 
 def _database_empty() -> None:
