@@ -53,7 +53,14 @@ def fresh_database(pg: str, name: str) -> str:
 
 def django_env(database_url: str, log_dir: Path) -> dict:
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL",)}
-    env.update({"DATABASE_URL": database_url, "LOG_DIR": str(log_dir), "DJANGO_SETTINGS_MODULE": "salesproject.settings.local"})
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "LOG_DIR": str(log_dir),
+            "INGEST_SNAPSHOT_DIR": str(log_dir.parent / "snapshots"),
+            "DJANGO_SETTINGS_MODULE": "salesproject.settings.local",
+        }
+    )
     return env
 
 

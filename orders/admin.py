@@ -1,9 +1,47 @@
-from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
+import logging
+
+from celery.result import EagerResult
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from import_export.admin import ExportMixin
+from import_export.formats import base_formats
+from import_export.signals import post_export
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Customer, ImportRun, Order, Product, RejectedRow
+from .exports import csv_chunks, xlsx_file_write
+from .forms import OrderChangeForm, RejectedRowDismissForm, RejectedRowRepairForm
+from .ingest.headers import REQUIRED_COLUMNS
+from .admin_imports import ImportRunProgressMixin, OrderImportMixin
+from .models import Customer, ImportRun, Order, OrderConflict, Product, RejectedRow
+from .resources import OrderResource
+from .selectors import order_export_rows, rejected_row_values_read
+from .services import (
+    ORDER_FIELDS,
+    ConflictResolveError,
+    OrderValues,
+    RejectedRowResolveError,
+    import_run_load_again,
+    order_conflict_resolve,
+    order_correct,
+    rejected_row_dismiss,
+    rejected_row_repair,
+)
+
+logger = logging.getLogger("salesproject.app")
+
+ROW_REPAIRED = 'Line {line} of {file_name} was loaded as order <a href="{url}">{order_id}</a>.'
+ROW_DISMISSED = "Line {line} of {file_name} was dismissed."
+SCAN_DONE = "Scanned the bucket: {registered} new file version(s) registered and loaded, {unsettled} still being written."
+SCAN_NOTHING_NEW = "Scanned the bucket: no new files."
+SCAN_QUEUED = "Asked a worker to scan the bucket now. New files appear in this list as they are registered."
+SCAN_FAILED = "The bucket could not be scanned: {error}"
 
 
 @admin.register(Customer)
@@ -18,28 +56,194 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["product_id"]
 
 
+class OpenConflictsFilter(admin.SimpleListFilter):
+    title = "conflicts with files"
+    parameter_name = "open_conflicts"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has open conflicts"), ("no", "No open conflicts")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            has_open = Exists(OrderConflict.objects.filter(order=OuterRef("pk"), status=OrderConflict.Status.OPEN))
+            return queryset.filter(has_open if self.value() == "yes" else ~has_open)
+        return queryset
+
+
+CONFLICT_RESOLVED = {
+    "keep": "Kept your values; the values of {file_name} line {line} were set aside.",
+    "take": "Took the values of {file_name} line {line}; the order follows the files again.",
+}
+
+
+@admin.register(OrderConflict)
+class OrderConflictAdmin(admin.ModelAdmin):
+    list_display = ["order", "run", "line_number", "quantity", "unit_price", "status", "resolved_by", "resolved_at"]
+    list_filter = ["status"]
+    search_fields = ["order__order_id", "run__file_name"]
+    list_select_related = ["order", "run", "resolved_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
+    form = OrderChangeForm
     list_display = ["order_id", "customer", "product", "quantity", "unit_price", "order_date", "source_file", "source_line"]
-    list_filter = ["order_date", "source_business_date"]
+    list_filter = [OpenConflictsFilter, "order_date", "source_business_date"]
     search_fields = ["order_id", "customer__customer_id", "product__product_id"]
     list_select_related = ["customer", "product"]
     autocomplete_fields = ["customer", "product"]
     readonly_fields = ["source_run", "source_file", "source_line", "source_business_date", "created_at", "updated_at"]
     date_hierarchy = "order_date"
+    change_list_template = "admin/orders/order/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    # django-import-export: /admin/orders/order/export/ with its form, permission and escaping settings.
+    resource_classes = [OrderResource]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The import run page links to the orders the run last wrote.
+        if lookup in ("source_run", "source_run__exact", "source_run__id__exact"):
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["order_id"] if obj is not None else []  # an order's id is what files match it by
+        return [*fixed, *self.readonly_fields, "corrected_at", "corrected_by", "open_conflicts"]
+
+    def save_model(self, request, obj, form, change):
+        reason = form.cleaned_data.get("reason") or ""
+        if not change:  # an order staff add by hand
+            obj._change_reason = reason or None
+            super().save_model(request, obj, form, change)
+            return
+        corrected = {field: form.cleaned_data[field] for field in ORDER_FIELDS if field in form.changed_data}
+        if corrected:
+            # A correction: kept in the history with who and why, and never overwritten by a file.
+            order_correct(order_id=obj.pk, values=corrected, user=request.user, reason=reason)
+
+    @admin.display(description="Conflicts with files")
+    def open_conflicts(self, obj):
+        conflicts = list(obj.conflicts.filter(status=OrderConflict.Status.OPEN).select_related("run"))
+        if not conflicts:
+            return "None open."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>line {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>"
+            '<button type="submit" class="button" formmethod="post" formaction="{}" formnovalidate>Keep mine</button> '
+            '<button type="submit" class="button" formmethod="post" formaction="{}" formnovalidate>'
+            "Take the file's values</button></td></tr>",
+            (
+                (
+                    conflict.run.file_name, conflict.line_number, conflict.customer_id, conflict.product_id,
+                    conflict.quantity, conflict.unit_price, conflict.order_date,
+                    reverse("admin:orders_order_conflict_resolve", args=[obj.pk, conflict.pk, "keep"]),
+                    reverse("admin:orders_order_conflict_resolve", args=[obj.pk, conflict.pk, "take"]),
+                )
+                for conflict in conflicts
+            ),
+        )
+        return format_html(
+            '<table class="conflicts"><thead><tr><th>File</th><th>Line</th><th>Customer</th><th>Product</th>'
+            "<th>Quantity</th><th>Unit price</th><th>Order date</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:order_pk>/conflicts/<int:conflict_pk>/<str:choice>/",
+                self.admin_site.admin_view(self.conflict_resolve_view),
+                name="orders_order_conflict_resolve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def conflict_resolve_view(self, request, order_pk, conflict_pk, choice):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if choice not in ("keep", "take") or not request.user.has_perm("orders.change_orderconflict"):
+            raise PermissionDenied
+        conflict = get_object_or_404(OrderConflict, pk=conflict_pk, order_id=order_pk)
+        try:
+            order_conflict_resolve(conflict_id=conflict.pk, take_file=choice == "take", user=request.user)
+        except ConflictResolveError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, CONFLICT_RESOLVED[choice].format(file_name=conflict.run.file_name, line=conflict.line_number))
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order_pk]))
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        """Stream the export instead of building a tablib Dataset of every order in memory.
+
+        django-import-export 4.4.3 calls this once the export form is valid, with the
+        changelist's filters already applied to queryset.
+        """
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        resource_class = self.choose_export_resource_class(export_form, request)
+        resource = resource_class(**self.get_export_resource_kwargs(request))
+        fields = resource.get_export_fields(self.get_export_resource_fields_from_form(export_form))
+        headers = [field.column_name for field in fields]
+        rows = order_export_rows(
+            queryset=queryset, lookups=resource.export_lookups(fields), chunk_rows=settings.EXPORT_CHUNK_ROWS
+        )
+        filename = self.get_export_filename(request, queryset, file_format)
+        if isinstance(file_format, base_formats.XLSX):
+            response = FileResponse(
+                xlsx_file_write(headers=headers, rows=rows),
+                as_attachment=True,
+                filename=filename,
+                content_type=file_format.get_content_type(),
+            )
+        else:
+            response = StreamingHttpResponse(
+                csv_chunks(headers=headers, rows=rows), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        post_export.send(sender=None, model=self.model)
+        return response
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     list_display = [
         "file_name", "business_date", "status", "rows_read", "inserted", "updated", "unchanged",
-        "superseded", "duplicates", "rejected", "created_at",
+        "superseded", "duplicates", "conflicts", "rejected", "created_at",
     ]
-    list_filter = ["status", "business_date"]
+    list_filter = ["status", "failure", "business_date"]
     search_fields = ["file_name", "sha256"]
+    actions = ["load_again"]
+    fieldsets = [
+        (None, {"fields": [
+            "file_name", "status", "error", "failure", "next_retry_at", "attempts", "business_date",
+            "business_date_source", "received_at", "dispatched_at", "path", "snapshot", "size", "lines", "sha256",
+        ]}),
+        ("Detected format", {"fields": [
+            "encoding", "delimiter", "trailing_junk", "decimal_mark", "date_order", "header_mapping_table",
+            "warnings_list",
+        ]}),
+        ("Counts", {"fields": [
+            "rows_read", "inserted", "updated", "unchanged", "superseded", "duplicates", "conflicts", "rejected",
+            "rejected_rows_link", "orders_link",
+        ]}),
+        ("Timings", {"fields": ["timings_table", "started_at", "finished_at", "created_at"]}),
+    ]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["rejected_rows_link", *(field.name for field in self.model._meta.fields)]
+        return [
+            "rejected_rows_link", "orders_link", "header_mapping_table", "warnings_list", "timings_table",
+            *(field.name for field in self.model._meta.fields),
+        ]
 
     @admin.display(description="Rejected rows")
     def rejected_rows_link(self, obj):
@@ -47,19 +251,210 @@ class ImportRunAdmin(admin.ModelAdmin):
         url = reverse("admin:orders_rejectedrow_changelist") + f"?run__id__exact={obj.pk}"
         return format_html('<a href="{}">{} rejected row(s)</a>', url, obj.rejected)
 
+    @admin.display(description="Orders")
+    def orders_link(self, obj):
+        url = reverse("admin:orders_order_changelist") + f"?source_run__id__exact={obj.pk}"
+        return format_html('<a href="{}">Orders this run last wrote</a>', url)
+
+    @admin.display(description="Header mapping")
+    def header_mapping_table(self, obj):
+        if not obj.header_mapping:
+            return "-"
+        rows = [(column, obj.header_mapping.get(column, "-")) for column in REQUIRED_COLUMNS]
+        return format_html(
+            '<table class="header-mapping"><thead><tr><th>Column</th><th>Header in the file</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="Warnings")
+    def warnings_list(self, obj):
+        if not obj.warnings:
+            return "None"
+        return format_html('<ul class="run-warnings">{}</ul>', format_html_join("", "<li>{}</li>", ((w,) for w in obj.warnings)))
+
+    @admin.display(description="Time per step")
+    def timings_table(self, obj):
+        if not obj.timings:
+            return "-"
+        rows = [(step, f"{seconds:.3f}") for step, seconds in obj.timings.items()]
+        total = sum(obj.timings.values())
+        return format_html(
+            '<table class="run-timings"><thead><tr><th>Step</th><th>Seconds</th></tr></thead>'
+            "<tbody>{}</tbody><tfoot><tr><th>Total</th><th>{}</th></tr></tfoot></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows),
+            f"{total:.3f}",
+        )
+
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Load again (runs that are not loaded)", permissions=["change"])
+    def load_again(self, request, queryset):
+        queued = [run.pk for run in queryset if import_run_load_again(run_id=run.pk)]
+        skipped = queryset.count() - len(queued)
+        if queued:
+            self.message_user(request, f"Queued {len(queued)} run(s) to load again: {', '.join(map(str, queued))}.")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} run(s) were not queued: already loaded, or the broker is away.", messages.WARNING
+            )
+    # --- Scan the bucket now ---------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("scan/", self.admin_site.admin_view(self.bucket_scan_view), name="orders_importrun_scan"),
+            *super().get_urls(),
+        ]
+
+    def has_scan_permission(self, request) -> bool:
+        # Scanning loads whatever new files the bucket holds: it is importing.
+        return request.user.has_perm("orders.import_order")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "has_scan_permission": self.has_scan_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def bucket_scan_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_scan_permission(request):
+            raise PermissionDenied
+        from .tasks import scan_bucket
+
+        try:
+            result = scan_bucket.delay()
+        except Exception as error:  # the broker is down, or the in-process scan failed
+            logger.exception("scan of the bucket requested from the admin failed")
+            messages.error(request, SCAN_FAILED.format(error=error))
+        else:
+            if isinstance(result, EagerResult):  # no broker: the scan (and its loads) ran in this request
+                scan = result.result
+                if scan["registered"] or scan["unsettled"]:
+                    messages.success(
+                        request, SCAN_DONE.format(registered=len(scan["registered"]), unsettled=len(scan["unsettled"]))
+                    )
+                else:
+                    messages.info(request, SCAN_NOTHING_NEW)
+            else:
+                messages.success(request, SCAN_QUEUED)
+        return HttpResponseRedirect(reverse("admin:orders_importrun_changelist"))
 
 
 @admin.register(RejectedRow)
 class RejectedRowAdmin(admin.ModelAdmin):
-    list_display = ["run", "line_number", "field", "reason", "message"]
-    list_filter = ["reason", "field", "run"]
+    list_display = ["run", "line_number", "field", "reason", "message", "status", "resolve_links"]
+    list_filter = ["status", "reason", "field", "run"]
     search_fields = ["raw", "message", "run__file_name"]
     list_select_related = ["run"]
+    fieldsets = [
+        (None, {"fields": ["resolve_links", "status", "run", "line_number", "raw", "field", "reason", "message"]}),
+        ("Resolution", {"fields": ["resolved_by", "resolved_at", "repaired_order_id", "dismissal_reason"]}),
+    ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return ["resolve_links", *(field.name for field in self.model._meta.fields)]
+
+    # Only users who may resolve rows see the Repair and Dismiss buttons.
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if self.has_change_permission(request) else [name for name in shown if name != "resolve_links"]
+
+    def get_fieldsets(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return super().get_fieldsets(request, obj)
+        return [(name, {"fields": [f for f in options["fields"] if f != "resolve_links"]}) for name, options in self.fieldsets]
 
     def has_add_permission(self, request):
         return False
+
+    def has_repair_permission(self, request, obj=None) -> bool:
+        # A repair writes an order.
+        return self.has_change_permission(request, obj) and request.user.has_perm("orders.change_order")
+
+    @admin.display(description="Resolve")
+    def resolve_links(self, obj):
+        if obj.status != RejectedRow.Status.OPEN:
+            return obj.get_status_display()
+        return format_html(
+            '<a class="button repair-link" href="{}">Repair</a> <a class="button dismiss-link" href="{}">Dismiss</a>',
+            reverse("admin:orders_rejectedrow_repair", args=[obj.pk]),
+            reverse("admin:orders_rejectedrow_dismiss", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/repair/", self.admin_site.admin_view(self.repair_view), name="orders_rejectedrow_repair"),
+            path("<path:object_id>/dismiss/", self.admin_site.admin_view(self.dismiss_view), name="orders_rejectedrow_dismiss"),
+            *super().get_urls(),
+        ]
+
+    def _row_for_resolving(self, request, object_id, *, allowed):
+        row = self.get_object(request, object_id)
+        if row is None:
+            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not allowed(request, row):
+            raise PermissionDenied
+        if row.status != RejectedRow.Status.OPEN:
+            messages.warning(request, f"This rejected row is already {row.get_status_display().lower()}.")
+            return None, HttpResponseRedirect(reverse("admin:orders_rejectedrow_change", args=[row.pk]))
+        return row, None
+
+    def _open_rows_of_run_url(self, row) -> str:
+        return reverse("admin:orders_rejectedrow_changelist") + f"?run__id__exact={row.run_id}&status__exact=open"
+
+    def _resolve_context(self, request, row, form, title):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": row,
+            "run": row.run,
+            "form": form,
+            "title": title,
+            "has_view_permission": self.has_view_permission(request, row),
+        }
+
+    def repair_view(self, request, object_id):
+        row, redirect = self._row_for_resolving(request, object_id, allowed=self.has_repair_permission)
+        if redirect:
+            return redirect
+        read = rejected_row_values_read(row=row)
+        if request.method == "POST":
+            form = RejectedRowRepairForm(request.POST, run=row.run)
+            if form.is_valid():
+                data = form.cleaned_data
+                values = OrderValues(
+                    order_id=data["order_id"], customer_id=data["customer_id"], product_id=data["product_id"],
+                    quantity=data["quantity"], unit_price=data["price"], order_date=data["order_date"],
+                )
+                try:
+                    order = rejected_row_repair(row_id=row.pk, values=values, user=request.user, reason=data["reason"])
+                except RejectedRowResolveError as error:
+                    form.add_error(None, error.message)
+                else:
+                    messages.success(request, format_html(
+                        ROW_REPAIRED, line=row.line_number, file_name=row.run.file_name, order_id=order.order_id,
+                        url=reverse("admin:orders_order_change", args=[order.pk]),
+                    ))
+                    return HttpResponseRedirect(self._open_rows_of_run_url(row))
+        else:
+            form = RejectedRowRepairForm(initial=read.values, run=row.run)
+        context = self._resolve_context(request, row, form, f"Repair line {row.line_number} of {row.run.file_name}")
+        context["note"] = read.note
+        return TemplateResponse(request, "admin/orders/rejectedrow/repair.html", context)
+
+    def dismiss_view(self, request, object_id):
+        row, redirect = self._row_for_resolving(request, object_id, allowed=self.has_change_permission)
+        if redirect:
+            return redirect
+        form = RejectedRowDismissForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                rejected_row_dismiss(row_id=row.pk, reason=form.cleaned_data["dismissal_reason"], user=request.user)
+            except RejectedRowResolveError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, ROW_DISMISSED.format(line=row.line_number, file_name=row.run.file_name))
+                return HttpResponseRedirect(self._open_rows_of_run_url(row))
+        context = self._resolve_context(request, row, form, f"Dismiss line {row.line_number} of {row.run.file_name}")
+        return TemplateResponse(request, "admin/orders/rejectedrow/dismiss.html", context)

@@ -1,5 +1,10 @@
+import uuid
+
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+from .ingest.reasons import REASON_LABELS
 
 
 class TimeStampedModel(models.Model):
@@ -41,16 +46,33 @@ class ImportRun(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         RUNNING = "running", "Running"
+        RETRYING = "retrying", "Waiting to retry"
         LOADED = "loaded", "Loaded"
         FAILED = "failed", "Failed"
 
+    class Failure(models.TextChoices):
+        # The bytes cannot be read as a sales file: loading them again gives the same answer.
+        FILE = "file", "The file cannot be read as a sales file"
+        # Cured by the world, not by the file: the next scan loads it again once it can.
+        MISSING = "missing", "The file is missing"
+        UNREADABLE = "unreadable", "The file cannot be opened"
+        DATABASE = "database", "The database failed"
+        # Left to staff ("load again"): trying by itself could repeat for ever.
+        TIME_LIMIT = "time_limit", "The load ran out of time"
+        CRASH = "crash", "The load crashed"
+
     class BusinessDateSource(models.TextChoices):
         FILE_NAME = "file_name", "Date in the file name"
+        GIVEN = "given", "Given by staff at upload"
         ARRIVAL = "arrival", "Time the file arrived"
 
     file_name = models.CharField(max_length=255)
     path = models.CharField(max_length=1024, help_text="Where the file was read from.")
+    snapshot = models.CharField(
+        max_length=1024, blank=True, help_text="The copy of this exact version that the load reads (content-addressed)."
+    )
     size = models.BigIntegerField()
+    lines = models.PositiveIntegerField(null=True, blank=True, help_text="Lines in the file (not known for gzip).")
     sha256 = models.CharField(max_length=64, unique=True)
     business_date = models.DateField(db_index=True)
     business_date_source = models.CharField(max_length=16, choices=BusinessDateSource.choices)
@@ -74,12 +96,18 @@ class ImportRun(models.Model):
     )
     duplicates = models.PositiveIntegerField(default=0, help_text="Lines replaced by a later line of the same file.")
     rejected = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(
+        default=0, help_text="Orders that staff corrected and this file would have changed: kept aside for staff."
+    )
 
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds spent in each step.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When the load was last queued.")
+    next_retry_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -88,12 +116,6 @@ class ImportRun(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()})"
-
-    @property
-    def duration(self):
-        if self.started_at and self.finished_at:
-            return self.finished_at - self.started_at
-        return None
 
 
 class BucketFile(models.Model):
@@ -134,6 +156,12 @@ class Order(TimeStampedModel):
     source_file = models.CharField(max_length=255, blank=True)
     source_line = models.PositiveIntegerField(null=True, blank=True)
     source_business_date = models.DateField(null=True, blank=True)
+    # Set when staff correct the order: from then on no file overwrites it; a file that
+    # disagrees is recorded as an OrderConflict for staff to resolve.
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     history = HistoricalRecords()
 
@@ -144,13 +172,82 @@ class Order(TimeStampedModel):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="order_unit_price_not_negative"),
         ]
+        # The loader looks for corrected orders in every load: a partial index keeps that to the few there are.
+        indexes = [
+            models.Index(fields=["order_id"], condition=models.Q(corrected_at__isnull=False), name="order_corrected")
+        ]
+        # The codes django-import-export checks (IMPORT_EXPORT_*_PERMISSION_CODE = "import" / "export").
+        permissions = [("import_order", "Can import orders"), ("export_order", "Can export orders")]
 
     def __str__(self):
         return self.order_id
 
-    @property
-    def revenue(self):
-        return self.quantity * self.unit_price
+
+class ImportUpload(models.Model):
+    """A file staff uploaded in the admin: stored under a name of ours, previewed, then confirmed as a run."""
+
+    class Kind(models.TextChoices):
+        CSV = "csv", "Delimited text"
+        GZIP = "gzip", "Gzipped delimited text"
+        XLSX = "xlsx", "Excel workbook"
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Preview being made"
+        READY = "ready", "Preview ready"
+        FAILED = "failed", "Cannot be read"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file_name = models.CharField(max_length=255, help_text="The name the file had on the uploader's computer.")
+    stored = models.CharField(max_length=1024, help_text="Where we keep it: a name of ours, never the client's path.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    size = models.BigIntegerField()
+    business_date = models.DateField(null=True, blank=True, help_text="Given at upload, for a name without a date.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEWING)
+    preview = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.file_name
+
+
+class OrderConflict(models.Model):
+    """A file's values for an order that staff corrected: kept aside, never applied unasked."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept the staff's values"
+        TAKEN = "taken", "Took the file's values"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="conflicts")
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="order_conflicts")
+    line_number = models.PositiveIntegerField()
+    customer_id = models.CharField(max_length=64)
+    product_id = models.CharField(max_length=64)
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    order_date = models.DateField()
+    business_date = models.DateField(help_text="The business date of the file that brought these values.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # One conflict per order and run: loading a run again does not record it twice.
+        constraints = [models.UniqueConstraint(fields=["order", "run"], name="order_conflict_once_per_run")]
+
+    def __str__(self):
+        return f"{self.order} from {self.run.file_name} line {self.line_number}"
 
 
 class DataVersion(models.Model):
@@ -172,20 +269,12 @@ class DataVersion(models.Model):
 class RejectedRow(models.Model):
     """A line that could not be read without guessing: kept, never loaded, never dropped."""
 
-    class Reason(models.TextChoices):
-        MISSING_VALUE = "missing_value", "Missing value"
-        NOT_A_NUMBER = "not_a_number", "Not a number"
-        FRACTIONAL_QUANTITY = "fractional_quantity", "Fractional quantity"
-        QUANTITY_NOT_POSITIVE = "quantity_not_positive", "Quantity not positive"
-        NEGATIVE_PRICE = "negative_price", "Negative price"
-        PRICE_TOO_PRECISE = "price_too_precise", "Price has more than 2 decimals"
-        NUMBER_TOO_LARGE = "number_too_large", "Number too large"
-        UNREADABLE_DATE = "unreadable_date", "Unreadable date"
-        IMPOSSIBLE_DATE = "impossible_date", "Impossible date"
-        ID_TOO_LONG = "id_too_long", "Identifier too long"
-        TOO_FEW_FIELDS = "too_few_fields", "Too few fields"
-        TOO_MANY_FIELDS = "too_many_fields", "Too many fields"
-        UNDECODABLE = "undecodable", "Undecodable text"
+    Reason = models.TextChoices("Reason", [(code.upper(), (code, label)) for code, label in REASON_LABELS.items()])
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"  # repaired by staff and loaded as an order
+        DISMISSED = "dismissed", "Dismissed"
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="rejected_rows")
     line_number = models.PositiveIntegerField()
@@ -193,6 +282,19 @@ class RejectedRow(models.Model):
     field = models.CharField(max_length=32, blank=True)
     reason = models.CharField(max_length=32, choices=Reason.choices)
     message = models.CharField(max_length=500)
+
+    # Database defaults too: the loader may write rejected rows with SQL that names only its own columns.
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, db_default=Status.OPEN, db_index=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who repaired or dismissed the row.",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    dismissal_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # The order the repair wrote, by its id: the order may be written again by later files.
+    repaired_order_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["run", "line_number"]

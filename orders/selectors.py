@@ -1,9 +1,89 @@
 """Reads for the orders app."""
 
-from .models import DataVersion
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.cache import cache
+
+from .ingest.reader import FileReadError, detect_layout
+from .models import DataVersion, ImportRun, RejectedRow
+
+PROGRESS_KEY = "import-run-progress:{run_id}"
 
 
 def data_version_get() -> DataVersion:
     """Return the current data version: it changes whenever stored order values change."""
     version, _ = DataVersion.objects.get_or_create(pk=1)
     return version
+
+
+def import_run_progress(*, run_id: int) -> dict:
+    """How far the run's load has got: rows done (read, cleaned and staged) out of rows expected.
+
+    rows_expected is None when the file's lines are not known (gzip); rows_done is None
+    when no load of it is under way.
+    """
+    run = ImportRun.objects.get(pk=run_id)
+    expected = max(run.lines - 1, 0) if run.lines is not None else None  # less the header line
+    if run.status == ImportRun.Status.LOADED:
+        done = run.rows_read
+    elif run.status == ImportRun.Status.RUNNING:
+        done = cache.get(PROGRESS_KEY.format(run_id=run_id))
+    else:
+        done = None
+    return {"status": run.status, "rows_done": done, "rows_expected": expected, "finished": run.status in (
+        ImportRun.Status.LOADED, ImportRun.Status.FAILED)}
+
+
+def order_export_rows(*, queryset, lookups: list[str], chunk_rows: int) -> Iterator[tuple]:
+    """Yield one tuple of values per order, fetched chunk by chunk (a server-side cursor on PostgreSQL)."""
+    return queryset.values_list(*lookups).iterator(chunk_size=chunk_rows)
+
+
+@dataclass
+class RejectedRowValues:
+    values: dict[str, str]  # our column -> the text in the file
+    note: str  # why nothing could be placed, when so
+
+
+def rejected_row_values_read(*, row: RejectedRow) -> RejectedRowValues:
+    """Read what can be read of a rejected line: its raw text split into our columns.
+
+    The run recorded the file's delimiter and header mapping; the columns' positions come
+    from the file's header line, read again when the file is still where the run read it.
+    Nothing is parsed or guessed here: each value is the text as it stood in the file.
+    """
+    run = row.run
+    positions, note = _run_column_positions(run)
+    if positions is None:
+        return RejectedRowValues(values={}, note=note)
+    line = row.raw.rstrip("\r\n").replace("\ufeff", "")
+    if run.trailing_junk:
+        line = line.rstrip(run.trailing_junk + " ")
+    fields = next(csv.reader(io.StringIO(line, newline=""), delimiter=run.delimiter, skipinitialspace=True), [])
+    values = {column: fields[position].strip() for column, position in positions.items() if position < len(fields)}
+    return RejectedRowValues(values=values, note="")
+
+
+VALUES_NOT_PLACED = (
+    "The file is no longer at {path} (or has changed), so the raw line's values could not be placed "
+    "in their columns: type them from the raw line."
+)
+
+
+def _run_column_positions(run: ImportRun) -> tuple[dict[str, int] | None, str]:
+    path = Path(run.path)
+    not_placed = VALUES_NOT_PLACED.format(path=run.path)
+    if not run.delimiter or not path.is_file():
+        return None, not_placed
+    try:
+        layout = detect_layout(path, run.encoding or "utf-8")
+    except (FileReadError, OSError, UnicodeError):
+        return None, not_placed
+    # The same header as the run read: otherwise another file now stands at this path.
+    if layout.delimiter != run.delimiter or layout.header_mapping != run.header_mapping:
+        return None, not_placed
+    return layout.mapping, ""

@@ -1,29 +1,54 @@
-"""Writes for the orders app: register sales files as import runs and load them."""
+"""Writes for the orders app: register sales files as import runs, load them, and keep them moving."""
 
 import gzip
 import logging
+import os
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from datetime import datetime, timezone as dt_timezone
+from datetime import date, datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from .ingest.files import business_date_from_name, file_fingerprint, sales_files_in
-from .ingest.pipeline import sales_file_load
+from .ingest.files import business_date_from_name, file_fingerprint, file_snapshot_take, sales_files_in
+from .ingest.pipeline import FileLoadResult, sales_file_load
 from .ingest.reader import FileReadError
-from .models import BucketFile, DataVersion, ImportRun
+from .models import BucketFile, Customer, DataVersion, ImportRun, Order, OrderConflict, Product
 
 logger = logging.getLogger("salesproject.app")
 pipeline_logger = logging.getLogger("salesproject.pipeline")
 
-FILE_MISSING = "The file is no longer at {path}."
+FILE_MISSING = "The file is no longer at {path}, and no copy of this version was kept."
+FILE_UNREADABLE = "The file at {path} cannot be opened: {error}"
+FILE_CHANGED = (
+    "The file at {path} no longer holds this version (it was replaced), and no copy of this version was kept."
+)
+TIME_LIMIT = (
+    "The load ran longer than the time limit ({seconds} s) and was rolled back: nothing of it was kept. "
+    "Load it again when the workers are less busy, or raise INGEST_TASK_SOFT_TIME_LIMIT."
+)
+DATABASE_FAILED = "The database failed during the load ({error}); it was rolled back. {next_step}"
+RETRY_NEXT = "It is tried again at {when:%H:%M:%S} UTC (retry {retry} of {retries})."
+RETRIES_USED = "The retries are used up; the next bucket scan loads it again once the database answers."
 ALREADY_LOADED = "already loaded (import run {run_id}, {file_name})"
+
+# The failures that the world, not the file, can cure: the scan tries these again by itself.
+CURABLE_FAILURES = (ImportRun.Failure.MISSING, ImportRun.Failure.UNREADABLE, ImportRun.Failure.DATABASE)
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class SourceError(FileReadError):
+    """The run's bytes cannot be had: the file is gone, replaced or cannot be opened."""
+
+    def __init__(self, message: str, failure: str):
+        super().__init__(message)
+        self.failure = failure
 
 
 @dataclass
@@ -37,68 +62,147 @@ class IngestOutcome:
         return not self.skipped and self.run.status == ImportRun.Status.FAILED
 
 
-def import_run_register(*, path: Path, received_at: datetime | None = None) -> tuple[ImportRun, bool]:
-    """Record this version of the file; return (run, created).
+def snapshot_dir() -> Path:
+    return Path(settings.INGEST_SNAPSHOT_DIR)
 
-    A version is its content: the same bytes under any name are one run.
+
+def import_run_register(
+    *,
+    path: Path,
+    received_at: datetime | None = None,
+    file_name: str | None = None,
+    business_date: date | None = None,
+) -> tuple[ImportRun, bool]:
+    """Record this version of the file and keep a copy of its bytes; return (run, created).
+
+    A version is its content: the same bytes under any name are one run. A run that is
+    not loaded yet takes the fresh copy, so a file dropped again after it was lost loads.
+    file_name (default: the path's) gives the business date when it holds one; else
+    business_date, else the day the file arrived.
     """
-    sha256, size = file_fingerprint(path)
+    # Hashing alone first: offering a file that is loaded already costs one read, and no copy.
+    sha256, _size = file_fingerprint(path)
+    existing = ImportRun.objects.filter(sha256=sha256).first()
+    if existing and existing.status == ImportRun.Status.LOADED:
+        return existing, False
+    taken = file_snapshot_take(path, snapshot_dir())  # the bytes copied decide, should the file change meanwhile
+    sha256, snapshot = taken.sha256, taken.path
     existing = ImportRun.objects.filter(sha256=sha256).first()
     if existing:
+        if existing.status == ImportRun.Status.LOADED:
+            _snapshot_remove(snapshot)
+        elif (existing.path, existing.snapshot) != (str(path), str(snapshot)):
+            ImportRun.objects.filter(pk=existing.pk).update(path=str(path), snapshot=str(snapshot))
+            existing.path, existing.snapshot = str(path), str(snapshot)
         return existing, False
     if received_at is None:
         received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
-    named_date = business_date_from_name(path.name)
+    file_name = file_name or path.name
+    named_date = business_date_from_name(file_name)
+    if named_date:
+        source = ImportRun.BusinessDateSource.FILE_NAME
+    elif business_date:
+        source = ImportRun.BusinessDateSource.GIVEN
+    else:
+        source = ImportRun.BusinessDateSource.ARRIVAL
     try:
         with transaction.atomic():
             run = ImportRun.objects.create(
-                file_name=path.name,
+                file_name=file_name,
                 path=str(path),
-                size=size,
+                snapshot=str(snapshot),
+                size=taken.size,
+                lines=taken.lines,
                 sha256=sha256,
-                business_date=named_date or timezone.localdate(received_at),
-                business_date_source=(
-                    ImportRun.BusinessDateSource.FILE_NAME if named_date else ImportRun.BusinessDateSource.ARRIVAL
-                ),
+                business_date=named_date or business_date or timezone.localdate(received_at),
+                business_date_source=source,
                 received_at=received_at,
             )
     except IntegrityError:  # another process registered the same bytes a moment ago
         return ImportRun.objects.get(sha256=sha256), False
-    logger.info("registered %s as import run %d (business date %s)", path.name, run.pk, run.business_date)
+    logger.info("registered %s as import run %d (business date %s)", file_name, run.pk, run.business_date)
     return run, True
 
 
-def _run_failed(run_id: int, message: str) -> None:
+def _snapshot_remove(snapshot: Path | str) -> None:
+    try:
+        os.unlink(snapshot)
+    except FileNotFoundError:
+        pass
+
+
+def _run_source(run: ImportRun) -> Path:
+    """The file holding exactly the run's bytes: its snapshot, or (for a run without one) its path, copied now."""
+    if run.snapshot and os.path.isfile(run.snapshot):
+        return Path(run.snapshot)
+    path = Path(run.path)
+    try:
+        taken = file_snapshot_take(path, snapshot_dir())
+    except FileNotFoundError:
+        raise SourceError(FILE_MISSING.format(path=path), ImportRun.Failure.MISSING) from None
+    except OSError as error:
+        raise SourceError(
+            FILE_UNREADABLE.format(path=path, error=error.strerror or error), ImportRun.Failure.UNREADABLE
+        ) from None
+    if taken.sha256 != run.sha256:
+        _snapshot_remove(taken.path)
+        raise SourceError(FILE_CHANGED.format(path=path), ImportRun.Failure.MISSING)
+    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(taken.path))
+    return taken.path
+
+
+def _run_failed(run_id: int, message: str, failure: str) -> None:
     ImportRun.objects.filter(pk=run_id).update(
-        status=ImportRun.Status.FAILED, error=message, finished_at=timezone.now()
+        status=ImportRun.Status.FAILED, error=message, failure=failure, next_retry_at=None, finished_at=timezone.now()
     )
 
 
+def _result_record(run: ImportRun, result: FileLoadResult) -> None:
+    """Copy what the load detected and did onto the run."""
+    run.encoding = result.layout.encoding
+    run.delimiter = result.layout.delimiter
+    run.trailing_junk = result.layout.trailing_junk
+    run.header_mapping = result.layout.header_mapping
+    run.decimal_mark = result.value_format.decimal_mark
+    run.date_order = result.value_format.date_order
+    run.warnings = result.warnings
+    run.rows_read = result.rows_read
+    run.rejected = result.rejected
+    run.inserted = result.counts.inserted
+    run.updated = result.counts.updated
+    run.unchanged = result.counts.unchanged
+    run.superseded = result.counts.superseded
+    run.duplicates = result.counts.duplicates
+    run.conflicts = result.counts.conflicts
+    run.timings = result.timings
+
+
 def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = None) -> ImportRun:
-    """Load the run's file in one transaction; safe to call twice, or from two workers at once.
+    """Load the run's file version in one transaction; safe to call twice, or from two workers at once.
 
     The run's row lock makes a second caller wait, then find the run loaded.
     A crash half-way rolls everything back, and calling again completes it.
+    A database error is raised for the caller (the task) to retry; any other failure
+    is recorded on the run with a message for staff.
     """
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.status == ImportRun.Status.LOADED:
             return run
         ImportRun.objects.filter(pk=run_id).update(
-            status=ImportRun.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
+            status=ImportRun.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(),
+            error="", failure="", next_retry_at=None,
         )
-    path = Path(run.path)
     try:
         with transaction.atomic():
             run = ImportRun.objects.select_for_update().get(pk=run_id)
             if run.status == ImportRun.Status.LOADED:
                 return run
             run.rejected_rows.all().delete()
-            if not path.is_file():
-                raise FileReadError(FILE_MISSING.format(path=path))
+            source = _run_source(run)
             pipeline_logger.info("%s: load started (import run %d)", run.file_name, run_id)
             result = sales_file_load(
-                path=path,
+                path=source,
                 run_id=run_id,
                 file_name=run.file_name,
                 business_date=run.business_date,
@@ -108,34 +212,34 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
                 default_date_order=settings.INGEST_DEFAULT_DATE_ORDER,
                 progress=progress,
             )
-            run.encoding = result.layout.encoding
-            run.delimiter = result.layout.delimiter
-            run.trailing_junk = result.layout.trailing_junk
-            run.header_mapping = result.layout.header_mapping
-            run.decimal_mark = result.value_format.decimal_mark
-            run.date_order = result.value_format.date_order
-            run.warnings = result.warnings
-            run.rows_read = result.rows_read
-            run.rejected = result.rejected
-            run.inserted = result.counts.inserted
-            run.updated = result.counts.updated
-            run.unchanged = result.counts.unchanged
-            run.superseded = result.counts.superseded
-            run.duplicates = result.counts.duplicates
-            run.timings = result.timings
+            _result_record(run, result)
             run.status = ImportRun.Status.LOADED
             run.error = ""
+            run.failure = ""
             run.finished_at = timezone.now()
             run.save()
             if run.inserted or run.updated:
-                data_version_bump()
-    except FileReadError as error:
-        _run_failed(run_id, str(error))
+                data_version_bump()  # last: its row lock is held until the commit
+            transaction.on_commit(lambda: _snapshot_remove(source))
+    except FileReadError as error:  # SourceError too: the file is gone, replaced or cannot be opened
+        _run_failed(run_id, str(error), getattr(error, "failure", ImportRun.Failure.FILE))
         pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
         return ImportRun.objects.get(pk=run_id)
+    except SoftTimeLimitExceeded:
+        message = TIME_LIMIT.format(seconds=settings.INGEST_TASK_SOFT_TIME_LIMIT)
+        pipeline_logger.error("%s: %s", run.file_name, message)
+        _run_failed(run_id, message, ImportRun.Failure.TIME_LIMIT)
+        return ImportRun.objects.get(pk=run_id)
+    except TRANSIENT_DATABASE_ERRORS as error:
+        # Logged before anything else: recording it on the run may fail too while the database is away.
+        pipeline_logger.warning("%s: database error during the load (rolled back): %s", run.file_name, error)
+        raise
     except Exception as error:
-        _run_failed(run_id, f"{type(error).__name__}: {error}")
         pipeline_logger.exception("%s: load failed", run.file_name)
+        try:
+            _run_failed(run_id, f"{type(error).__name__}: {error}", ImportRun.Failure.CRASH)
+        except DatabaseError:
+            pipeline_logger.exception("%s: recording the failure failed too", run.file_name)
         raise
     pipeline_logger.info(
         "%s: loaded in %.3f s: read=%d inserted=%d updated=%d unchanged=%d superseded=%d duplicates=%d "
@@ -146,13 +250,103 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
     return run
 
 
+def import_run_progress_counter(*, run_id: int) -> Callable[[int], None]:
+    """A progress callback for a load that others can watch: rows done, kept in the shared cache."""
+    from django.core.cache import cache
+
+    from .selectors import PROGRESS_KEY
+
+    key = PROGRESS_KEY.format(run_id=run_id)
+    cache.set(key, 0, timeout=settings.INGEST_TASK_TIME_LIMIT)
+    done = 0
+
+    def progress(rows: int) -> None:
+        nonlocal done
+        done += rows
+        cache.set(key, done, timeout=settings.INGEST_TASK_TIME_LIMIT)
+
+    return progress
+
+
+def import_run_retry_record(*, run_id: int, error: Exception, retry: int, retries: int, countdown: float | None) -> None:
+    """Record on the run that its load met a database error and when it is tried again (countdown None: never).
+
+    Best effort, and logged first: while the database is away the record itself fails.
+    """
+    if countdown is None:
+        message = DATABASE_FAILED.format(error=f"{type(error).__name__}: {error}", next_step=RETRIES_USED)
+        fields = {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.DATABASE, "next_retry_at": None,
+                  "finished_at": timezone.now()}
+    else:
+        when = timezone.now() + timedelta(seconds=countdown)
+        next_step = RETRY_NEXT.format(when=when.astimezone(dt_timezone.utc), retry=retry, retries=retries)
+        message = DATABASE_FAILED.format(error=f"{type(error).__name__}: {error}", next_step=next_step)
+        fields = {"status": ImportRun.Status.RETRYING, "next_retry_at": when}
+    logger.warning("import run %d: %s", run_id, message)
+    try:
+        ImportRun.objects.filter(pk=run_id).update(error=message, **fields)
+    except DatabaseError as record_error:
+        logger.warning("import run %d: could not record the retry: %s", run_id, record_error)
+
+
+def import_run_dispatch(*, run_id: int) -> bool:
+    """Queue the run's load; return whether the broker took it.
+
+    A broker that cannot be reached leaves the run pending, and a later bucket scan queues it again.
+    """
+    from .tasks import ingest_file
+
+    ImportRun.objects.filter(pk=run_id).update(dispatched_at=timezone.now())
+    try:
+        ingest_file.delay(run_id)
+    except Exception as error:  # kombu's OperationalError and friends; in-process, the load's own errors
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        logger.error("import run %d: could not be queued (the next scan tries again): %s", run_id, error)
+        return False
+    return True
+
+
+def import_run_load_again(*, run_id: int) -> bool:
+    """Staff's "load again": queue a run that is not loaded, whatever stopped it."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.status == ImportRun.Status.LOADED:
+        return False
+    return import_run_dispatch(run_id=run_id)
+
+
+def import_runs_stalled(*, now: datetime | None = None) -> list[int]:
+    """Return the runs whose load will not happen unless it is queued again.
+
+    A pending run queued long ago (its message lost, or never sent); a retry long overdue;
+    a "running" run older than the task's hard time limit (its worker died); a failure that
+    the world can cure, once its file can be read again.
+    """
+    now = now or timezone.now()
+    waited = now - timedelta(minutes=settings.INGEST_REDISPATCH_MINUTES)
+    Status = ImportRun.Status
+    stalled = ImportRun.objects.filter(
+        Q(status=Status.PENDING, dispatched_at__lt=waited)
+        | Q(status=Status.PENDING, dispatched_at__isnull=True, created_at__lt=waited)
+        | Q(status=Status.RETRYING, next_retry_at__lt=waited)
+        | Q(status=Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.INGEST_TASK_TIME_LIMIT))
+    ).order_by("business_date", "pk")
+    curable = ImportRun.objects.filter(
+        status=Status.FAILED, failure__in=CURABLE_FAILURES, finished_at__lt=waited
+    ).order_by("business_date", "pk")
+    readable = [run.pk for run in curable if _readable(run.snapshot) or _readable(run.path)]
+    return [*stalled.values_list("pk", flat=True), *readable]
+
+
+def _readable(path: str) -> bool:
+    return bool(path) and os.path.isfile(path) and os.access(path, os.R_OK)
+
+
 def sales_file_ingest(*, path: Path, progress: Callable[[int], None] | None = None) -> IngestOutcome:
     """Register the file and load it now, unless this exact content was loaded before."""
     run, _created = import_run_register(path=path)
     if run.status == ImportRun.Status.LOADED:
         return IngestOutcome(path=path, run=run, skipped=True)
-    if run.path != str(path):
-        ImportRun.objects.filter(pk=run.pk).update(path=str(path))
     run = import_run_execute(run_id=run.pk, progress=progress)
     return IngestOutcome(path=path, run=run, skipped=False)
 
@@ -164,6 +358,73 @@ def data_version_bump() -> None:
     """
     if not DataVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now()):
         DataVersion.objects.get_or_create(pk=1, defaults={"version": 1, "changed_at": timezone.now()})
+
+
+# --- Corrections that stick -------------------------------------------------------------
+CONFLICT_NOT_OPEN = "This conflict was resolved already ({status}): nothing was changed."
+KEPT_REASON = "Kept the staff's values over {file_name} line {line_number}"
+TAKEN_REASON = "Took the values of {file_name} line {line_number}"
+ORDER_FIELDS = ("customer", "product", "quantity", "unit_price", "order_date")
+
+
+class ConflictResolveError(Exception):
+    """The conflict cannot be resolved; the message says why, for the user."""
+
+
+@transaction.atomic
+def order_correct(*, order_id: int, values: dict, user, reason: str = "") -> Order:
+    """Save a staff correction of an order; from now on no file overwrites it.
+
+    values holds any of customer, product, quantity, unit_price and order_date. The order's
+    history records who, when and why. A later file that disagrees becomes an OrderConflict.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    for field, value in values.items():
+        if field not in ORDER_FIELDS:
+            raise ValueError(f"{field} is not a field staff correct")
+        setattr(order, field, value)
+    order.corrected_at = timezone.now()
+    order.corrected_by = user
+    order._history_user = user
+    order._change_reason = reason or None
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_conflict_resolve(*, conflict_id: int, take_file: bool, user) -> OrderConflict:
+    """Keep the staff's values, or take the file's; either way it is recorded in the order's history.
+
+    Taking the file's values also ends the correction: the order follows the files again.
+    """
+    conflict = OrderConflict.objects.select_for_update().select_related("run").get(pk=conflict_id)
+    if conflict.status != OrderConflict.Status.OPEN:
+        raise ConflictResolveError(CONFLICT_NOT_OPEN.format(status=conflict.get_status_display().lower()))
+    order = Order.objects.select_for_update().get(pk=conflict.order_id)
+    reason_values = {"file_name": conflict.run.file_name, "line_number": conflict.line_number}
+    if take_file:
+        order.customer = Customer.objects.get_or_create(customer_id=conflict.customer_id)[0]
+        order.product = Product.objects.get_or_create(product_id=conflict.product_id)[0]
+        order.quantity = conflict.quantity
+        order.unit_price = conflict.unit_price
+        order.order_date = conflict.order_date
+        order.source_run_id = conflict.run_id
+        order.source_file = conflict.run.file_name
+        order.source_line = conflict.line_number
+        order.source_business_date = conflict.business_date
+        order.corrected_at = None
+        order.corrected_by = None
+        order._change_reason = TAKEN_REASON.format(**reason_values)
+        conflict.status = OrderConflict.Status.TAKEN
+    else:
+        order._change_reason = KEPT_REASON.format(**reason_values)
+        conflict.status = OrderConflict.Status.KEPT
+    order._history_user = user
+    order.save()
+    conflict.resolved_at = timezone.now()
+    conflict.resolved_by = user
+    conflict.save(update_fields=["status", "resolved_at", "resolved_by"])
+    return conflict
 
 
 def staff_login_set(*, username: str, password: str) -> bool:
@@ -182,44 +443,62 @@ def staff_login_set(*, username: str, password: str) -> bool:
 class BucketScan:
     registered: list[int]  # import runs created by this scan, each dispatched to ingest_file
     unsettled: list[str]  # files written to too recently: looked at again by the next scan
+    redispatched: list[int]  # runs that were registered before and are queued again
+    unreadable: list[str]  # files that could not be read: looked at again by the next scan
 
 
 def bucket_scan(*, bucket: Path, settle_seconds: float, now: float | None = None) -> BucketScan:
-    """Record new or changed sales files in the bucket and dispatch a load for each.
+    """Record new or changed sales files in the bucket, and queue a load for each; queue again what stalled.
 
     A file still being written is never read half-way: it waits until it has not
     changed for settle_seconds. A file seen before with the same size and mtime
-    is not hashed again. The loads are dispatched once this transaction commits.
+    is not hashed again. One file that cannot be read does not stop the others.
+    The loads are queued once the transaction that records them commits.
     """
-    from .tasks import ingest_file
-
     now = time.time() if now is None else now
-    scan = BucketScan(registered=[], unsettled=[])
-    if not bucket.is_dir():
-        return scan
-    seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
-    for path in sales_files_in([bucket]):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:  # moved away between listing and looking
-            continue
-        known = seen.get(str(path))
-        if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            continue
-        if now - stat.st_mtime < settle_seconds or not _gzip_complete(path):
-            scan.unsettled.append(path.name)
-            continue
-        with transaction.atomic():
-            run, created = import_run_register(path=path)
-            BucketFile.objects.update_or_create(
-                path=str(path), defaults={"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": run.sha256}
-            )
-            if created:
-                scan.registered.append(run.pk)
-                transaction.on_commit(partial(ingest_file.delay, run.pk))
-    if scan.registered or scan.unsettled:
-        logger.info("bucket scan: %d new file version(s), %d still being written", len(scan.registered), len(scan.unsettled))
+    scan = BucketScan(registered=[], unsettled=[], redispatched=[], unreadable=[])
+    if bucket.is_dir():
+        seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
+        for path in sales_files_in([bucket]):
+            try:
+                _bucket_file_scan(path, seen.get(str(path)), scan=scan, settle_seconds=settle_seconds, now=now)
+            except OSError as error:  # gone, or not readable: the next scan looks again
+                scan.unreadable.append(path.name)
+                logger.error("bucket scan: %s cannot be read, skipped: %s", path.name, error)
+    queued = set(scan.registered) | set(scan.redispatched)
+    for run_id in import_runs_stalled():
+        if run_id not in queued:
+            scan.redispatched.append(run_id)
+            transaction.on_commit(lambda run_id=run_id: import_run_dispatch(run_id=run_id), robust=True)
+    if scan.registered or scan.unsettled or scan.redispatched or scan.unreadable:
+        logger.info(
+            "bucket scan: %d new file version(s), %d still being written, %d queued again, %d unreadable",
+            len(scan.registered), len(scan.unsettled), len(scan.redispatched), len(scan.unreadable),
+        )
     return scan
+
+
+def _bucket_file_scan(path: Path, known: BucketFile | None, *, scan: BucketScan, settle_seconds: float, now: float):
+    stat = path.stat()
+    if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return
+    if now - stat.st_mtime < settle_seconds or not _gzip_complete(path):
+        scan.unsettled.append(path.name)
+        return
+    with transaction.atomic():
+        run, created = import_run_register(path=path)
+        BucketFile.objects.update_or_create(
+            path=str(path), defaults={"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": run.sha256}
+        )
+        if created:
+            scan.registered.append(run.pk)
+        elif run.status == ImportRun.Status.PENDING or (
+            run.status == ImportRun.Status.FAILED and run.failure in CURABLE_FAILURES
+        ):
+            scan.redispatched.append(run.pk)  # dropped again after its file was lost: load it now
+        else:
+            return
+        transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk), robust=True)
 
 
 def _gzip_complete(path: Path) -> bool:
@@ -230,6 +509,114 @@ def _gzip_complete(path: Path) -> bool:
         with gzip.open(path, "rb") as stream:
             while stream.read(1 << 20):
                 pass
-    except (EOFError, OSError):
+    except EOFError:
         return False
+    except (gzip.BadGzipFile, zlib.error):
+        return True  # not a copy in progress but a broken file: its load says so
     return True
+
+
+# --- Staff workbench: rejected rows repaired or dismissed ---------------------------------
+# Imported here, not at the top, so that this block merges apart from the loader's rewrite.
+from datetime import date  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from .models import Customer, Order, Product, RejectedRow  # noqa: E402
+
+ROW_NOT_OPEN = "This rejected row is already {status}: nothing was changed."
+ORDER_WRITTEN_BY_LATER_FILE = (
+    "Order {order_id} was not changed: it was last written by {source_file} (business date {source_date}), "
+    "later than this row's file {file_name} (business date {run_date}). A later file wins, as in every load. "
+    "Dismiss the row if the later values are right."
+)
+ORDER_WRITTEN_BY_LATER_LINE = (
+    "Order {order_id} was not changed: line {source_line} of the same file, a later line, wrote it, "
+    "and inside one file the last line of an order wins. Dismiss the row if that line is right."
+)
+REPAIR_CHANGE_REASON = "Repaired from rejected row: {file_name} line {line_number}"
+
+
+class RejectedRowResolveError(Exception):
+    """The row cannot be repaired or dismissed; the message says why, for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OrderValues:
+    order_id: str
+    customer_id: str
+    product_id: str
+    quantity: int
+    unit_price: Decimal
+    order_date: date
+
+
+def _open_row_locked(row_id: int) -> RejectedRow:
+    row = RejectedRow.objects.select_for_update().select_related("run").get(pk=row_id)
+    if row.status != RejectedRow.Status.OPEN:
+        raise RejectedRowResolveError(ROW_NOT_OPEN.format(status=row.get_status_display().lower()))
+    return row
+
+
+@transaction.atomic
+def rejected_row_repair(*, row_id: int, values: OrderValues, user, reason: str = "") -> Order:
+    """Load a rejected row's corrected values as an order, with its file's precedence.
+
+    The business date is that of the row's run: an order last written by a later file, or by a
+    later line of the same file, is left as it is (RejectedRowResolveError says so). The order's
+    history records who repaired it and why; the row is marked resolved.
+    """
+    row = _open_row_locked(row_id)
+    run = row.run
+    order = Order.objects.select_for_update().filter(order_id=values.order_id).first()
+    if order is not None and order.source_business_date is not None:
+        if order.source_business_date > run.business_date:
+            raise RejectedRowResolveError(
+                ORDER_WRITTEN_BY_LATER_FILE.format(
+                    order_id=order.order_id, source_file=order.source_file or "another file",
+                    source_date=order.source_business_date, file_name=run.file_name, run_date=run.business_date,
+                )
+            )
+        if order.source_run_id == run.pk and (order.source_line or 0) > row.line_number:
+            raise RejectedRowResolveError(
+                ORDER_WRITTEN_BY_LATER_LINE.format(order_id=order.order_id, source_line=order.source_line)
+            )
+    if order is None:
+        order = Order(order_id=values.order_id)
+    order.customer, _ = Customer.objects.get_or_create(customer_id=values.customer_id)
+    order.product, _ = Product.objects.get_or_create(product_id=values.product_id)
+    order.quantity = values.quantity
+    order.unit_price = values.unit_price
+    order.order_date = values.order_date
+    order.source_run_id = run.pk
+    order.source_file = run.file_name
+    order.source_line = row.line_number
+    order.source_business_date = run.business_date
+    # django-simple-history reads these when it writes the history row of this save.
+    order._history_user = user
+    order._change_reason = (reason or REPAIR_CHANGE_REASON.format(file_name=run.file_name, line_number=row.line_number))[:100]
+    order.save()  # the post_save signal moves the data version on
+
+    row.status = RejectedRow.Status.RESOLVED
+    row.resolved_by = user
+    row.resolved_at = timezone.now()
+    row.repaired_order_id = order.order_id
+    row.save(update_fields=["status", "resolved_by", "resolved_at", "repaired_order_id"])
+    logger.info("rejected row %d (%s line %d) repaired as order %s by %s", row.pk, run.file_name, row.line_number, order.order_id, user)
+    return order
+
+
+@transaction.atomic
+def rejected_row_dismiss(*, row_id: int, reason: str, user) -> RejectedRow:
+    """Close a rejected row without loading it; the reason is kept with who and when."""
+    row = _open_row_locked(row_id)
+    row.status = RejectedRow.Status.DISMISSED
+    row.dismissal_reason = reason
+    row.resolved_by = user
+    row.resolved_at = timezone.now()
+    row.save(update_fields=["status", "dismissal_reason", "resolved_by", "resolved_at"])
+    logger.info("rejected row %d (%s line %d) dismissed by %s", row.pk, row.run.file_name, row.line_number, user)
+    return row

@@ -1,40 +1,75 @@
 """Celery tasks: thin wrappers that take ids, call one service, and own the retries."""
 
 import logging
+import random
 from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
 logger = logging.getLogger("salesproject.app")
+
+
+def retry_countdown(*, retries: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Seconds before retry number retries + 1: exponential, capped, with "equal jitter".
+
+    Half of the delay is fixed, so even an unlucky draw backs off; the other half is random,
+    so that many loads failing together do not all come back at the same moment.
+    """
+    delay = min(cap, base * 2**retries)
+    return delay / 2 + (rng or random).uniform(0, delay / 2)
 
 
 @shared_task(
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    # Deadlocks, lost connections, a database restarting: worth another go.
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=6,
+    max_retries=settings.INGEST_RETRY_MAX,
     soft_time_limit=settings.INGEST_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.INGEST_TASK_TIME_LIMIT,
 )
 def ingest_file(self, import_run_id: int) -> dict:
-    """Load one file version. Safe to deliver twice: a loaded run is left as it is."""
-    from orders.services import import_run_execute
+    """Load one file version. Safe to deliver twice: a loaded run is left as it is.
 
-    run = import_run_execute(run_id=import_run_id)
+    A database error (a deadlock, a lost connection, a database restarting) is retried with
+    capped exponential backoff for minutes; the bucket scan queues again what outlasts that.
+    """
+    from orders.services import (
+        TRANSIENT_DATABASE_ERRORS,
+        import_run_execute,
+        import_run_progress_counter,
+        import_run_retry_record,
+    )
+
+    try:
+        run = import_run_execute(run_id=import_run_id, progress=import_run_progress_counter(run_id=import_run_id))
+    except TRANSIENT_DATABASE_ERRORS as error:
+        retries = self.request.retries
+        if retries >= self.max_retries:
+            import_run_retry_record(run_id=import_run_id, error=error, retry=retries, retries=self.max_retries, countdown=None)
+            raise
+        countdown = retry_countdown(
+            retries=retries, base=settings.INGEST_RETRY_BACKOFF_SECONDS, cap=settings.INGEST_RETRY_BACKOFF_MAX_SECONDS
+        )
+        import_run_retry_record(
+            run_id=import_run_id, error=error, retry=retries + 1, retries=self.max_retries, countdown=countdown
+        )
+        raise self.retry(exc=error, countdown=countdown) from error
     return {"import_run": run.pk, "status": run.status, "inserted": run.inserted, "updated": run.updated}
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def scan_bucket() -> dict:
-    """Find new or changed files in the bucket and dispatch ingest_file for each."""
+    """Find new or changed files in the bucket and queue their loads; queue again the loads that stalled."""
     from orders.services import bucket_scan
 
     scan = bucket_scan(bucket=Path(settings.BUCKET_DIR), settle_seconds=settings.INGEST_SETTLE_SECONDS)
-    return {"registered": scan.registered, "unsettled": scan.unsettled}
+    return {"registered": scan.registered, "unsettled": scan.unsettled, "redispatched": scan.redispatched}
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=settings.INGEST_TASK_SOFT_TIME_LIMIT)
+def import_upload_preview(upload_id: str) -> None:
+    """Make an uploaded file's preview: what loading it would do, with nothing written."""
+    from orders.uploads import upload_preview_build
+
+    upload_preview_build(upload_id=upload_id)

@@ -2,22 +2,26 @@
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from . import reasons
 from .reader import FileLayout, Record
 from .values import (
     DAY_FIRST,
-    MAX_ID_LENGTH,
     MONTH_FIRST,
     ValueReadError,
     date_order_evidence,
     decimal_mark_evidence,
+    is_plain_id,
     parse_date,
     parse_id,
     parse_price,
     parse_quantity,
+    plain_iso_date,
+    plain_price,
+    plain_quantity,
 )
 
 ISO_ONLY = "ISO"
@@ -50,10 +54,21 @@ class Rejection:
 class ValueFormat:
     decimal_mark: str
     date_order: str
-    warnings: list[str]
+    number_warnings: list[str] = field(default_factory=list)
+    date_warnings: list[str] = field(default_factory=list)
     # Values were seen that only the decimal mark or date order could read, with no value
     # to tell which: the default was used.
     undecided: bool = False
+    # No value read so far needed the decision, and more of the file is still to come:
+    # a later value that needs it must not be read by a default (see clean.RowCleaner).
+    decimal_mark_open: bool = False
+    date_order_open: bool = False
+    # The order a day/month date is read in: the configured default for a file of ISO dates.
+    default_date_order: str = DAY_FIRST
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.number_warnings + self.date_warnings
 
 
 def _decide(evidence: Counter, *, default: str, undecided_seen: bool, what: str, names: dict[str, str]):
@@ -75,9 +90,17 @@ def _decide(evidence: Counter, *, default: str, undecided_seen: bool, what: str,
 
 
 def detect_value_format(
-    records: Iterable[Record], layout: FileLayout, *, default_decimal_mark: str, default_date_order: str
+    records: Iterable[Record],
+    layout: FileLayout,
+    *,
+    default_decimal_mark: str,
+    default_date_order: str,
+    whole_file: bool = True,
 ) -> ValueFormat:
-    """Decide the decimal mark and the day/month order from these records (a list, or a stream)."""
+    """Decide the decimal mark and the day/month order from these records (a list, or a stream).
+
+    whole_file False: more records follow these; a decision no value here needed stays open.
+    """
     price_at, quantity_at, date_at = (layout.mapping[c] for c in ("price", "quantity", "order_date"))
     marks: Counter = Counter()
     orders: Counter = Counter()
@@ -115,8 +138,30 @@ def detect_value_format(
     )
     if not orders and not ambiguous_date:
         date_order = ISO_ONLY
-    undecided = (ambiguous_number and not marks) or (ambiguous_date and not orders)
-    return ValueFormat(decimal_mark, date_order, number_warnings + date_warnings, undecided)
+    return ValueFormat(
+        decimal_mark,
+        date_order,
+        number_warnings,
+        date_warnings,
+        undecided=(ambiguous_number and not marks) or (ambiguous_date and not orders),
+        decimal_mark_open=not whole_file and not marks and not ambiguous_number,
+        date_order_open=not whole_file and not orders and not ambiguous_date,
+        default_date_order=default_date_order,
+    )
+
+
+def value_format_settle(first: ValueFormat, whole_file: ValueFormat) -> ValueFormat:
+    """Keep what the first records decided, and take the whole file's decision on what they left open.
+
+    The rows read so far needed none of the open decisions, so none of them is read another way.
+    """
+    settled = replace(first, decimal_mark_open=False, date_order_open=False)
+    if first.decimal_mark_open:
+        settled.decimal_mark, settled.number_warnings = whole_file.decimal_mark, whole_file.number_warnings
+    if first.date_order_open:
+        settled.date_order, settled.date_warnings = whole_file.date_order, whole_file.date_warnings
+    settled.undecided = first.undecided or whole_file.undecided
+    return settled
 
 
 class RowCleaner:
@@ -134,52 +179,40 @@ class RowCleaner:
         )
         self.min_fields = layout.named_columns
         self.max_fields = len(layout.header)
-        self.decimal_mark = value_format.decimal_mark
+        # None while a decision is open: a value that needs it raises values.FormatUndecided.
+        self.decimal_mark = None if value_format.decimal_mark_open else value_format.decimal_mark
         # Only a read that a BOM decided (UTF-8-with-BOM, UTF-16) can put U+FFFD in place of
         # bytes it could not decode: plain UTF-8 was checked whole first, and Windows-1252 reads every byte.
         self.check_undecodable = layout.encoding not in ("utf-8", "cp1252")
-        # A file of ISO dates only still reads a stray 10/01/2024 by the default order.
-        self.date_order = value_format.date_order if value_format.date_order != ISO_ONLY else DAY_FIRST
+        if value_format.date_order_open:
+            self.date_order = None
+        elif value_format.date_order == ISO_ONLY:
+            # Decided on the whole file, which holds no day/month date: never used, but the default says how.
+            self.date_order = value_format.default_date_order
+        else:
+            self.date_order = value_format.date_order
 
     def clean(self, records: list[Record]) -> tuple[list[OrderRow], list[Rejection]]:
         rows: list[OrderRow] = []
         rejections: list[Rejection] = []
         order_at, customer_at, product_at, quantity_at, price_at, date_at = self.positions
         width, decimal_mark = self.max_fields, self.decimal_mark
-        fromisoformat = date.fromisoformat
         for record in records:
             fields = record.fields
-            # The fast path: a row of plain values, as most rows of most files are. Anything
-            # unusual (spaces, signs, currency, separators, other date forms) takes the full
-            # parsers below, which give the same value or the exact reason for rejecting it.
+            # The fast path: a row of plain values, as most rows of most files are. It calls the
+            # same plain_* readers that the parsers call first, so a value reads the same either way;
+            # anything unusual takes the full parsers, which give the value or the exact reason.
             if len(fields) == width and not self.check_undecodable:
                 order_id, customer_id, product_id = fields[order_at], fields[customer_at], fields[product_at]
-                quantity, price, day = fields[quantity_at], fields[price_at], fields[date_at]
-                if (
-                    _plain_id(order_id)
-                    and _plain_id(customer_id)
-                    and _plain_id(product_id)
-                    and quantity.isascii()
-                    and quantity.isdigit()
-                    and len(quantity) < 10
-                    and quantity.strip("0")
-                    and len(day) == 10
-                    and day[4] == "-"
-                    and day[7] == "-"
-                ):
-                    unit_price = _plain_price(price, decimal_mark)
-                    if unit_price is not None:
-                        try:
-                            order_date = fromisoformat(day)
-                        except ValueError:
-                            pass
-                        else:
-                            rows.append(
-                                OrderRow(
-                                    record.line, order_id, customer_id, product_id, int(quantity), unit_price, order_date
-                                )
-                            )
-                            continue
+                if is_plain_id(order_id) and is_plain_id(customer_id) and is_plain_id(product_id):
+                    quantity = plain_quantity(fields[quantity_at])
+                    unit_price = plain_price(fields[price_at], decimal_mark) if quantity is not None else None
+                    order_date = plain_iso_date(fields[date_at]) if unit_price is not None else None
+                    if order_date is not None:
+                        rows.append(
+                            OrderRow(record.line, order_id, customer_id, product_id, quantity, unit_price, order_date)
+                        )
+                        continue
             row = self._clean_one(record)
             if type(row) is OrderRow:
                 rows.append(row)
@@ -196,11 +229,15 @@ class RowCleaner:
         order_id = None
         try:
             if count < self.min_fields:
-                raise ValueReadError("too_few_fields", f"the line has {count} fields; the header has {self.min_fields}")
+                raise ValueReadError(
+                    reasons.TOO_FEW_FIELDS, reasons.TOO_FEW_FIELDS_MESSAGE.format(count=count, expected=self.min_fields)
+                )
             if count > self.max_fields and any(value.strip() for value in fields[self.max_fields :]):
-                raise ValueReadError("too_many_fields", f"the line has {count} fields; the header has {self.max_fields}")
+                raise ValueReadError(
+                    reasons.TOO_MANY_FIELDS, reasons.TOO_MANY_FIELDS_MESSAGE.format(count=count, expected=self.max_fields)
+                )
             if self.check_undecodable and "\ufffd" in record.raw:
-                raise ValueReadError("undecodable", "the line holds bytes that are not text in the file's encoding")
+                raise ValueReadError(reasons.UNDECODABLE, reasons.UNDECODABLE_MESSAGE)
             current = "order_id"
             order_id = parse_id(fields[order_at], field="order_id")
             current = "customer_id"
@@ -218,31 +255,3 @@ class RowCleaner:
                 record.line, record.raw, "" if current == "row" else current, error.reason, error.message, order_id
             )
         return OrderRow(record.line, order_id, customer_id, product_id, quantity, unit_price, order_date)
-
-
-def _plain_id(value: str) -> bool:
-    """An id that needs no work: not empty, no spaces, not a placeholder, not a spreadsheet float."""
-    return (
-        0 < len(value) <= MAX_ID_LENGTH
-        and value[0] not in _SLOW_ID_INITIALS
-        and value[-1] not in _SLOW_ID_FINALS
-        and "." not in value  # "1001.0" from a spreadsheet
-    )
-
-
-# Leading or trailing space, a quote, or the first letter of a placeholder (N/A, null, -, #N/A):
-# such ids take the full parser.
-_SLOW_ID_INITIALS = frozenset(" \t\"nN#-")
-_SLOW_ID_FINALS = frozenset(" \t\"")
-
-
-def _plain_price(value: str, decimal_mark: str) -> Decimal | None:
-    """Read "12", "12.5" or "12.50" (with the file's decimal mark); None for anything else."""
-    whole, mark, cents = value.partition(decimal_mark)
-    if not whole.isdigit() or not whole.isascii() or len(whole) > 10:
-        return None
-    if mark:
-        if not (0 < len(cents) <= 2 and cents.isdigit() and cents.isascii()):
-            return None
-        return Decimal(f"{whole}.{cents}")
-    return Decimal(whole)

@@ -1,13 +1,17 @@
 """Facts about a sales file that need no parsing: its business date, fingerprint and kind."""
 
 import hashlib
+import os
 import re
+import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 _BUSINESS_DATE = re.compile(r"sales_data_(\d{4})-(\d{2})-(\d{2})", re.IGNORECASE)
 SALES_FILE_SUFFIXES = (".csv", ".csv.gz")
 _HASH_BLOCK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def business_date_from_name(name: str) -> date | None:
@@ -35,6 +39,44 @@ def file_fingerprint(path: Path) -> tuple[str, int]:
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
+
+
+@dataclass
+class Snapshot:
+    sha256: str
+    size: int
+    path: Path
+    lines: int | None  # None for gzip: its bytes are not its lines
+
+
+def file_snapshot_take(path: Path, folder: Path) -> Snapshot:
+    """Copy the file into folder under its SHA-256, hashing as it copies.
+
+    The copy holds exactly the bytes that were hashed, so a load that reads it loads the
+    version it is named after, whatever happens to the original afterwards.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = lines = 0
+    compressed = False
+    with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as copy:
+        try:
+            while block := source.read(_HASH_BLOCK):
+                if not size:
+                    compressed = block.startswith(_GZIP_MAGIC)
+                digest.update(block)
+                size += len(block)
+                lines += block.count(b"\n")
+                copy.write(block)
+        except BaseException:
+            copy.close()
+            os.unlink(copy.name)
+            raise
+    sha256 = digest.hexdigest()
+    snapshot = folder / sha256
+    os.replace(copy.name, snapshot)
+    return Snapshot(sha256, size, snapshot, None if compressed else lines)
+
 
 
 def sales_files_in(paths: list[Path]) -> list[Path]:

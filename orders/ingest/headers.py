@@ -47,9 +47,21 @@ def column_for_header(name: str) -> str | None:
 
 
 MISSING_COLUMNS = "Missing required columns: {missing}. Headers found: {found}."
+DUPLICATE_COLUMNS = "Columns {names} all mean {column}: the file must have only one of them."
 
 
-class MissingColumnsError(ValueError):
+class HeaderError(ValueError):
+    """The header cannot be mapped to our columns without guessing; the message is for the user."""
+
+
+class DuplicateColumnsError(HeaderError):
+    def __init__(self, column: str, names: list[str]):
+        self.column = column
+        self.names = names
+        super().__init__(DUPLICATE_COLUMNS.format(column=column, names=_header_list(names)))
+
+
+class MissingColumnsError(HeaderError):
     def __init__(self, missing: list[str], found: list[str]):
         self.missing = missing
         self.found = found
@@ -65,23 +77,31 @@ def _header_list(names: list[str], *, most: int = 20, longest: int = 40) -> str:
 
 
 def map_header(names: list[str]) -> dict[str, int]:
-    """Return {our column: position}; raise MissingColumnsError naming what is missing.
+    """Return {our column: position}; raise a HeaderError naming what is missing or doubled.
 
-    When two headers map to one column, the one spelt exactly as ours wins,
-    else the first one.
+    Two headers that mean one column (`price` and `Unit Price`) fail the file: reading
+    either one would be a guess.
     """
     mapping: dict[str, int] = {}
     for position, name in enumerate(names):
         column = column_for_header(name)
         if column is None:
             continue
-        exact = normalise_header(name) == column
-        if column not in mapping or (exact and normalise_header(names[mapping[column]]) != column):
-            mapping[column] = position
-    missing = [column for column in REQUIRED_COLUMNS if column not in mapping]
-    if missing:
-        raise MissingColumnsError(missing, [name.strip() for name in names if name.strip()])
+        if column in mapping:
+            doubled = [other.strip() for other in names if column_for_header(other) == column]
+            raise DuplicateColumnsError(column, doubled)
+        mapping[column] = position
+    if len(mapping) < len(REQUIRED_COLUMNS):
+        raise missing_columns_error(names)
     return mapping
+
+
+def missing_columns_error(names: list[str]) -> MissingColumnsError:
+    """The error for a header that lacks some of our columns."""
+    found = {column_for_header(name) for name in names}
+    return MissingColumnsError(
+        [column for column in REQUIRED_COLUMNS if column not in found], [name.strip() for name in names if name.strip()]
+    )
 
 
 def header_score(names: list[str]) -> int:

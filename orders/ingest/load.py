@@ -9,12 +9,12 @@ workers load files for the same orders at once.
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import connection
 
-from orders.models import Customer, Order, Product
+from orders.models import Customer, Order, OrderConflict, Product
 
 from .clean import OrderRow
 
@@ -22,7 +22,31 @@ logger = logging.getLogger("salesproject.database")
 
 STAGING = "ingest_staging"
 LATEST = "ingest_latest"
+LINE_ITEM_EXAMPLES = 5
 _COLUMNS = "line, order_id, customer_id, product_id, quantity, unit_price, order_date"
+
+
+PREVIEW = "ingest_preview"
+# What apply() would do to each order: the names of UpsertCounts' fields.
+PREVIEW_KINDS = ("inserted", "updated", "unchanged", "superseded", "conflicts")
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    order_id: str
+    customer_id: str
+    product_id: str
+    quantity: int
+    unit_price: object
+    order_date: object
+    # The stored values, for an order that exists already.
+    stored_customer_id: str | None
+    stored_product_id: str | None
+    stored_quantity: int | None
+    stored_unit_price: object
+    stored_order_date: object
+    stored_source_file: str | None
 
 
 @dataclass
@@ -32,6 +56,16 @@ class UpsertCounts:
     unchanged: int = 0
     superseded: int = 0
     duplicates: int = 0
+    conflicts: int = 0  # orders staff corrected, whose values from this file were kept aside
+    # Orders whose lines in the file name different products: line items, not corrections.
+    line_item_orders: int = 0
+    line_item_examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StagePreview:
+    counts: "UpsertCounts" = field(default_factory=lambda: UpsertCounts())
+    samples: dict[str, list[PreviewRow]] = field(default_factory=dict)
 
 
 def _tables() -> dict[str, str]:
@@ -39,6 +73,7 @@ def _tables() -> dict[str, str]:
         "order": connection.ops.quote_name(Order._meta.db_table),
         "customer": connection.ops.quote_name(Customer._meta.db_table),
         "product": connection.ops.quote_name(Product._meta.db_table),
+        "conflict": connection.ops.quote_name(OrderConflict._meta.db_table),
         "staging": STAGING,
         "latest": LATEST,
     }
@@ -143,7 +178,10 @@ class OrderStage:
                     cursor.execute("SET LOCAL work_mem = '256MB'")
                 distinct_orders = self._latest_lines_keep(cursor, t)
                 counts.duplicates = self.staged - distinct_orders
+                if counts.duplicates:  # else no order has two lines: skip the scan
+                    self._line_items_find(cursor, t, counts)
                 self._customers_and_products_create(cursor, t, stamp)
+                counts.conflicts = self._conflicts_record(cursor, t, run_id=run_id, day=day, stamp=stamp)
                 upsert = _ORDER_UPSERT.format(**t, stored_same=_STORED_SAME.format(order=t["order"]))
                 params = [run_id, file_name, day, stamp, stamp]
                 if self.vendor == "postgresql":
@@ -152,6 +190,35 @@ class OrderStage:
                     self._orders_upsert_alone(cursor, t, upsert, params, counts, distinct_orders)
         self._drop()
         return counts
+
+    def preview(self, *, business_date: date, sample: int) -> "StagePreview":
+        """Say what apply() would do, and write nothing: counts of each kind, and the first rows of each.
+
+        Classifies each order's last line against what is stored, by the upsert's own rules.
+        """
+        self.pause()
+        preview = StagePreview()
+        if self.staged:
+            t = _tables()
+            day = connection.ops.adapt_datefield_value(business_date)
+            with connection.cursor() as cursor:
+                distinct_orders = self._latest_lines_keep(cursor, t)
+                preview.counts.duplicates = self.staged - distinct_orders
+                if preview.counts.duplicates:
+                    self._line_items_find(cursor, t, preview.counts)
+                cursor.execute(f"DROP TABLE IF EXISTS {PREVIEW}")
+                cursor.execute(_PREVIEW_CLASSIFY.format(**t, preview=PREVIEW), [day])
+                cursor.execute(f"SELECT kind, count(*) FROM {PREVIEW} GROUP BY kind")
+                for kind, count in cursor.fetchall():
+                    setattr(preview.counts, kind, count)
+                for kind in PREVIEW_KINDS:
+                    cursor.execute(
+                        f"SELECT {_PREVIEW_COLUMNS} FROM {PREVIEW} WHERE kind = %s ORDER BY line LIMIT %s", [kind, sample]
+                    )
+                    preview.samples[kind] = [PreviewRow(*row) for row in cursor.fetchall()]
+                cursor.execute(f"DROP TABLE IF EXISTS {PREVIEW}")
+        self._drop()
+        return preview
 
     def _latest_lines_keep(self, cursor, t: dict[str, str]) -> int:
         """Keep the last line of each order in the file (unless it was rejected); return how many."""
@@ -174,6 +241,40 @@ class OrderStage:
         distinct_orders = cursor.fetchone()[0]
         self._log("kept the last line of each order", distinct_orders, started)
         return distinct_orders
+
+    def _line_items_find(self, cursor, t: dict[str, str], counts: UpsertCounts) -> None:
+        """Count the orders whose lines name different products, and keep the first few ids."""
+        started = time.perf_counter()
+        cursor.execute(
+            f"SELECT order_id FROM {t['staging']} WHERE NOT rejected GROUP BY order_id"
+            " HAVING min(product_id) <> max(product_id) ORDER BY order_id"
+        )
+        order_ids = [row[0] for row in cursor.fetchall()]
+        counts.line_item_orders = len(order_ids)
+        counts.line_item_examples = order_ids[:LINE_ITEM_EXAMPLES]
+        self._log("looked for line items", len(order_ids), started)
+
+    def _conflicts_record(self, cursor, t: dict[str, str], *, run_id: int, day, stamp) -> int:
+        """Keep aside this file's values for orders that staff corrected; return how many.
+
+        Only where the file would have won (same or later business date) and disagrees: the
+        upsert leaves corrected orders alone, and staff decide.
+        """
+        started = time.perf_counter()
+        cursor.execute(
+            f"INSERT INTO {t['conflict']} (order_id, run_id, line_number, customer_id, product_id, quantity,"
+            " unit_price, order_date, business_date, status, created_at)"
+            f" SELECT o.id, %s, l.line, l.customer_id, l.product_id, l.quantity, l.unit_price, l.order_date, %s,"
+            f" %s, %s FROM {t['order']} o"
+            f" JOIN {t['latest']} l ON l.order_id = o.order_id"
+            f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
+            f" JOIN {t['product']} p ON p.product_id = l.product_id"
+            f" WHERE o.corrected_at IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER}"
+            " ORDER BY o.id ON CONFLICT (order_id, run_id) DO NOTHING",
+            [run_id, day, OrderConflict.Status.OPEN, stamp, day],
+        )
+        self._log("kept aside conflicts with staff corrections", cursor.rowcount, started)
+        return cursor.rowcount
 
     def _customers_and_products_create(self, cursor, t: dict[str, str], stamp) -> None:
         # Sorted inserts take row locks in one order, so concurrent loads do not deadlock.
@@ -214,7 +315,7 @@ class OrderStage:
             [params[2]],
         )
         counts.superseded = cursor.fetchone()[0]
-        counts.unchanged = distinct_orders - counts.inserted - counts.updated - counts.superseded
+        counts.unchanged = distinct_orders - counts.inserted - counts.updated - counts.superseded - counts.conflicts
 
     def _orders_upsert_alone(self, cursor, t, upsert: str, params: list, counts: UpsertCounts, distinct_orders: int):
         """SQLite: one writer at a time, so what is stored now is what the upsert will meet."""
@@ -223,7 +324,8 @@ class OrderStage:
             f"SELECT"
             f" coalesce(sum(CASE WHEN o.id IS NULL THEN 1 ELSE 0 END), 0),"
             f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND {_SAME} THEN 1 ELSE 0 END), 0),"
-            f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER} THEN 1 ELSE 0 END), 0)"
+            f" coalesce(sum(CASE WHEN o.id IS NOT NULL AND NOT {_SAME} AND {_NOT_NEWER}"
+            " AND o.corrected_at IS NULL THEN 1 ELSE 0 END), 0)"
             f" FROM {t['latest']} l"
             f" JOIN {t['customer']} c ON c.customer_id = l.customer_id"
             f" JOIN {t['product']} p ON p.product_id = l.product_id"
@@ -231,7 +333,7 @@ class OrderStage:
             [params[2]],
         )
         counts.inserted, counts.unchanged, counts.updated = cursor.fetchone()
-        counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated
+        counts.superseded = distinct_orders - counts.inserted - counts.unchanged - counts.updated - counts.conflicts
         self._log("compared with stored orders", distinct_orders, started)
         started = time.perf_counter()
         cursor.execute(upsert, params)
@@ -239,6 +341,7 @@ class OrderStage:
 
     def _drop(self) -> None:
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {PREVIEW}")
             cursor.execute(f"DROP TABLE IF EXISTS {LATEST}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
@@ -258,6 +361,26 @@ _STORED_SAME = (
     "({order}.customer_id = excluded.customer_id AND {order}.product_id = excluded.product_id"
     " AND {order}.quantity = excluded.quantity AND {order}.unit_price = excluded.unit_price"
     " AND {order}.order_date = excluded.order_date)"
+)
+
+# Each order's last line, with what is stored for it and what apply() would do (kind). Params: business date.
+_PREVIEW_CLASSIFY = (
+    "CREATE TEMPORARY TABLE {preview} AS SELECT l.line, l.order_id, l.customer_id, l.product_id, l.quantity,"
+    " l.unit_price, l.order_date, sc.customer_id AS stored_customer_id, sp.product_id AS stored_product_id,"
+    " o.quantity AS stored_quantity, o.unit_price AS stored_unit_price, o.order_date AS stored_order_date,"
+    " o.source_file AS stored_source_file,"
+    " CASE WHEN o.id IS NULL THEN 'inserted'"
+    " WHEN sc.customer_id = l.customer_id AND sp.product_id = l.product_id AND o.quantity = l.quantity"
+    " AND o.unit_price = l.unit_price AND o.order_date = l.order_date THEN 'unchanged'"
+    " WHEN o.source_business_date > %s THEN 'superseded'"
+    " WHEN o.corrected_at IS NOT NULL THEN 'conflicts'"
+    " ELSE 'updated' END AS kind"
+    " FROM {latest} l LEFT JOIN {order} o ON o.order_id = l.order_id"
+    " LEFT JOIN {customer} sc ON sc.id = o.customer_id LEFT JOIN {product} sp ON sp.id = o.product_id"
+)
+_PREVIEW_COLUMNS = (
+    "line, order_id, customer_id, product_id, quantity, unit_price, order_date, stored_customer_id,"
+    " stored_product_id, stored_quantity, stored_unit_price, stored_order_date, stored_source_file"
 )
 
 # Params: run id, file name, business date, created_at, updated_at.
@@ -282,4 +405,6 @@ _ORDER_UPSERT = (
     # win over them afterwards.
     " WHERE ({order}.source_business_date IS NULL OR {order}.source_business_date <= excluded.source_business_date)"
     " AND NOT ({stored_same} AND {order}.source_business_date = excluded.source_business_date)"
+    # Staff corrected it: a file never overwrites that (see _conflicts_record).
+    " AND {order}.corrected_at IS NULL"
 )

@@ -8,20 +8,26 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from orders.models import RejectedRow
 
-from .clean import Rejection, RowCleaner, ValueFormat, detect_value_format
-from .load import OrderStage, UpsertCounts
+from .clean import Rejection, RowCleaner, ValueFormat, detect_value_format, value_format_settle
+from .load import OrderStage, StagePreview, UpsertCounts
 from .reader import FileLayout, Record, SkippedLines, detect_encoding, detect_layout, read_records
+from .values import FormatUndecided
 
 logger = logging.getLogger("salesproject.pipeline")
 db_logger = logging.getLogger("salesproject.database")
 
 MESSAGE_LIMIT = 500
+LINE_ITEMS_WARNING = (
+    "{count} order id(s) came more than once with different products ({order_ids}): probably line items of "
+    "one order rather than corrections. The last line of each was kept, as for any order sent twice."
+)
 
 
 @dataclass
@@ -33,6 +39,9 @@ class FileLoadResult:
     skipped: SkippedLines = field(default_factory=SkippedLines)
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     timings: dict[str, float] = field(default_factory=dict)
+    # A preview's: what the load would do, and the first rejected rows (the count is in `rejected`).
+    preview: StagePreview | None = None
+    rejection_samples: list[Rejection] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -41,33 +50,45 @@ class FileLoadResult:
             warnings.append(f"{self.skipped.repeated_headers} repeated header line(s) were skipped.")
         if self.skipped.blank:
             warnings.append(f"{self.skipped.blank} blank line(s) were skipped.")
+        if self.counts.line_item_orders:
+            warnings.append(
+                LINE_ITEMS_WARNING.format(
+                    count=self.counts.line_item_orders,
+                    order_ids=", ".join(repr(order_id) for order_id in self.counts.line_item_examples),
+                )
+            )
         return warnings
 
 
-class _Timer:
-    def __init__(self, timings: dict[str, float]):
-        self.timings = timings
+class StepTimer:
+    """Add up the seconds spent in each step of a load."""
 
-    def add(self, step: str, started: float) -> float:
-        now = time.perf_counter()
-        self.timings[step] = round(self.timings.get(step, 0.0) + now - started, 4)
-        return now
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - started, 4)
 
 
-def sales_file_load(**kwargs) -> FileLoadResult:
-    """Load the file; raise reader.FileReadError when the file as a whole cannot be read."""
+@contextmanager
+def _cyclic_gc_paused():
     # Every row makes a few small objects, none of them cyclic; the cyclic garbage collector
     # would otherwise rescan the chunk in hand again and again, for about a third of the time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _sales_file_load(**kwargs)
+        yield
     finally:
         if collecting:
             gc.enable()
 
 
-def _sales_file_load(
+def sales_file_load(
     *,
     path: Path,
     run_id: int,
@@ -78,39 +99,71 @@ def _sales_file_load(
     default_decimal_mark: str,
     default_date_order: str,
     progress: Callable[[int], None] | None = None,
+    preview_sample: int | None = None,
 ) -> FileLoadResult:
-    timings: dict[str, float] = {}
-    timer = _Timer(timings)
-    started = time.perf_counter()
-    encoding = detect_encoding(path)
-    layout = detect_layout(path, encoding)
-    started = timer.add("detect_layout", started)
+    """Load the file; raise reader.FileReadError when the file as a whole cannot be read.
+
+    Runs inside the caller's transaction. With preview_sample, write nothing but the staging
+    tables: result.preview says what the load would do, with that many rows of each kind.
+    """
+    with _cyclic_gc_paused():
+        return _sales_file_load(
+            path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order,
+            progress, preview_sample,
+        )
+
+
+def _sales_file_load(
+    path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order, progress,
+    preview_sample,
+) -> FileLoadResult:
+    timer = StepTimer()
+    with timer.step("detect_layout"):
+        encoding = detect_encoding(path)
+        layout = detect_layout(path, encoding)
     logger.info(
         "%s: encoding=%s delimiter=%r trailing_junk=%r header line %d mapping=%s",
         file_name, encoding, layout.delimiter, layout.trailing_junk, layout.header_line, layout.header_mapping,
     )
 
+    defaults = {"default_decimal_mark": default_decimal_mark, "default_date_order": default_date_order}
     skipped = SkippedLines()
     records = read_records(path, layout, skipped)
-    first_chunk = list(itertools.islice(records, chunk_rows))
-    defaults = {"default_decimal_mark": default_decimal_mark, "default_date_order": default_date_order}
-    value_format = detect_value_format(first_chunk, layout, **defaults)
-    if value_format.undecided and len(first_chunk) == chunk_rows:
-        # The first rows cannot tell (a month-first file sorted by date starts with days 1 to 12):
-        # look through the whole file before loading any of it, rather than guess.
-        value_format = detect_value_format(read_records(path, layout), layout, **defaults)
-    result = FileLoadResult(layout=layout, value_format=value_format, skipped=skipped, timings=timings)
-    logger.info(
-        "%s: decimal_mark=%r date_order=%s warnings=%s",
-        file_name, value_format.decimal_mark, value_format.date_order, value_format.warnings,
-    )
+    with timer.step("read"):
+        first_chunk = list(itertools.islice(records, chunk_rows))
+        whole_file = len(first_chunk) < chunk_rows
+        value_format = detect_value_format(first_chunk, layout, whole_file=whole_file, **defaults)
+        if value_format.undecided and not whole_file:
+            # The first rows cannot tell (a month-first file sorted by date starts with days 1 to 12):
+            # look through the whole file before loading any of it, rather than guess.
+            value_format = detect_value_format(read_records(path, layout), layout, **defaults)
+    result = FileLoadResult(layout=layout, value_format=value_format, skipped=skipped, timings=timer.timings)
+    _format_log(file_name, value_format)
+
+    def whole_file_decides() -> RowCleaner:
+        # A value after the first chunk needs a decision that chunk left open (a 02/03/2024 after
+        # ISO dates, a 12,50 after whole numbers): decide it from the whole file, as when the
+        # first chunk is undecided. The rows before it needed no such decision.
+        result.value_format = value_format_settle(
+            result.value_format, detect_value_format(read_records(path, layout), layout, **defaults)
+        )
+        _format_log(file_name, result.value_format)
+        return RowCleaner(layout, result.value_format)
+
     stage = OrderStage()
     chunks = itertools.chain([first_chunk], iter(lambda: list(itertools.islice(records, chunk_rows)), []))
-    started = timer.add("read", started)
+    if preview_sample is None:
+        def rejected_rows_save(rejections: list[Rejection]) -> None:
+            _rejected_rows_save(rejections, run_id=run_id, file_name=file_name)
+    else:
+        def rejected_rows_save(rejections: list[Rejection]) -> None:
+            result.rejection_samples.extend(rejections[: preview_sample - len(result.rejection_samples)])
+            rejections.clear()
     try:
-        started = _chunks_stage(
-            chunks, cleaner=RowCleaner(layout, value_format), stage=stage, result=result, timer=timer,
-            started=started, run_id=run_id, file_name=file_name, chunk_rows=chunk_rows, progress=progress,
+        _chunks_stage(
+            chunks, cleaner=RowCleaner(layout, value_format), decide=whole_file_decides, stage=stage,
+            result=result, timer=timer, rejected_rows_save=rejected_rows_save, file_name=file_name,
+            chunk_rows=chunk_rows, progress=progress,
         )
     except BaseException as error:  # a crash, a time limit: let the transaction roll back
         try:
@@ -118,8 +171,13 @@ def _sales_file_load(
         except Exception:  # the COPY failing to abort must not hide the error that ended it
             logger.exception("%s: abandoning the COPY failed", file_name)
         raise
-    result.counts = stage.apply(run_id=run_id, file_name=file_name, business_date=business_date, now=now)
-    timer.add("upsert", started)
+    if preview_sample is not None:
+        result.preview = stage.preview(business_date=business_date, sample=preview_sample)
+        result.counts = result.preview.counts
+        return result
+    with timer.step("upsert"):
+        logger.info("%s: upsert started (import run %d)", file_name, run_id)
+        result.counts = stage.apply(run_id=run_id, file_name=file_name, business_date=business_date, now=now)
     db_logger.info(
         "%s: inserted=%d updated=%d unchanged=%d superseded=%d duplicates=%d rejected=%d",
         file_name, result.counts.inserted, result.counts.updated, result.counts.unchanged,
@@ -128,33 +186,47 @@ def _sales_file_load(
     return result
 
 
+def _format_log(file_name: str, value_format: ValueFormat) -> None:
+    logger.info(
+        "%s: decimal_mark=%r date_order=%s warnings=%s",
+        file_name, value_format.decimal_mark, value_format.date_order, value_format.warnings,
+    )
+
+
 def _chunks_stage(
     chunks: Iterator[list[Record]],
     *,
     cleaner: RowCleaner,
+    decide: Callable[[], RowCleaner],
     stage: OrderStage,
     result: FileLoadResult,
-    timer: "_Timer",
-    started: float,
-    run_id: int,
+    timer: StepTimer,
+    rejected_rows_save: Callable[[list[Rejection]], None],
     file_name: str,
     chunk_rows: int,
     progress: Callable[[int], None] | None,
-) -> float:
-    """Clean each chunk and stage its rows; save the rejected rows. Return the time of the last step."""
+) -> None:
+    """Clean each chunk and stage its rows; save the rejected rows."""
     pending_rejections: list[Rejection] = []
-    for chunk in chunks:
-        started = timer.add("read", started)
-        rows, rejections = cleaner.clean(chunk)
-        started = timer.add("clean", started)
-        stage.add(rows, [(r.line, r.order_id) for r in rejections if r.order_id is not None])
-        # Rejected rows wait for the COPY to pause: most files have a handful, and a file
-        # of nothing but bad rows still holds no more than a chunk of them at a time.
-        pending_rejections.extend(rejections)
-        if len(pending_rejections) >= chunk_rows:
-            stage.pause()
-            _rejected_rows_save(pending_rejections, run_id=run_id, file_name=file_name)
-        started = timer.add("stage", started)
+    while True:
+        with timer.step("read"):
+            chunk = next(chunks, None)
+        if chunk is None:
+            break
+        with timer.step("clean"):
+            try:
+                rows, rejections = cleaner.clean(chunk)
+            except FormatUndecided:
+                cleaner = decide()
+                rows, rejections = cleaner.clean(chunk)
+        with timer.step("stage"):
+            stage.add(rows, [(r.line, r.order_id) for r in rejections if r.order_id is not None])
+            # Rejected rows wait for the COPY to pause: most files have a handful, and a file
+            # of nothing but bad rows still holds no more than a chunk of them at a time.
+            pending_rejections.extend(rejections)
+            if len(pending_rejections) >= chunk_rows:
+                stage.pause()
+                rejected_rows_save(pending_rejections)
         result.rows_read += len(chunk)
         result.rejected += len(rejections)
         logger.info(
@@ -163,10 +235,9 @@ def _chunks_stage(
         )
         if progress:
             progress(len(chunk))
-    started = timer.add("read", started)
-    stage.pause()
-    _rejected_rows_save(pending_rejections, run_id=run_id, file_name=file_name)
-    return timer.add("stage", started)
+    with timer.step("stage"):
+        stage.pause()
+        rejected_rows_save(pending_rejections)
 
 
 def _rejected_rows_save(rejections: list[Rejection], *, run_id: int, file_name: str) -> None:

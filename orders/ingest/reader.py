@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .headers import MissingColumnsError, header_score, map_header, normalise_header, REQUIRED_COLUMNS
+from .headers import REQUIRED_COLUMNS, HeaderError, header_score, map_header, missing_columns_error, normalise_header
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_LINES = 50
@@ -163,6 +163,10 @@ def detect_layout(path: Path, encoding: str) -> FileLayout:
                 if best is None or score > best[0]:
                     best = (score, names)
                 if score == len(REQUIRED_COLUMNS):
+                    try:
+                        mapping = map_header(names)
+                    except HeaderError as error:
+                        raise FileReadError(str(error)) from None
                     warnings = []
                     if seen > 1:
                         warnings.append(f"{seen - 1} non-blank line(s) before the header on line {number} were skipped.")
@@ -172,18 +176,14 @@ def detect_layout(path: Path, encoding: str) -> FileLayout:
                         trailing_junk=junk,
                         header=names,
                         header_line=number,
-                        mapping=map_header(names),
+                        mapping=mapping,
                         warnings=warnings,
                     )
             if seen >= HEADER_SEARCH_LINES:
                 break
     if best is None:
         raise FileReadError(NO_HEADER)
-    try:
-        map_header(best[1])
-    except MissingColumnsError as error:
-        raise FileReadError(str(error)) from None
-    raise FileReadError("No header line was found.")  # pragma: no cover - map_header raised above
+    raise FileReadError(str(missing_columns_error(best[1])))
 
 
 def _ends_inside_quotes(body: str, delimiter: str) -> bool:

@@ -3,11 +3,18 @@
 Each parser returns the value or raises ValueReadError with a reason code; none
 ever fills in a default. The per-file decisions (decimal mark, date order) are
 made from evidence in the values, by the `*_evidence` functions.
+
+One normaliser per value kind: the `plain_*` functions are the fast path, for
+values that need no work, and every parser calls its own first. The cleaner's
+fast path calls the same functions, so both paths read a value the same way.
 """
 
 import re
+import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
+
+from . import reasons
 
 MAX_ID_LENGTH = 64
 MAX_QUANTITY = 2_147_483_647
@@ -25,6 +32,21 @@ class ValueReadError(ValueError):
         self.message = message
 
 
+class FormatUndecided(Exception):
+    """A value needs the file's decimal mark or date order, and no value so far has decided it.
+
+    Raised rather than guessing: the caller decides from the whole file, then reads the value again.
+    """
+
+    def __init__(self, aspect: str):
+        super().__init__(aspect)
+        self.aspect = aspect
+
+
+DECIMAL_MARK = "decimal_mark"
+DATE_ORDER = "date_order"
+
+
 # What spreadsheets and exports write in an empty cell. Read as missing, in every column:
 # an order for customer "N/A" or at price "-" is a guess, not a value.
 MISSING_MARKERS = frozenset({"n/a", "#n/a", "na", "null", "none", "nil", "nan", "-", "--"})
@@ -39,20 +61,42 @@ def is_missing(value: str) -> bool:
 
 def _missing(field: str, raw: str) -> ValueReadError:
     value = raw.strip()
-    return ValueReadError("missing_value", f"{field} is {repr(value) if value else 'empty'}")
+    return ValueReadError(
+        reasons.MISSING_VALUE, reasons.MISSING_MESSAGE.format(field=field, value=repr(value) if value else reasons.EMPTY)
+    )
+
+
+# Every character str.strip() removes: the ASCII spaces and the Unicode ones (no-break, thin, ideographic...).
+WHITESPACE = frozenset(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
 
 
 # --- Identifiers ----------------------------------------------------------
 # A spreadsheet that saw "1001" as a number writes it back as "1001.0".
 _SPREADSHEET_FLOAT_ID = re.compile(r"^(\d+)\.0+$")
+# What makes an id need the full parser: padding of any kind, a quote, or the first
+# character of a placeholder (N/A, null, -, #N/A).
+_WORK_ID_INITIALS = WHITESPACE | frozenset('"nN#-')
+_WORK_ID_FINALS = WHITESPACE | frozenset('"')
+
+
+def is_plain_id(value: str) -> bool:
+    """Whether parse_id() would return this value as it is: the fast path's test."""
+    return (
+        0 < len(value) <= MAX_ID_LENGTH
+        and value[0] not in _WORK_ID_INITIALS
+        and value[-1] not in _WORK_ID_FINALS
+        and "." not in value  # "1001.0" from a spreadsheet
+    )
 
 
 def parse_id(raw: str, *, field: str) -> str:
+    if is_plain_id(raw):
+        return raw
     value = raw.strip()
     if is_missing(value):
         raise _missing(field, value)
     if len(value) > MAX_ID_LENGTH:
-        raise ValueReadError("id_too_long", f"{field} is longer than {MAX_ID_LENGTH} characters")
+        raise ValueReadError(reasons.ID_TOO_LONG, reasons.ID_TOO_LONG_MESSAGE.format(field=field, limit=MAX_ID_LENGTH))
     if "." not in value:  # the common case, without the regex
         return value
     match = _SPREADSHEET_FLOAT_ID.match(value)
@@ -105,13 +149,18 @@ def decimal_mark_evidence(raw: str) -> str | None:
     return mark
 
 
-def parse_decimal(raw: str, *, decimal_mark: str, field: str) -> Decimal:
-    """Read a number written with the file's decimal mark, thousands separators and currency."""
+def parse_decimal(raw: str, *, decimal_mark: str | None, field: str) -> Decimal:
+    """Read a number written with the file's decimal mark, thousands separators and currency.
+
+    decimal_mark None: the file has not decided it yet; a value that needs it raises FormatUndecided.
+    """
     if is_missing(raw.strip()):
         raise _missing(field, raw)
     value = strip_currency(raw)
     if not value:
         raise _missing(field, raw)
+    if decimal_mark is None and ("." in value or "," in value):
+        raise FormatUndecided(DECIMAL_MARK)
     if _SIMPLE_NUMBER.match(value):
         if ("," in value and decimal_mark == ".") or ("." in value and decimal_mark == ","):
             # One separator that is not the decimal mark: only a thousands group is readable,
@@ -119,10 +168,7 @@ def parse_decimal(raw: str, *, decimal_mark: str, field: str) -> Decimal:
             separator_at = max(value.rfind(","), value.rfind("."))
             leading = value[:separator_at].lstrip("+-")
             if len(value) - separator_at - 1 != 3 or len(leading) > 3 or leading.startswith("0"):
-                raise ValueReadError(
-                    "not_a_number",
-                    f"{field} {raw.strip()!r} does not use the file's decimal mark {decimal_mark!r}",
-                )
+                raise _wrong_mark(field, raw, decimal_mark)
             value = value.replace(",", "").replace(".", "")
         else:
             value = value.replace(",", ".")
@@ -135,18 +181,38 @@ def parse_decimal(raw: str, *, decimal_mark: str, field: str) -> Decimal:
         if decimal_mark == ",":
             value = value.replace(",", ".")
         elif "," in value:
-            raise ValueReadError(
-                "not_a_number", f"{field} {raw.strip()!r} does not use the file's decimal mark {decimal_mark!r}"
-            )
+            raise _wrong_mark(field, raw, decimal_mark)
     else:
-        raise ValueReadError("not_a_number", f"{field} {raw.strip()!r} is not a number")
+        raise _not_a_number(field, raw)
     try:
         return Decimal(value)
     except InvalidOperation:  # pragma: no cover - the patterns above admit only numbers
-        raise ValueReadError("not_a_number", f"{field} {raw.strip()!r} is not a number") from None
+        raise _not_a_number(field, raw) from None
 
 
-def parse_quantity(raw: str, *, decimal_mark: str) -> int:
+def _not_a_number(field: str, raw: str) -> ValueReadError:
+    return ValueReadError(reasons.NOT_A_NUMBER, reasons.NOT_A_NUMBER_MESSAGE.format(field=field, value=raw.strip()))
+
+
+def _wrong_mark(field: str, raw: str, decimal_mark: str) -> ValueReadError:
+    return ValueReadError(
+        reasons.NOT_A_NUMBER,
+        reasons.WRONG_DECIMAL_MARK_MESSAGE.format(field=field, value=raw.strip(), mark=decimal_mark),
+    )
+
+
+def plain_quantity(value: str) -> int | None:
+    """Read "3" or "0012" without any work; None for anything else (the full parser decides)."""
+    # isascii: isdigit() also takes "²"; under 10 digits: always within MAX_QUANTITY.
+    if value.isdigit() and value.isascii() and len(value) < 10 and value.strip("0"):
+        return int(value)
+    return None
+
+
+def parse_quantity(raw: str, *, decimal_mark: str | None) -> int:
+    quantity = plain_quantity(raw)
+    if quantity is not None:
+        return quantity
     value = raw.strip()
     try:
         if "_" in value:  # int() would read Python's "1_000"; a sales file never means that
@@ -155,44 +221,51 @@ def parse_quantity(raw: str, *, decimal_mark: str) -> int:
     except ValueError:
         number = parse_decimal(value, decimal_mark=decimal_mark, field="quantity")
         if number != number.to_integral_value():
-            raise ValueReadError("fractional_quantity", f"quantity {value!r} is not a whole number") from None
+            raise ValueReadError(
+                reasons.FRACTIONAL_QUANTITY, reasons.FRACTIONAL_QUANTITY_MESSAGE.format(value=value)
+            ) from None
         quantity = int(number)
     if quantity <= 0:
-        raise ValueReadError("quantity_not_positive", f"quantity {value!r} is not positive")
+        raise ValueReadError(reasons.QUANTITY_NOT_POSITIVE, reasons.QUANTITY_NOT_POSITIVE_MESSAGE.format(value=value))
     if quantity > MAX_QUANTITY:
-        raise ValueReadError("number_too_large", f"quantity {value!r} is too large")
+        raise ValueReadError(reasons.NUMBER_TOO_LARGE, reasons.TOO_LARGE_MESSAGE.format(field="quantity", value=value))
     return quantity
 
 
-def _plain_decimal(value: str, decimal_mark: str) -> Decimal | None:
-    """Read "12.50" (or "12,50" with a decimal comma) without a regex; None for anything else."""
-    if decimal_mark == ".":
-        digits = value.replace(".", "", 1)
-    elif "." in value:
-        return None  # "1.234" in a decimal-comma file is a thousand: the full parser decides
+def plain_price(value: str, decimal_mark: str | None) -> Decimal | None:
+    """Read "12", "12.5" or "12.50" (with the file's decimal mark) without any work; None for anything else.
+
+    Only a price that is valid as written: not negative, at most 2 decimals, within MAX_PRICE.
+    """
+    if decimal_mark is None:
+        whole, mark, cents = value, "", ""
     else:
-        digits = value.replace(",", "", 1)
-        value = value.replace(",", ".", 1)
-    # isascii: isdigit() also takes "²", which Decimal cannot read.
-    if digits.isdigit() and digits.isascii():
-        return Decimal(value)
-    return None
+        whole, mark, cents = value.partition(decimal_mark)
+    if not whole.isdigit() or not whole.isascii() or len(whole) > 10:
+        return None
+    if mark and not (0 < len(cents) <= 2 and cents.isdigit() and cents.isascii()):
+        return None
+    # Always two places, as parse_price() gives them: 12.5 is 12.50, 12 is 12.00.
+    return Decimal(f"{whole}.{cents:0<2}")
 
 
-def parse_price(raw: str, *, decimal_mark: str) -> Decimal:
+def parse_price(raw: str, *, decimal_mark: str | None) -> Decimal:
+    price = plain_price(raw, decimal_mark)
+    if price is not None:
+        return price
     value = raw.strip()
-    # The fast path: most prices are plain numbers, with no sign, currency or thousands.
-    price = _plain_decimal(value, decimal_mark)
-    if price is None:
-        price = parse_decimal(value, decimal_mark=decimal_mark, field="price")
+    price = plain_price(value, decimal_mark)
+    if price is not None:
+        return price
+    price = parse_decimal(value, decimal_mark=decimal_mark, field="price")
     if price < 0:
-        raise ValueReadError("negative_price", f"price {raw.strip()!r} is negative")
+        raise ValueReadError(reasons.NEGATIVE_PRICE, reasons.NEGATIVE_PRICE_MESSAGE.format(value=value))
     # Before quantize(), which fails on numbers longer than the decimal context's 28 digits.
     if price > MAX_PRICE:
-        raise ValueReadError("number_too_large", f"price {raw.strip()!r} is too large")
+        raise ValueReadError(reasons.NUMBER_TOO_LARGE, reasons.TOO_LARGE_MESSAGE.format(field="price", value=value))
     cents = price.quantize(CENT)
     if cents != price:
-        raise ValueReadError("price_too_precise", f"price {raw.strip()!r} has more than 2 decimals")
+        raise ValueReadError(reasons.PRICE_TOO_PRECISE, reasons.PRICE_TOO_PRECISE_MESSAGE.format(value=value))
     return abs(cents)  # "-0.00" is not negative; store it as 0.00
 
 
@@ -221,28 +294,41 @@ def _build_date(year: int, month: int, day: int, raw: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueReadError("impossible_date", f"order_date {raw!r} is not a real date") from None
+        raise ValueReadError(reasons.IMPOSSIBLE_DATE, reasons.IMPOSSIBLE_DATE_MESSAGE.format(value=raw)) from None
 
 
-def parse_date(raw: str, *, date_order: str) -> date:
-    value = raw.strip()
-    if not value:
-        raise _missing("order_date", value)
-    # The fast path: most files write plain ISO dates.
+def plain_iso_date(value: str) -> date | None:
+    """Read "2024-01-10" without any work; None for anything else (the full parser decides)."""
     if len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return date.fromisoformat(value)
         except ValueError:
-            pass
+            return None
+    return None
+
+
+def parse_date(raw: str, *, date_order: str | None) -> date:
+    """Read a date; date_order None: the file has not decided it, and a day/month date raises FormatUndecided."""
+    day = plain_iso_date(raw)
+    if day is not None:
+        return day
+    value = raw.strip()
+    if not value:
+        raise _missing("order_date", value)
+    day = plain_iso_date(value)
+    if day is not None:
+        return day
     match = _ISO_DATE.match(value) or _COMPACT_DATE.match(value)
     if match:
         year, month, day = (int(part) for part in match.groups())
         return _build_date(year, month, day, value)
     match = _NUMERIC_DATE.match(value)
     if match:
+        if date_order is None:
+            raise FormatUndecided(DATE_ORDER)
         first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
         day, month = (first, second) if date_order == DAY_FIRST else (second, first)
         return _build_date(year, month, day, value)
     if is_missing(value):
         raise _missing("order_date", value)
-    raise ValueReadError("unreadable_date", f"order_date {value!r} is not a date this file's format can read")
+    raise ValueReadError(reasons.UNREADABLE_DATE, reasons.UNREADABLE_DATE_MESSAGE.format(value=value))

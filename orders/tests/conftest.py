@@ -40,3 +40,29 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def group_user(django_user_model):
+    """A staff user (not a superuser) in one of the groups the workbench migration creates."""
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.exists():
+        # A transactional test (the browser tests) empties the tables the migration filled.
+        import importlib
+        from types import SimpleNamespace
+
+        from django.apps import apps
+        from django.db import connection
+
+        migration = importlib.import_module("orders.migrations.0007_workbench_groups")
+        migration.groups_create(apps, SimpleNamespace(connection=connection))
+
+    def make(group_name: str, *, username: str | None = None):
+        user = django_user_model.objects.create_user(
+            username or group_name.lower().replace(" ", "-"), password="group-user-password", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=group_name))
+        return user
+
+    return make

@@ -1,8 +1,11 @@
 """What staff see in the admin after a load."""
 
+from unittest import mock
+
 import pytest
 from django.urls import reverse
 
+from orders.ingest.load import OrderStage
 from orders.models import ImportRun, Order
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +38,7 @@ def test_rejected_rows_list_shows_line_raw_text_and_reason(admin_client, ingest_
     assert ">3<" in text  # the line number
 
 
-def test_staff_can_correct_an_order_and_the_change_is_kept_in_its_history(admin_client, ingest_text):
+def test_staff_can_correct_an_order_and_the_change_is_kept_in_its_history(admin_client, admin_user, ingest_text):
     ingest_text(FILE)
     order = Order.objects.get(order_id="1001")
     url = reverse("admin:orders_order_change", args=[order.pk])
@@ -55,9 +58,36 @@ def test_staff_can_correct_an_order_and_the_change_is_kept_in_its_history(admin_
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.quantity == 3
-    assert [h.quantity for h in order.history.order_by("history_date")] == [3]
+    record = order.history.get()
+    assert (record.quantity, record.history_type, record.history_user) == (3, "~", admin_user)
     history_page = admin_client.get(reverse("admin:orders_order_history", args=[order.pk])).content.decode()
-    assert "Changed" in history_page or "quantity" in history_page.lower()
+    # The history list names who made the change, and its entry opens the values as they were saved.
+    assert f">{admin_user.get_username()}<" in history_page
+    record_url = reverse("admin:orders_order_simple_history", args=[order.pk, record.history_id])
+    assert record_url in history_page
+    assert 'value="3"' in admin_client.get(record_url).content.decode()
+
+
+def test_load_again_queues_a_failed_run_and_leaves_a_loaded_one(admin_client, ingest_text, eager_tasks):
+    loaded = ingest_text(FILE).run
+    with mock.patch.object(OrderStage, "apply", side_effect=RuntimeError("disk full")):
+        with pytest.raises(RuntimeError):
+            ingest_text(FILE.replace("1001", "1003"), name="sales_data_2024-10-16.csv")
+    failed = ImportRun.objects.get(file_name="sales_data_2024-10-16.csv")
+    assert (failed.status, failed.failure) == (ImportRun.Status.FAILED, ImportRun.Failure.CRASH)
+
+    response = admin_client.post(
+        reverse("admin:orders_importrun_changelist"),
+        {"action": "load_again", "_selected_action": [loaded.pk, failed.pk]},
+        follow=True,
+    )
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.inserted) == (ImportRun.Status.LOADED, 2, 1)
+    assert Order.objects.filter(order_id="1003").exists()
+    text = response.content.decode()
+    assert f"Queued 1 run(s) to load again: {failed.pk}." in text
+    assert "1 run(s) were not queued" in text
 
 
 def test_import_runs_cannot_be_added_by_hand(admin_client):
@@ -65,3 +95,171 @@ def test_import_runs_cannot_be_added_by_hand(admin_client):
 
     assert response.status_code == 403
     assert not ImportRun.objects.exists()
+
+
+# --- Staff workbench ------------------------------------------------------------------------
+
+def test_an_order_correction_keeps_who_when_and_the_reason_in_its_history(client, group_user, ingest_text):
+    ingest_text(FILE)
+    order = Order.objects.get(order_id="1001")
+    user = group_user("Sales staff", username="maria")
+    client.force_login(user)
+
+    response = client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {
+            "order_id": "1001", "customer": order.customer_id, "product": order.product_id, "quantity": 5,
+            "unit_price": "24.00", "order_date": "2024-01-10", "reason": "Customer phoned: 5 boxes, not 2",
+        },
+    )
+
+    assert response.status_code == 302
+    latest = Order.objects.get(pk=order.pk).history.latest()
+    assert latest.history_user == user
+    assert latest.history_change_reason == "Customer phoned: 5 boxes, not 2"
+    assert latest.quantity == 5 and latest.history_date is not None
+    page = client.get(reverse("admin:orders_order_history", args=[order.pk])).content.decode()
+    assert "Customer phoned: 5 boxes, not 2" in page and "maria" in page
+
+
+def test_an_order_correction_without_a_reason_is_kept_too(admin_client, admin_user, ingest_text):
+    ingest_text(FILE)
+    order = Order.objects.get(order_id="1001")
+
+    admin_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"order_id": "1001", "customer": order.customer_id, "product": order.product_id, "quantity": 4,
+         "unit_price": "25.50", "order_date": "2024-01-10", "reason": ""},
+    )
+
+    latest = order.history.latest()
+    assert (latest.quantity, latest.history_user, latest.history_change_reason) == (4, admin_user, None)
+
+
+def test_the_order_form_offers_an_optional_reason_and_refuses_one_too_long_for_the_history(admin_client, ingest_text):
+    ingest_text(FILE)
+    order = Order.objects.get(order_id="1001")
+    url = reverse("admin:orders_order_change", args=[order.pk])
+
+    assert 'name="reason"' in admin_client.get(url).content.decode()
+    response = admin_client.post(
+        url,
+        {"order_id": "1001", "customer": order.customer_id, "product": order.product_id, "quantity": 4,
+         "unit_price": "25.50", "order_date": "2024-01-10", "reason": "x" * 101},
+    )
+    assert response.status_code == 200 and "at most 100 characters" in response.content.decode()
+    order.refresh_from_db()
+    assert order.quantity == 2
+
+
+MESSY = (
+    "order_id;customer_id;product_id;quantity;price;order_date;;;\n"
+    "1001;501;301;2;25,50;2024-01-10;;;\n"
+    "1002;502;302;abc;10,00;2024-01-11;;;\n"
+)
+
+
+def test_import_run_page_shows_mapping_warnings_and_timings_as_tables_not_json(admin_client, ingest_text):
+    run = ingest_text("report of the day\n" + MESSY.replace("order_id;", "Order ID;")).run
+    assert run.timings and run.warnings
+
+    page = admin_client.get(reverse("admin:orders_importrun_change", args=[run.pk])).content.decode()
+
+    assert '<table class="header-mapping">' in page
+    assert "<tr><td>order_id</td><td>Order ID</td></tr>" in page
+    assert '<ul class="run-warnings"><li>1 non-blank line(s) before the header' in page
+    assert '<table class="run-timings">' in page
+    step = next(iter(run.timings))
+    assert f"<tr><td>{step}</td><td>{run.timings[step]:.3f}</td></tr>" in page
+    assert '{&quot;' not in page and '{"order_id"' not in page  # no raw JSON
+
+
+def test_import_run_page_links_to_the_orders_the_run_last_wrote(admin_client, ingest_text, write_sales_file):
+    first = ingest_text(MESSY).run
+    later = ingest_text("order_id,customer_id,product_id,quantity,price,order_date\n1002,502,302,1,10.00,2024-01-11\n",
+                        name="sales_data_2024-10-16.csv").run
+
+    page = admin_client.get(reverse("admin:orders_importrun_change", args=[first.pk])).content.decode()
+    url = reverse("admin:orders_order_changelist") + f"?source_run__id__exact={first.pk}"
+    assert f'href="{url}"' in page
+
+    listed = admin_client.get(url)
+    assert listed.status_code == 200
+    assert [o.order_id for o in listed.context["cl"].result_list] == ["1001"]
+    url_later = reverse("admin:orders_order_changelist") + f"?source_run__id__exact={later.pk}"
+    assert [o.order_id for o in admin_client.get(url_later).context["cl"].result_list] == ["1002"]
+
+
+def test_scan_button_loads_new_bucket_files_and_says_what_happened(
+    admin_client, bucket, settings, eager_tasks, django_capture_on_commit_callbacks
+):
+    settings.INGEST_SETTLE_SECONDS = 0
+    (bucket / "sales_data_2024-03-01.csv").write_text(
+        "order_id,customer_id,product_id,quantity,price,order_date\n1001,501,301,2,25.50,2024-03-01\n"
+    )
+    changelist = admin_client.get(reverse("admin:orders_importrun_changelist")).content.decode()
+    assert "Scan the bucket now" in changelist
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:orders_importrun_scan"), follow=True)
+
+    assert ImportRun.objects.get().status == ImportRun.Status.LOADED
+    assert Order.objects.filter(order_id="1001").exists()
+    assert "Scanned the bucket: 1 new file version(s) registered and loaded, 0 still being written." in response.content.decode()
+    again = admin_client.post(reverse("admin:orders_importrun_scan"), follow=True).content.decode()
+    assert "Scanned the bucket: no new files." in again
+
+
+def test_scan_button_with_a_worker_says_the_scan_was_queued(admin_client, monkeypatch):
+    from orders import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.scan_bucket, "delay", lambda: calls.append(1) or type("Async", (), {"id": "x"})())
+
+    response = admin_client.post(reverse("admin:orders_importrun_scan"), follow=True)
+
+    assert calls == [1]
+    assert "Asked a worker to scan the bucket now." in response.content.decode()
+
+
+def test_scan_is_a_post_and_needs_the_import_permission(client, group_user):
+    client.force_login(group_user("Analysts"))
+
+    assert "Scan the bucket now" not in client.get(reverse("admin:orders_importrun_changelist")).content.decode()
+    assert client.post(reverse("admin:orders_importrun_scan")).status_code == 403
+    client.force_login(group_user("Sales staff"))
+    assert client.get(reverse("admin:orders_importrun_scan")).status_code == 405
+
+
+def test_a_correction_in_the_admin_sticks_and_a_later_files_conflict_is_resolved_on_the_order_page(
+    admin_client, admin_user, ingest_text
+):
+    from orders.models import OrderConflict
+
+    ingest_text(FILE, name="sales_data_2024-01-10.csv")
+    order = Order.objects.get(order_id="1001")
+    admin_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"customer": order.customer_id, "product": order.product_id, "quantity": 7, "unit_price": "25.50",
+         "order_date": "2024-01-10", "reason": "customer phoned"},
+    )
+    order.refresh_from_db()
+    assert (order.quantity, order.corrected_by) == (7, admin_user)
+    assert order.history.first().history_change_reason == "customer phoned"
+
+    run = ingest_text(FILE.replace("1001;501;301;2;", "1001;501;301;4;"), name="sales_data_2024-01-11.csv").run
+    order.refresh_from_db()
+    assert (order.quantity, run.conflicts) == (7, 1)
+    listed = admin_client.get(reverse("admin:orders_order_changelist") + "?open_conflicts=yes").content.decode()
+    assert ">1001<" in listed and ">1002<" not in listed
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    conflict = OrderConflict.objects.get()
+    take_url = reverse("admin:orders_order_conflict_resolve", args=[order.pk, conflict.pk, "take"])
+    assert f'formaction="{take_url}"' in page and "sales_data_2024-01-11.csv" in page
+
+    response = admin_client.post(take_url, follow=True)
+
+    order.refresh_from_db()
+    assert order.quantity == 4 and order.corrected_at is None
+    assert "Took the values of sales_data_2024-01-11.csv line 2" in response.content.decode()
+    assert admin_client.get(reverse("admin:orders_order_changelist") + "?open_conflicts=yes").content.decode().count(">1001<") == 0

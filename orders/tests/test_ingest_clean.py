@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from orders.ingest import reasons
 from orders.ingest.clean import ISO_ONLY, OrderRow, Rejection, RowCleaner, ValueFormat, detect_value_format
 from orders.ingest.headers import map_header
 from orders.ingest.reader import FileLayout, Record
@@ -142,28 +143,28 @@ def test_clean_reads_a_stray_day_month_date_in_an_iso_file_by_the_default():
 @pytest.mark.parametrize(
     ("line", "field", "reason", "message"),
     [
-        (",5,3,2,1.00,2024-01-10", "order_id", "missing_value", "order_id is empty"),
-        ("1,N/A,3,2,1.00,2024-01-10", "customer_id", "missing_value", "customer_id is 'N/A'"),
-        ("1,5,null,2,1.00,2024-01-10", "product_id", "missing_value", "product_id is 'null'"),
-        ("1,5,3,,1.00,2024-01-10", "quantity", "missing_value", "quantity is empty"),
-        ("1,5,3,two,1.00,2024-01-10", "quantity", "not_a_number", "quantity 'two' is not a number"),
-        ("1,5,3,1.5,1.00,2024-01-10", "quantity", "fractional_quantity", "quantity '1.5' is not a whole number"),
-        ("1,5,3,-5,1.00,2024-01-10", "quantity", "quantity_not_positive", "quantity '-5' is not positive"),
-        ("1,5,3,0,1.00,2024-01-10", "quantity", "quantity_not_positive", "quantity '0' is not positive"),
-        ("1,5,3,2,-,2024-01-10", "price", "missing_value", "price is '-'"),
-        ("1,5,3,2,free,2024-01-10", "price", "not_a_number", "price 'free' is not a number"),
-        ("1,5,3,2,-1.00,2024-01-10", "price", "negative_price", "price '-1.00' is negative"),
-        ("1,5,3,2,1.005,2024-01-10", "price", "price_too_precise", "price '1.005' has more than 2 decimals"),
-        ("1,5,3,2,1.00,", "order_date", "missing_value", "order_date is empty"),
+        (",5,3,2,1.00,2024-01-10", "order_id", reasons.MISSING_VALUE, "order_id is empty"),
+        ("1,N/A,3,2,1.00,2024-01-10", "customer_id", reasons.MISSING_VALUE, "customer_id is 'N/A'"),
+        ("1,5,null,2,1.00,2024-01-10", "product_id", reasons.MISSING_VALUE, "product_id is 'null'"),
+        ("1,5,3,,1.00,2024-01-10", "quantity", reasons.MISSING_VALUE, "quantity is empty"),
+        ("1,5,3,two,1.00,2024-01-10", "quantity", reasons.NOT_A_NUMBER, "quantity 'two' is not a number"),
+        ("1,5,3,1.5,1.00,2024-01-10", "quantity", reasons.FRACTIONAL_QUANTITY, "quantity '1.5' is not a whole number"),
+        ("1,5,3,-5,1.00,2024-01-10", "quantity", reasons.QUANTITY_NOT_POSITIVE, "quantity '-5' is not positive"),
+        ("1,5,3,0,1.00,2024-01-10", "quantity", reasons.QUANTITY_NOT_POSITIVE, "quantity '0' is not positive"),
+        ("1,5,3,2,-,2024-01-10", "price", reasons.MISSING_VALUE, "price is '-'"),
+        ("1,5,3,2,free,2024-01-10", "price", reasons.NOT_A_NUMBER, "price 'free' is not a number"),
+        ("1,5,3,2,-1.00,2024-01-10", "price", reasons.NEGATIVE_PRICE, "price '-1.00' is negative"),
+        ("1,5,3,2,1.005,2024-01-10", "price", reasons.PRICE_TOO_PRECISE, "price '1.005' has more than 2 decimals"),
+        ("1,5,3,2,1.00,", "order_date", reasons.MISSING_VALUE, "order_date is empty"),
         (
             "1,5,3,2,1.00,someday",
             "order_date",
-            "unreadable_date",
+            reasons.UNREADABLE_DATE,
             "order_date 'someday' is not a date this file's format can read",
         ),
-        ("1,5,3,2,1.00,2024-02-30", "order_date", "impossible_date", "order_date '2024-02-30' is not a real date"),
-        ("1,5,3,2,1.00", "", "too_few_fields", "the line has 5 fields; the header has 6"),
-        ("1,5,3,2,1.00,2024-01-10,x", "", "too_many_fields", "the line has 7 fields; the header has 6"),
+        ("1,5,3,2,1.00,2024-02-30", "order_date", reasons.IMPOSSIBLE_DATE, "order_date '2024-02-30' is not a real date"),
+        ("1,5,3,2,1.00", "", reasons.TOO_FEW_FIELDS, "the line has 5 fields; the header has 6"),
+        ("1,5,3,2,1.00,2024-01-10,x", "", reasons.TOO_MANY_FIELDS, "the line has 7 fields; the header has 6"),
     ],
 )
 def test_clean_rejects_a_row_with_field_reason_and_message(line, field, reason, message):
@@ -196,7 +197,7 @@ def test_clean_rejects_a_row_short_of_the_last_named_column():
     _, rejections = clean("1,5,3,2,1.00,2024-01-10", header=header)
 
     assert [(r.reason, r.message) for r in rejections] == [
-        ("too_few_fields", "the line has 6 fields; the header has 7")
+        (reasons.TOO_FEW_FIELDS, "the line has 6 fields; the header has 7")
     ]
 
 
@@ -204,4 +205,4 @@ def test_clean_rejects_text_that_did_not_decode():
     # Only a read that a BOM decided can leave U+FFFD behind: plain UTF-8 is checked whole first.
     _, rejections = clean("1,5,Caf\ufffd,2,1.00,2024-01-10", encoding="utf-8-sig")
 
-    assert [(r.field, r.reason) for r in rejections] == [("", "undecodable")]
+    assert [(r.field, r.reason) for r in rejections] == [("", reasons.UNDECODABLE)]

@@ -3,8 +3,10 @@
 import pytest
 
 from orders.ingest.headers import (
+    DUPLICATE_COLUMNS,
     MISSING_COLUMNS,
     REQUIRED_COLUMNS,
+    DuplicateColumnsError,
     MissingColumnsError,
     column_for_header,
     header_score,
@@ -73,18 +75,23 @@ def test_map_header_returns_positions_and_ignores_extra_and_empty_columns():
     }
 
 
-def test_map_header_prefers_the_header_spelt_as_our_column():
-    names = ["order_id", "Customer", "customer_id", "product_id", "quantity", "price", "Date", "order_date"]
+@pytest.mark.parametrize(
+    ("names", "column", "doubled"),
+    [
+        (["order_id", "customer_id", "product_id", "quantity", "price", "Unit Price", "order_date"],
+         "price", ["price", "Unit Price"]),
+        (["order_id", "Customer", "customer_id", "product_id", "quantity", "price", "order_date"],
+         "customer_id", ["Customer", "customer_id"]),
+        (["order_id", "customer_id", "Product", "SKU", "quantity", "price", "order_date"],
+         "product_id", ["Product", "SKU"]),
+    ],
+)
+def test_map_header_refuses_two_columns_that_mean_the_same_field(names, column, doubled):
+    with pytest.raises(DuplicateColumnsError) as caught:
+        map_header(names)
 
-    mapping = map_header(names)
-
-    assert (mapping["customer_id"], mapping["order_date"]) == (2, 7)
-
-
-def test_map_header_takes_the_first_of_two_aliases():
-    names = ["order_id", "customer_id", "Product", "SKU", "quantity", "price", "order_date"]
-
-    assert map_header(names)["product_id"] == 2
+    assert (caught.value.column, caught.value.names) == (column, doubled)
+    assert str(caught.value) == DUPLICATE_COLUMNS.format(column=column, names=", ".join(map(repr, doubled)))
 
 
 def test_map_header_names_missing_columns_and_the_headers_found():

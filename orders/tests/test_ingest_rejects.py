@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from orders.ingest import reasons
 from orders.models import ImportRun, Order, RejectedRow
 
 pytestmark = pytest.mark.django_db
@@ -16,39 +17,39 @@ GOOD_AFTER = "1003,503,303,1,9.99,2024-01-11"
 
 # (bad line 3, field, reason, message); order_id 1002 on every bad line.
 REJECTIONS = [
-    (",501,301,2,25.50,2024-01-10", "order_id", "missing_value", "order_id is empty"),
-    ("1002,,301,2,25.50,2024-01-10", "customer_id", "missing_value", "customer_id is empty"),
-    ("1002,501,  ,2,25.50,2024-01-10", "product_id", "missing_value", "product_id is empty"),
-    ("1002,N/A,301,2,25.50,2024-01-10", "customer_id", "missing_value", "customer_id is 'N/A'"),
-    ("1002,501,null,2,25.50,2024-01-10", "product_id", "missing_value", "product_id is 'null'"),
-    ("1002,501,301,,25.50,2024-01-10", "quantity", "missing_value", "quantity is empty"),
-    ("1002,501,301,-,25.50,2024-01-10", "quantity", "missing_value", "quantity is '-'"),
-    ("1002,501,301,two,25.50,2024-01-10", "quantity", "not_a_number", "quantity 'two' is not a number"),
-    ("1002,501,301,1.5e3,25.50,2024-01-10", "quantity", "not_a_number", "quantity '1.5e3' is not a number"),
-    ("1002,501,301,1.5,25.50,2024-01-10", "quantity", "fractional_quantity", "quantity '1.5' is not a whole number"),
-    ("1002,501,301,0,25.50,2024-01-10", "quantity", "quantity_not_positive", "quantity '0' is not positive"),
-    ("1002,501,301,-5,25.50,2024-01-10", "quantity", "quantity_not_positive", "quantity '-5' is not positive"),
-    ("1002,501,301,2147483648,25.50,2024-01-10", "quantity", "number_too_large", "quantity '2147483648' is too large"),
-    ("1002,501,301,2,,2024-01-10", "price", "missing_value", "price is empty"),
-    ("1002,501,301,2,N/A,2024-01-10", "price", "missing_value", "price is 'N/A'"),
-    ("1002,501,301,2,free,2024-01-10", "price", "not_a_number", "price 'free' is not a number"),
-    ("1002,501,301,2,-3.00,2024-01-10", "price", "negative_price", "price '-3.00' is negative"),
-    ("1002,501,301,2,$-3.00,2024-01-10", "price", "negative_price", "price '$-3.00' is negative"),
-    ("1002,501,301,2,25.505,2024-01-10", "price", "price_too_precise", "price '25.505' has more than 2 decimals"),
-    ("1002,501,301,2,12345678901,2024-01-10", "price", "number_too_large", "price '12345678901' is too large"),
-    ("1002,501,301,2,25.50,", "order_date", "missing_value", "order_date is empty"),
-    ("1002,501,301,2,25.50,null", "order_date", "missing_value", "order_date is 'null'"),
+    (",501,301,2,25.50,2024-01-10", "order_id", reasons.MISSING_VALUE, "order_id is empty"),
+    ("1002,,301,2,25.50,2024-01-10", "customer_id", reasons.MISSING_VALUE, "customer_id is empty"),
+    ("1002,501,  ,2,25.50,2024-01-10", "product_id", reasons.MISSING_VALUE, "product_id is empty"),
+    ("1002,N/A,301,2,25.50,2024-01-10", "customer_id", reasons.MISSING_VALUE, "customer_id is 'N/A'"),
+    ("1002,501,null,2,25.50,2024-01-10", "product_id", reasons.MISSING_VALUE, "product_id is 'null'"),
+    ("1002,501,301,,25.50,2024-01-10", "quantity", reasons.MISSING_VALUE, "quantity is empty"),
+    ("1002,501,301,-,25.50,2024-01-10", "quantity", reasons.MISSING_VALUE, "quantity is '-'"),
+    ("1002,501,301,two,25.50,2024-01-10", "quantity", reasons.NOT_A_NUMBER, "quantity 'two' is not a number"),
+    ("1002,501,301,1.5e3,25.50,2024-01-10", "quantity", reasons.NOT_A_NUMBER, "quantity '1.5e3' is not a number"),
+    ("1002,501,301,1.5,25.50,2024-01-10", "quantity", reasons.FRACTIONAL_QUANTITY, "quantity '1.5' is not a whole number"),
+    ("1002,501,301,0,25.50,2024-01-10", "quantity", reasons.QUANTITY_NOT_POSITIVE, "quantity '0' is not positive"),
+    ("1002,501,301,-5,25.50,2024-01-10", "quantity", reasons.QUANTITY_NOT_POSITIVE, "quantity '-5' is not positive"),
+    ("1002,501,301,2147483648,25.50,2024-01-10", "quantity", reasons.NUMBER_TOO_LARGE, "quantity '2147483648' is too large"),
+    ("1002,501,301,2,,2024-01-10", "price", reasons.MISSING_VALUE, "price is empty"),
+    ("1002,501,301,2,N/A,2024-01-10", "price", reasons.MISSING_VALUE, "price is 'N/A'"),
+    ("1002,501,301,2,free,2024-01-10", "price", reasons.NOT_A_NUMBER, "price 'free' is not a number"),
+    ("1002,501,301,2,-3.00,2024-01-10", "price", reasons.NEGATIVE_PRICE, "price '-3.00' is negative"),
+    ("1002,501,301,2,$-3.00,2024-01-10", "price", reasons.NEGATIVE_PRICE, "price '$-3.00' is negative"),
+    ("1002,501,301,2,25.505,2024-01-10", "price", reasons.PRICE_TOO_PRECISE, "price '25.505' has more than 2 decimals"),
+    ("1002,501,301,2,12345678901,2024-01-10", "price", reasons.NUMBER_TOO_LARGE, "price '12345678901' is too large"),
+    ("1002,501,301,2,25.50,", "order_date", reasons.MISSING_VALUE, "order_date is empty"),
+    ("1002,501,301,2,25.50,null", "order_date", reasons.MISSING_VALUE, "order_date is 'null'"),
     (
         "1002,501,301,2,25.50,next tuesday",
         "order_date",
-        "unreadable_date",
+        reasons.UNREADABLE_DATE,
         "order_date 'next tuesday' is not a date this file's format can read",
     ),
-    ("1002,501,301,2,25.50,2024-02-30", "order_date", "impossible_date", "order_date '2024-02-30' is not a real date"),
-    ("1002,501,301,2,25.50,2024-13-01", "order_date", "impossible_date", "order_date '2024-13-01' is not a real date"),
-    ("1002," + "9" * 65 + ",301,2,25.50,2024-01-10", "customer_id", "id_too_long", "customer_id is longer than 64 characters"),
-    ("1002,501,301,2,25.50", "", "too_few_fields", "the line has 5 fields; the header has 6"),
-    ("1002,501,301,2,1,234.50,2024-01-10", "", "too_many_fields", "the line has 7 fields; the header has 6"),
+    ("1002,501,301,2,25.50,2024-02-30", "order_date", reasons.IMPOSSIBLE_DATE, "order_date '2024-02-30' is not a real date"),
+    ("1002,501,301,2,25.50,2024-13-01", "order_date", reasons.IMPOSSIBLE_DATE, "order_date '2024-13-01' is not a real date"),
+    ("1002," + "9" * 65 + ",301,2,25.50,2024-01-10", "customer_id", reasons.ID_TOO_LONG, "customer_id is longer than 64 characters"),
+    ("1002,501,301,2,25.50", "", reasons.TOO_FEW_FIELDS, "the line has 5 fields; the header has 6"),
+    ("1002,501,301,2,1,234.50,2024-01-10", "", reasons.TOO_MANY_FIELDS, "the line has 7 fields; the header has 6"),
 ]
 
 
@@ -74,7 +75,7 @@ def test_bad_row_is_rejected_with_its_reason_and_the_rest_loads(ingest_text, lin
 
 
 def test_every_reject_reason_is_covered():
-    covered = {reason for _, _, reason, _ in REJECTIONS} | {"undecodable"}  # undecodable: its own test below
+    covered = {reason for _, _, reason, _ in REJECTIONS} | {reasons.UNDECODABLE}  # undecodable: its own test below
 
     assert covered == set(RejectedRow.Reason.values)
 
@@ -87,7 +88,7 @@ def test_undecodable_bytes_reject_the_row(ingest_text):
     run = ingest_text(data).run
 
     assert rejected_rows(run) == [
-        (3, "1002,Caf\ufffd,301,2,1.00,2024-01-10", "", "undecodable",
+        (3, "1002,Caf\ufffd,301,2,1.00,2024-01-10", "", reasons.UNDECODABLE,
          "the line holds bytes that are not text in the file's encoding"),
     ]
     assert_only_good_rows_loaded(run)
@@ -104,7 +105,7 @@ def test_rejected_record_spanning_lines_keeps_first_line_and_all_its_raw_text(in
 
     run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{bad}\n{GOOD_AFTER}\n").run
 
-    assert rejected_rows(run) == [(3, bad, "quantity", "not_a_number", "quantity 'two' is not a number")]
+    assert rejected_rows(run) == [(3, bad, "quantity", reasons.NOT_A_NUMBER, "quantity 'two' is not a number")]
     assert_only_good_rows_loaded(run)
     assert Order.objects.get(order_id="1003").source_line == 5
 
@@ -115,7 +116,7 @@ def test_rejected_raw_line_keeps_trailing_junk_and_crlf_is_dropped(ingest_text):
     run = ingest_text(text).run
 
     assert rejected_rows(run) == [
-        (3, "1002,501,301,2,-1,2024-01-10;;;", "price", "negative_price", "price '-1' is negative")
+        (3, "1002,501,301,2,-1,2024-01-10;;;", "price", reasons.NEGATIVE_PRICE, "price '-1' is negative")
     ]
     assert_only_good_rows_loaded(run)
 
@@ -125,7 +126,7 @@ def test_unclosed_quote_rejects_only_its_own_line(ingest_text):
 
     run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{bad}\n{GOOD_AFTER}\n").run
 
-    assert rejected_rows(run) == [(3, bad, "", "too_few_fields", "the line has 3 fields; the header has 6")]
+    assert rejected_rows(run) == [(3, bad, "", reasons.TOO_FEW_FIELDS, "the line has 3 fields; the header has 6")]
     assert_only_good_rows_loaded(run)
 
 
@@ -136,7 +137,7 @@ def test_date_against_the_files_order_is_rejected_not_swapped(ingest_text):
     run = ingest_text(text).run
 
     assert (run.date_order, run.rejected) == ("DMY", 1)
-    assert rejected_rows(run)[0][2:4] == ("order_date", "impossible_date")
+    assert rejected_rows(run)[0][2:4] == ("order_date", reasons.IMPOSSIBLE_DATE)
     assert not Order.objects.filter(order_id="1002").exists()
 
 
@@ -152,7 +153,7 @@ def test_price_against_the_files_decimal_mark_is_rejected_not_guessed(ingest_tex
 
     assert run.decimal_mark == ","
     assert rejected_rows(run) == [
-        (3, "1002;501;301;2;12.50;2024-01-10", "price", "not_a_number",
+        (3, "1002;501;301;2;12.50;2024-01-10", "price", reasons.NOT_A_NUMBER,
          "price '12.50' does not use the file's decimal mark ','")
     ]
     assert_only_good_rows_loaded(run)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from orders.ingest import reasons
 from orders.ingest.values import (
     DAY_FIRST,
     MONTH_FIRST,
@@ -48,13 +49,13 @@ def test_parse_id_reads_ids_as_text(raw, expected):
 def test_parse_id_rejects_empty_or_placeholder_as_missing(raw):
     with pytest.raises(ValueReadError) as caught:
         parse_id(raw, field="customer_id")
-    assert caught.value.reason == "missing_value"
+    assert caught.value.reason == reasons.MISSING_VALUE
     assert caught.value.message.startswith("customer_id is ")
 
 
 def test_parse_id_rejects_id_longer_than_64_characters():
     assert parse_id("x" * 64, field="order_id") == "x" * 64
-    assert reason_of(parse_id, "x" * 65, field="order_id") == "id_too_long"
+    assert reason_of(parse_id, "x" * 65, field="order_id") == reasons.ID_TOO_LONG
 
 
 # --- Quantities -----------------------------------------------------------
@@ -78,19 +79,19 @@ def test_parse_quantity_reads_whole_numbers(raw, decimal_mark, expected):
 @pytest.mark.parametrize(
     ("raw", "decimal_mark", "reason"),
     [
-        ("", ".", "missing_value"),
-        ("N/A", ".", "missing_value"),
-        ("-", ".", "missing_value"),
-        ("abc", ".", "not_a_number"),
-        ("1.5e3", ".", "not_a_number"),
-        ("1_000", ".", "not_a_number"),
-        ("2,5", ".", "not_a_number"),  # a decimal comma in a decimal-point file
-        ("1.5", ".", "fractional_quantity"),
-        ("1,5", ",", "fractional_quantity"),
-        ("0", ".", "quantity_not_positive"),
-        ("-5", ".", "quantity_not_positive"),
-        ("-2.0", ".", "quantity_not_positive"),
-        ("2147483648", ".", "number_too_large"),
+        ("", ".", reasons.MISSING_VALUE),
+        ("N/A", ".", reasons.MISSING_VALUE),
+        ("-", ".", reasons.MISSING_VALUE),
+        ("abc", ".", reasons.NOT_A_NUMBER),
+        ("1.5e3", ".", reasons.NOT_A_NUMBER),
+        ("1_000", ".", reasons.NOT_A_NUMBER),
+        ("2,5", ".", reasons.NOT_A_NUMBER),  # a decimal comma in a decimal-point file
+        ("1.5", ".", reasons.FRACTIONAL_QUANTITY),
+        ("1,5", ",", reasons.FRACTIONAL_QUANTITY),
+        ("0", ".", reasons.QUANTITY_NOT_POSITIVE),
+        ("-5", ".", reasons.QUANTITY_NOT_POSITIVE),
+        ("-2.0", ".", reasons.QUANTITY_NOT_POSITIVE),
+        ("2147483648", ".", reasons.NUMBER_TOO_LARGE),
     ],
 )
 def test_parse_quantity_rejects_with_reason(raw, decimal_mark, reason):
@@ -136,30 +137,30 @@ def test_parse_price_reads_every_written_form(raw, decimal_mark, expected):
 @pytest.mark.parametrize(
     ("raw", "decimal_mark", "reason"),
     [
-        ("", ".", "missing_value"),
-        ("  ", ".", "missing_value"),
-        ("N/A", ".", "missing_value"),
-        ("null", ".", "missing_value"),
-        ("-", ".", "missing_value"),
-        ("$", ".", "missing_value"),
-        ("abc", ".", "not_a_number"),
-        ("1.5e3", ".", "not_a_number"),
-        ("(5.00)", ".", "not_a_number"),
-        ("12.5.0", ".", "not_a_number"),
-        ("--5", ".", "not_a_number"),
-        ("12,50", ".", "not_a_number"),  # decimal comma in a decimal-point file: never guessed
-        ("12.50", ",", "not_a_number"),  # and the other way round
-        ("€ 12,50", ".", "not_a_number"),
-        ("0.001", ",", "not_a_number"),  # not a thousands group: a group never leads with 0
-        ("12345,678", ".", "not_a_number"),  # nor with more than 3 digits
-        ("-1.00", ".", "negative_price"),
-        ("-$5.00", ".", "negative_price"),
-        ("$-5.00", ".", "negative_price"),
-        ("12.345", ".", "price_too_precise"),
-        ("0.001", ".", "price_too_precise"),
-        ("1,234", ",", "price_too_precise"),
-        ("10000000000", ".", "number_too_large"),
-        ("1" * 30, ".", "number_too_large"),  # longer than the decimal context: still a clean rejection
+        ("", ".", reasons.MISSING_VALUE),
+        ("  ", ".", reasons.MISSING_VALUE),
+        ("N/A", ".", reasons.MISSING_VALUE),
+        ("null", ".", reasons.MISSING_VALUE),
+        ("-", ".", reasons.MISSING_VALUE),
+        ("$", ".", reasons.MISSING_VALUE),
+        ("abc", ".", reasons.NOT_A_NUMBER),
+        ("1.5e3", ".", reasons.NOT_A_NUMBER),
+        ("(5.00)", ".", reasons.NOT_A_NUMBER),
+        ("12.5.0", ".", reasons.NOT_A_NUMBER),
+        ("--5", ".", reasons.NOT_A_NUMBER),
+        ("12,50", ".", reasons.NOT_A_NUMBER),  # decimal comma in a decimal-point file: never guessed
+        ("12.50", ",", reasons.NOT_A_NUMBER),  # and the other way round
+        ("€ 12,50", ".", reasons.NOT_A_NUMBER),
+        ("0.001", ",", reasons.NOT_A_NUMBER),  # not a thousands group: a group never leads with 0
+        ("12345,678", ".", reasons.NOT_A_NUMBER),  # nor with more than 3 digits
+        ("-1.00", ".", reasons.NEGATIVE_PRICE),
+        ("-$5.00", ".", reasons.NEGATIVE_PRICE),
+        ("$-5.00", ".", reasons.NEGATIVE_PRICE),
+        ("12.345", ".", reasons.PRICE_TOO_PRECISE),
+        ("0.001", ".", reasons.PRICE_TOO_PRECISE),
+        ("1,234", ",", reasons.PRICE_TOO_PRECISE),
+        ("10000000000", ".", reasons.NUMBER_TOO_LARGE),
+        ("1" * 30, ".", reasons.NUMBER_TOO_LARGE),  # longer than the decimal context: still a clean rejection
     ],
 )
 def test_parse_price_rejects_with_reason(raw, decimal_mark, reason):
@@ -231,20 +232,20 @@ def test_parse_date_reads_every_written_form(raw, date_order, expected):
 @pytest.mark.parametrize(
     ("raw", "date_order", "reason"),
     [
-        ("", DAY_FIRST, "missing_value"),
-        ("N/A", DAY_FIRST, "missing_value"),
-        ("null", DAY_FIRST, "missing_value"),
-        ("-", DAY_FIRST, "missing_value"),
-        ("yesterday", DAY_FIRST, "unreadable_date"),
-        ("Jan 10, 2024", DAY_FIRST, "unreadable_date"),
-        ("10/01/24", DAY_FIRST, "unreadable_date"),  # a two-digit year: the century would be a guess
-        ("2024-01-10T25", DAY_FIRST, "unreadable_date"),
-        ("2024-02-30", DAY_FIRST, "impossible_date"),
-        ("2023-02-29", DAY_FIRST, "impossible_date"),
-        ("2024-13-01", DAY_FIRST, "impossible_date"),
-        ("2024-02-30T10:00:00Z", DAY_FIRST, "impossible_date"),
-        ("30/02/2024", DAY_FIRST, "impossible_date"),
-        ("13/01/2024", MONTH_FIRST, "impossible_date"),  # day-first date in a month-first file
+        ("", DAY_FIRST, reasons.MISSING_VALUE),
+        ("N/A", DAY_FIRST, reasons.MISSING_VALUE),
+        ("null", DAY_FIRST, reasons.MISSING_VALUE),
+        ("-", DAY_FIRST, reasons.MISSING_VALUE),
+        ("yesterday", DAY_FIRST, reasons.UNREADABLE_DATE),
+        ("Jan 10, 2024", DAY_FIRST, reasons.UNREADABLE_DATE),
+        ("10/01/24", DAY_FIRST, reasons.UNREADABLE_DATE),  # a two-digit year: the century would be a guess
+        ("2024-01-10T25", DAY_FIRST, reasons.UNREADABLE_DATE),
+        ("2024-02-30", DAY_FIRST, reasons.IMPOSSIBLE_DATE),
+        ("2023-02-29", DAY_FIRST, reasons.IMPOSSIBLE_DATE),
+        ("2024-13-01", DAY_FIRST, reasons.IMPOSSIBLE_DATE),
+        ("2024-02-30T10:00:00Z", DAY_FIRST, reasons.IMPOSSIBLE_DATE),
+        ("30/02/2024", DAY_FIRST, reasons.IMPOSSIBLE_DATE),
+        ("13/01/2024", MONTH_FIRST, reasons.IMPOSSIBLE_DATE),  # day-first date in a month-first file
     ],
 )
 def test_parse_date_rejects_with_reason(raw, date_order, reason):

@@ -111,6 +111,35 @@ INGEST_DEFAULT_DECIMAL_MARK = env("INGEST_DEFAULT_DECIMAL_MARK", default=".")
 INGEST_SETTLE_SECONDS = env.float("INGEST_SETTLE_SECONDS", default=2.0)
 INGEST_TASK_SOFT_TIME_LIMIT = env.int("INGEST_TASK_SOFT_TIME_LIMIT", default=60 * 60)
 INGEST_TASK_TIME_LIMIT = env.int("INGEST_TASK_TIME_LIMIT", default=60 * 60 + 300)
+# Each registered file version is copied here under its SHA-256, and the load reads that copy:
+# a file replaced or deleted in the bucket after registration cannot change what is loaded.
+# In the bucket by default, so that every worker sharing the bucket finds it.
+INGEST_SNAPSHOT_DIR = Path(env("INGEST_SNAPSHOT_DIR", default=str(BUCKET_DIR / ".salesproject" / "snapshots")))
+# A load that meets a database error is retried with capped exponential backoff (with jitter):
+# about 12 minutes in all by default; the bucket scan re-dispatches whatever outlasts that.
+INGEST_RETRY_BACKOFF_SECONDS = env.float("INGEST_RETRY_BACKOFF_SECONDS", default=2.0)
+INGEST_RETRY_BACKOFF_MAX_SECONDS = env.float("INGEST_RETRY_BACKOFF_MAX_SECONDS", default=60.0)
+INGEST_RETRY_MAX = env.int("INGEST_RETRY_MAX", default=16)
+# Files staff upload in the admin are kept beside the bucket's, under names of ours, where every
+# web process and worker finds them between the preview and the confirmation.
+IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(BUCKET_DIR / ".salesproject" / "uploads")))
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+# Rows of each kind (new, updated, rejected...) an import preview shows; the counts cover them all.
+IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=300)
+# The bucket scan queues again a run whose load was queued this long ago and has not started
+# (a lost message, a broker that was down), or whose retry is this long overdue.
+INGEST_REDISPATCH_MINUTES = env.float("INGEST_REDISPATCH_MINUTES", default=10.0)
+
+# --- Cache ----------------------------------------------------------------
+# Shared by every process when Redis is there (a load's progress, written by the worker, is read
+# by the web process); in-process otherwise, where the load runs in the request anyway.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        if env("REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -166,3 +195,14 @@ LOGGING = {
         "celery": {"handlers": ["console", "app_file"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- Staff workbench (django-import-export) -------------------------------
+# Import and export each need their own permission on Order (orders.import_order, orders.export_order).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# A customer id of "=HYPERLINK(...)" must reach a spreadsheet as text, never as a formula,
+# and a control character must not make an XLSX export fail.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+# Rows fetched from the database per round trip while an export streams.
+EXPORT_CHUNK_ROWS = env.int("EXPORT_CHUNK_ROWS", default=5_000)

@@ -13,6 +13,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOG_DIR = Path(env("TEST_LOG_DIR", default=tempfile.mkdtemp(prefix="salesproject-logs-")))
+# Never in the project's own bucket/: a test's snapshots go to a folder of its own.
+INGEST_SNAPSHOT_DIR = Path(env("INGEST_SNAPSHOT_DIR", default=tempfile.mkdtemp(prefix="salesproject-snapshots-")))
+IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=tempfile.mkdtemp(prefix="salesproject-uploads-")))
 LOGGING["handlers"].update(
     {
         "app_file": log_file_handler(LOG_DIR, "app.log"),

