@@ -6,21 +6,10 @@ import uuid
 
 import pytest
 
-from ..worker import SETTLE_SECONDS
-from .harness import OutageStack, PrivatePostgres, PrivateRedis, outage_skip_reason
+from .harness import OUTAGE_SETTINGS, OutageStack, PrivatePostgres, PrivateRedis, outage_skip_reason
 
-# The settings the founding engineer adds for issue 9, small enough for a test:
-# capped exponential backoff (with jitter) retrying for a minute or so, and a pending
-# run dispatched again when its dispatch is older than 0.6 s.
 # CI sets this so that missing binaries fail the outage tests instead of skipping them.
 OUTAGE_TESTS_REQUIRED = os.environ.get("OUTAGE_TESTS_REQUIRED", "") not in ("", "0", "false")
-OUTAGE_SETTINGS = {
-    "INGEST_SETTLE_SECONDS": str(SETTLE_SECONDS),
-    "INGEST_RETRY_BACKOFF_SECONDS": "0.5",
-    "INGEST_RETRY_BACKOFF_MAX_SECONDS": "2",
-    "INGEST_RETRY_MAX": "60",
-    "INGEST_REDISPATCH_MINUTES": "0.01",
-}
 
 
 @pytest.hookimpl(wrapper=True)
@@ -71,7 +60,7 @@ def outage_stack(request, private_postgres, tmp_path):
     request.node.celery_log_dir = log_dir
     request.node.outage_stack = stack
     try:
-        redis_server.start()
+        redis_server.create()
         yield stack
     finally:
         stack.workers_stop()

@@ -27,13 +27,25 @@ import psycopg
 import redis
 from celery import Celery
 
-from ..worker import ROOT, wait_for
+from ..worker import ROOT, SETTLE_SECONDS, wait_for
 
 PG_BIN = Path(os.environ.get("OUTAGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
 TEMPLATE_DATABASE = "salesproject_template"
 START_TIMEOUT = 60.0
 CLIENT_TIMEOUT = 120.0
+# A free port is only free until someone binds it: the first start tries another one.
+PORT_ATTEMPTS = 3
+# Every app process (workers, clients) gets these. The INGEST_RETRY_* and REDISPATCH settings
+# come with issue 9, small enough for a test: capped exponential backoff (with jitter) retrying
+# for a minute or so, and a pending run dispatched again when its dispatch is older than 0.6 s.
+OUTAGE_SETTINGS = {
+    "INGEST_SETTLE_SECONDS": str(SETTLE_SECONDS),
+    "INGEST_RETRY_BACKOFF_SECONDS": "0.5",
+    "INGEST_RETRY_BACKOFF_MAX_SECONDS": "2",
+    "INGEST_RETRY_MAX": "60",
+    "INGEST_REDISPATCH_MINUTES": "0.01",
+}
 
 
 def outage_skip_reason() -> str:
@@ -90,7 +102,8 @@ class PrivatePostgres:
         result = subprocess.run(command, cwd=self.base, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(
-                f"{' '.join(command)} exited with {result.returncode}:\n{result.stdout}{result.stderr}\n{self.log_tail()}"
+                f"{' '.join(command)} exited with {result.returncode}:\n"
+                f"{result.stdout}{result.stderr}\n{self.log_tail()}"
             )
         return result
 
@@ -100,7 +113,15 @@ class PrivatePostgres:
             str(PG_BIN / "initdb"), "-D", str(self.data), "-U", PG_USER, "-A", "trust",
             "-E", "UTF8", "--locale", "C", "--no-sync",
         )
-        self.start()
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                self.start()
+                break
+            except RuntimeError:
+                # Another process took the free port between our look and the server's bind.
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
         with self.connect("postgres") as admin:
             admin.execute(f"CREATE DATABASE {TEMPLATE_DATABASE}")
         migrate = subprocess.run(
@@ -185,11 +206,26 @@ class PrivateRedis:
         self.port = free_port()
         self.base = Path(tempfile.mkdtemp(prefix="salesproject-outage-redis-"))
         self.log_path = self.base / "redis.log"
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
         atexit.register(self.destroy)
 
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def create(self) -> "PrivateRedis":
+        """Start it for the first time, on another free port should the chosen one be taken meanwhile."""
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                return self.start()
+            except AssertionError:
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
+        return self
+
     def start(self) -> "PrivateRedis":
+        """Start it (again) on its port: a restart keeps the URL the workers know."""
         command = [
             shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", str(self.base),
@@ -375,7 +411,10 @@ class OutageStack:
             return cursor.fetchall() if cursor.description else []
 
     def runs(self) -> list[dict]:
-        columns = ("id", "file_name", "status", "attempts", "error", "rows_read", "inserted", "updated", "rejected", "started_at")
+        columns = (
+            "id", "file_name", "status", "attempts", "error", "started_at",
+            "rows_read", "inserted", "updated", "rejected",
+        )
         rows = self.query(f"SELECT {', '.join(columns)} FROM orders_importrun ORDER BY id")
         return [dict(zip(columns, row)) for row in rows]
 

@@ -15,8 +15,7 @@ import pytest
 from bench.generate import BAD_ROW_EVERY, write_sales_file
 
 from ..worker import integration_skip_reason, wait_for
-from .conftest import OUTAGE_SETTINGS
-from .harness import sales_file_totals, settle
+from .harness import OUTAGE_SETTINGS, sales_file_totals, settle
 
 # Without PostgreSQL's binaries or redis-server the private_postgres fixture skips them
 # (or fails them, in CI: OUTAGE_TESTS_REQUIRED).
@@ -47,10 +46,14 @@ def small_sales_file(stack, name: str, *, first_order: int, quantity: int, price
         f"ORD{number:07d},C{number % 97:03d},SKU-{number % 13:02d},{quantity},{price},2024-02-{1 + number % 28:02d}\n"
         for number in range(first_order, first_order + SMALL_FILE_ROWS)
     ]
-    settle_path = stack.bucket / name
-    settle_path.write_text(HEADER + "".join(lines), encoding="utf-8")
-    settle(settle_path)
-    return {"orders": SMALL_FILE_ROWS, "quantity": quantity * SMALL_FILE_ROWS, "unit_price": Decimal(price) * SMALL_FILE_ROWS}
+    path = stack.bucket / name
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    settle(path)
+    return {
+        "orders": SMALL_FILE_ROWS,
+        "quantity": quantity * SMALL_FILE_ROWS,
+        "unit_price": Decimal(price) * SMALL_FILE_ROWS,
+    }
 
 
 def dispatch_outdated() -> None:
@@ -83,9 +86,7 @@ def task_finished(worker, *, succeeded: int = 1) -> None:
 
 
 @pytest.mark.parametrize("shutdown", ["fast", "immediate"])
-def test_postgres_stopped_mid_load_and_started_again_retries_and_loads_the_file_once(
-    outage_stack, shutdown
-):
+def test_postgres_stopped_mid_load_and_started_again_retries_and_loads_the_file_once(outage_stack, shutdown):
     stack = outage_stack
     path = settle(write_sales_file(
         stack.bucket / "sales_data_2024-06-01.csv",
@@ -156,7 +157,9 @@ def test_redis_lost_with_a_load_queued_the_next_scan_dispatches_it_again_and_it_
     task_finished(worker)
     assert worker.task_events(INGEST_FILE) == {"received": 1, "succeeded": 1, "raised": 0, "retry": 0}
     assert [r["id"] for r in stack.runs()] == [run_id]
-    assert (run["attempts"], run["rows_read"], run["inserted"], run["rejected"]) == (1, SMALL_FILE_ROWS, SMALL_FILE_ROWS, 0)
+    assert (run["attempts"], run["rows_read"], run["inserted"], run["rejected"]) == (
+        1, SMALL_FILE_ROWS, SMALL_FILE_ROWS, 0,
+    )
     assert stack.order_totals() == expected
 
     # A loaded run is never dispatched again: with no worker, anything sent would wait in the queue.
