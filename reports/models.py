@@ -1,0 +1,109 @@
+"""Rollups of the orders, kept exact by database triggers (see reports/rollups.py), and the dashboard permission.
+
+Money is kept in integer cents: SQLite stores decimals as floating point, and a sum of
+floats is not exact to the cent. Rows are never deleted when their orders move away: a row
+whose `orders` fell to 0 stands for nothing, and every read filters on `orders > 0`.
+"""
+
+from django.db import models
+
+from orders.models import Customer, Product
+
+
+class Dashboard(models.Model):
+    """No table: only carries the permission to see the reports dashboard and its API."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("view_dashboard", "Can view the reports dashboard and its API")]
+
+
+class SalesDay(models.Model):
+    """Every order of one day: revenue, orders and quantity, for any date range and the monthly trend."""
+
+    day = models.DateField(primary_key=True)
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.day}: {self.orders} orders"
+
+
+class CustomerMonth(models.Model):
+    """One customer's orders in one month (month = its first day)."""
+
+    month = models.DateField()
+    # No foreign-key constraint or extra index: the trigger writes these in bulk, and the
+    # unique constraint below already indexes (month, customer).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "customer"], name="reports_customermonth_unique")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} customer {self.customer_id}"
+
+
+class ProductMonth(models.Model):
+    """One product's orders in one month (month = its first day)."""
+
+    month = models.DateField()
+    product = models.ForeignKey(
+        Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "product"], name="reports_productmonth_unique")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} product {self.product_id}"
+
+
+class CustomerTotal(models.Model):
+    """One customer's orders of all time: the all-time top lists read a few index entries."""
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-revenue_cents"], name="reports_custtotal_revenue"),
+            models.Index(fields=["-quantity"], name="reports_custtotal_quantity"),
+        ]
+
+    def __str__(self):
+        return f"customer {self.customer_id}: {self.orders} orders"
+
+
+class ProductTotal(models.Model):
+    """One product's orders of all time."""
+
+    product = models.OneToOneField(
+        Product, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-revenue_cents"], name="reports_prodtotal_revenue"),
+            models.Index(fields=["-quantity"], name="reports_prodtotal_quantity"),
+        ]
+
+    def __str__(self):
+        return f"product {self.product_id}: {self.orders} orders"
