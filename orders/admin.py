@@ -28,6 +28,12 @@ class OrderAdmin(SimpleHistoryAdmin):
     readonly_fields = ["source_run", "source_file", "source_line", "source_business_date", "created_at", "updated_at"]
     date_hierarchy = "order_date"
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # The reports dashboard drills down to one customer's or product's orders by their text id.
+        if lookup in ("customer__customer_id__exact", "product__product_id__exact"):
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):

@@ -316,3 +316,81 @@ def data_freshness() -> dict:
         .first()
     )
     return {"version": version.version, "changed_at": version.changed_at, "run": run}
+
+
+# --- The dashboard and the API: per-snapshot cache ------------------------------------------
+
+REPORTS = {
+    "top-customers": top_customers_by_revenue,
+    "top-customers-by-quantity": top_customers_by_quantity,
+    "top-products": top_products_by_quantity,
+    "top-products-by-revenue": top_products_by_revenue,
+    "monthly-revenue": monthly_revenue,
+}
+
+
+def _snapshot_key(version) -> str:
+    stamp = version.changed_at.timestamp() if version.changed_at else 0
+    return f"reports:{version.version}:{stamp}"
+
+
+def report_cached(*, name: str, start: date | None = None, end: date | None = None):
+    """The report called `name` (a key of REPORTS) for the range, cached for the current data version.
+
+    The version is read before the report: a load committing in between can only make the
+    cached value newer than its key, never older.
+    """
+    from django.core.cache import cache
+
+    key = f"{_snapshot_key(data_version_get())}:{name}:{start}:{end}"
+    value = cache.get(key)
+    if value is None:
+        value = REPORTS[name](start=start, end=end)
+        cache.set(key, value, timeout=60 * 60)
+    return value
+
+
+def _change(current, previous):
+    if previous in (None, 0) or current is None:
+        return None
+    return (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
+
+
+def headline_compared(*, start: date | None, end: date | None) -> dict:
+    """The headline for the range and for the range of the same length before it, with the change in %.
+
+    An open end is taken at the first or last day with orders; all time has nothing before it.
+    """
+    current = headline(start=start, end=end)
+    span = orders_date_span()
+    result = {"current": current, "previous": None, "previous_start": None, "previous_end": None, "changes": {}}
+    if start is None or span["first"] is None:
+        return result
+    effective_end = end or max(span["last"], start)
+    length = (effective_end - start).days + 1
+    previous_start, previous_end = start - timedelta(days=length), start - timedelta(days=1)
+    previous = headline(start=previous_start, end=previous_end)
+    result.update(previous=previous, previous_start=previous_start, previous_end=previous_end)
+    result["changes"] = {
+        name: _change(current[name], previous[name]) for name in ("revenue", "orders", "customers", "average_order_value")
+    }
+    return result
+
+
+def dashboard_get(*, start: date | None = None, end: date | None = None) -> dict:
+    """Everything the dashboard shows for the range, cached for the current data version."""
+    from django.core.cache import cache
+
+    key = f"{_snapshot_key(data_version_get())}:dashboard:{start}:{end}"
+    value = cache.get(key)
+    if value is None:
+        value = {
+            "headline": headline_compared(start=start, end=end),
+            "top_customers_by_revenue": top_customers_by_revenue(start=start, end=end),
+            "top_customers_by_quantity": top_customers_by_quantity(start=start, end=end),
+            "top_products_by_quantity": top_products_by_quantity(start=start, end=end),
+            "top_products_by_revenue": top_products_by_revenue(start=start, end=end),
+            "monthly_revenue": monthly_revenue(start=start, end=end),
+        }
+        cache.set(key, value, timeout=60 * 60)
+    return value
