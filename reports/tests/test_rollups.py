@@ -11,6 +11,7 @@ from orders.services import sales_file_ingest
 from reports import selectors
 from reports.models import CustomerMonth, CustomerTotal, ProductMonth, ProductTotal, SalesDay
 from reports.rollups import rollups_rebuild_sql
+from reports.services import rollups_fold
 
 from .raw import report_all, report_all_from_selectors
 
@@ -20,6 +21,7 @@ HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
 
 
 def _rollups() -> dict:
+    rollups_fold()
     return {
         model.__name__: sorted(
             tuple(str(value) for value in row)
