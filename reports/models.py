@@ -106,6 +106,9 @@ class OrderDelta(models.Model):
     PostgreSQL the statement-level triggers update the rollups at once and this stays empty.
     """
 
+    # A plain INTEGER PRIMARY KEY (SQLite's rowid): an AutoField's AUTOINCREMENT would also
+    # update sqlite_sequence on every insert.
+    id = models.IntegerField(primary_key=True)
     order_date = models.DateField()
     customer_id = models.BigIntegerField()
     product_id = models.BigIntegerField()

@@ -175,6 +175,30 @@ def _entity_top(entity: str, metric: str, *, start, end, limit: int) -> list[tup
         return [(row[0], int(row[1])) for row in cursor.fetchall()]
 
 
+def _entity_summary(entity: str, *, start, end, limit: int = 5) -> dict:
+    """Top `limit` by revenue and by quantity, and how many had orders: one aggregation for all three."""
+    plan = range_plan(start=start, end=end)
+    if plan.empty:
+        return {"by_revenue": [], "by_quantity": [], "count": 0}
+    names = _ENTITY[entity]
+    sums, params = _entity_sums_sql(entity, plan)
+    threshold = "COALESCE((SELECT {m} FROM sums ORDER BY {m} DESC LIMIT 1 OFFSET %s), -1)"
+    sql = (
+        f"WITH sums AS MATERIALIZED ({sums})"
+        f" SELECT e.{names['id']}, s.revenue_cents, s.quantity, (SELECT count(*) FROM sums)"
+        f" FROM sums s JOIN {names['table']} e ON e.id = s.pk"
+        f" WHERE s.revenue_cents >= {threshold.format(m='revenue_cents')} OR s.quantity >= {threshold.format(m='quantity')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit - 1, limit - 1])
+        rows = [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in cursor.fetchall()]
+    return {
+        "by_revenue": [(key, cents) for key, cents, _q, _n in sorted(rows, key=lambda r: (-r[1], r[0]))[:limit]],
+        "by_quantity": [(key, quantity) for key, _c, quantity, _n in sorted(rows, key=lambda r: (-r[2], r[0]))[:limit]],
+        "count": rows[0][3] if rows else 0,
+    }
+
+
 def _entity_all(entity: str, *, start, end) -> list[tuple[str, int, int]]:
     plan = range_plan(start=start, end=end)
     if plan.empty:
@@ -246,16 +270,21 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
     return months
 
 
-def headline(*, start: date | None = None, end: date | None = None) -> dict:
-    """Revenue, orders, quantity, customers and average order value for the range."""
+def headline(*, start: date | None = None, end: date | None = None, customers: int | None = None) -> dict:
+    """Revenue, orders, quantity, customers and average order value for the range.
+
+    `customers`: the count when the caller has it already (the dashboard does).
+    """
     totals = _days(start, end).aggregate(cents=Sum("revenue_cents"), orders=Sum("orders"), quantity=Sum("quantity"))
     orders = int(totals["orders"] or 0)
     cents = int(totals["cents"] or 0)
+    if customers is None:
+        customers = _customer_count(start=start, end=end) if orders else 0
     return {
         "revenue": money(cents),
         "orders": orders,
         "quantity": int(totals["quantity"] or 0),
-        "customers": _customer_count(start=start, end=end) if orders else 0,
+        "customers": customers,
         "average_order_value": (money(cents) / orders).quantize(CENT, rounding=ROUND_HALF_UP) if orders else None,
     }
 
@@ -360,12 +389,12 @@ def _change(current, previous):
     return (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
 
 
-def headline_compared(*, start: date | None, end: date | None) -> dict:
+def headline_compared(*, start: date | None, end: date | None, customers: int | None = None) -> dict:
     """The headline for the range and for the range of the same length before it, with the change in %.
 
     An open end is taken at the first or last day with orders; all time has nothing before it.
     """
-    current = headline(start=start, end=end)
+    current = headline(start=start, end=end, customers=customers)
     span = orders_date_span()
     result = {"current": current, "previous": None, "previous_start": None, "previous_end": None, "changes": {}}
     if start is None or span["first"] is None:
@@ -388,12 +417,23 @@ def dashboard_get(*, start: date | None = None, end: date | None = None) -> dict
     key = f"{_snapshot_key(data_version_get())}:dashboard:{start}:{end}"
     value = cache.get(key)
     if value is None:
+        # One aggregation per entity serves both of its cards and the customer count.
+        customers = _entity_summary("customer", start=start, end=end)
+        products = _entity_summary("product", start=start, end=end)
         value = {
-            "headline": headline_compared(start=start, end=end),
-            "top_customers_by_revenue": top_customers_by_revenue(start=start, end=end),
-            "top_customers_by_quantity": top_customers_by_quantity(start=start, end=end),
-            "top_products_by_quantity": top_products_by_quantity(start=start, end=end),
-            "top_products_by_revenue": top_products_by_revenue(start=start, end=end),
+            "headline": headline_compared(start=start, end=end, customers=customers["count"]),
+            "top_customers_by_revenue": [
+                {"customer_id": key, "total_revenue": money(cents)} for key, cents in customers["by_revenue"]
+            ],
+            "top_customers_by_quantity": [
+                {"customer_id": key, "total_quantity_purchased": quantity} for key, quantity in customers["by_quantity"]
+            ],
+            "top_products_by_quantity": [
+                {"product_id": key, "total_quantity_sold": quantity} for key, quantity in products["by_quantity"]
+            ],
+            "top_products_by_revenue": [
+                {"product_id": key, "total_revenue": money(cents)} for key, cents in products["by_revenue"]
+            ],
             "monthly_revenue": monthly_revenue(start=start, end=end),
         }
         cache.set(key, value, timeout=60 * 60)

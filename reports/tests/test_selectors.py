@@ -152,3 +152,16 @@ def test_headline_compared_with_the_range_before(shop):
     assert (compared["previous_start"], compared["previous_end"]) == (date(2023, 11, 3), date(2024, 1, 31))
     assert compared["previous"]["revenue"] == D("40.00")
     assert compared["changes"]["revenue"] == (D("11.06") - D("40.00")) / D("40.00") * 100
+
+
+@pytest.mark.parametrize(
+    "start,end", [(None, None), (date(2024, 1, 1), date(2024, 1, 31)), (date(2024, 1, 16), date(2024, 4, 9)), (date(2024, 3, 1), date(2024, 3, 9))]
+)
+def test_dashboard_data_equals_the_single_selectors(shop, order_create, start, end):
+    order_create("O6", "C-D", "P-Z", 5, "4.21", date(2024, 4, 10))
+    data = selectors.dashboard_get(start=start, end=end)
+    assert data["top_customers_by_revenue"] == selectors.top_customers_by_revenue(start=start, end=end)
+    assert data["top_customers_by_quantity"] == selectors.top_customers_by_quantity(start=start, end=end)
+    assert data["top_products_by_quantity"] == selectors.top_products_by_quantity(start=start, end=end)
+    assert data["top_products_by_revenue"] == selectors.top_products_by_revenue(start=start, end=end)
+    assert data["headline"]["current"] == selectors.headline(start=start, end=end)
