@@ -213,6 +213,12 @@ class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
         post_export.send(sender=None, model=self.model)
         return response
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # The reports dashboard drills down to one customer's or product's orders by their text id.
+        if lookup in ("customer__customer_id__exact", "product__product_id__exact"):
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
 
 @admin.register(ImportRun)
 class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):

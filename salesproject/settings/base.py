@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "orders",
+    "reports",
 ]
 
 MIDDLEWARE = [

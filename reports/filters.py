@@ -1,0 +1,68 @@
+"""The dashboard's date filter: reading ?start=…&end=…, and the presets."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+import re
+
+BAD_DATE = "{name} must be a date written YYYY-MM-DD, got {value!r}."
+END_BEFORE_START = "end ({end}) is before start ({start})."
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class DateRangeError(ValueError):
+    """A start or end the user gave cannot be a range; str() is the message to show."""
+
+
+def date_range_parse(*, start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """Read optional YYYY-MM-DD start and end (empty = open); raise DateRangeError when they cannot be."""
+    days = []
+    for name, value in (("start", start), ("end", end)):
+        value = (value or "").strip()
+        if not value:
+            days.append(None)
+            continue
+        try:
+            if not _ISO_DAY.match(value):
+                raise ValueError
+            days.append(date.fromisoformat(value))
+        except ValueError:
+            raise DateRangeError(BAD_DATE.format(name=name, value=value)) from None
+    if days[0] and days[1] and days[1] < days[0]:
+        raise DateRangeError(END_BEFORE_START.format(start=days[0], end=days[1]))
+    return days[0], days[1]
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    label: str
+    start: date | None
+    end: date | None
+
+
+def _quarter_first(day: date) -> date:
+    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+
+
+def presets_for(*, today: date) -> list[Preset]:
+    """The dashboard's presets, as ranges ending today (last month: the whole previous month)."""
+    month_first = today.replace(day=1)
+    last_month_last = month_first - timedelta(days=1)
+    twelve_back = month_first
+    for _ in range(11):
+        twelve_back = (twelve_back - timedelta(days=1)).replace(day=1)
+    return [
+        Preset("this-month", "This month", month_first, today),
+        Preset("last-month", "Last month", last_month_last.replace(day=1), last_month_last),
+        Preset("this-quarter", "This quarter", _quarter_first(today), today),
+        Preset("year-to-date", "Year to date", today.replace(month=1, day=1), today),
+        Preset("last-12-months", "Last 12 months", twelve_back, today),
+        Preset("all-time", "All time", None, None),
+    ]
+
+
+def previous_range(*, start: date, end: date) -> tuple[date, date]:
+    """The range of the same length just before [start, end]."""
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)

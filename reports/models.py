@@ -1,0 +1,120 @@
+"""Rollups of the orders, kept exact by database triggers (see reports/rollups.py), and the dashboard permission.
+
+Money is kept in integer cents: SQLite stores decimals as floating point, and a sum of
+floats is not exact to the cent. Rows are never deleted when their orders move away: a row
+whose `orders` fell to 0 stands for nothing, and every read filters on `orders > 0`.
+"""
+
+from django.db import models
+
+from orders.models import Customer, Product
+
+
+class Dashboard(models.Model):
+    """No table: only carries the permission to see the reports dashboard and its API."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("view_dashboard", "Can view the reports dashboard and its API")]
+
+
+class SalesDay(models.Model):
+    """Every order of one day: revenue, orders and quantity, for any date range and the monthly trend."""
+
+    day = models.DateField(primary_key=True)
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.day}: {self.orders} orders"
+
+
+class CustomerMonth(models.Model):
+    """One customer's orders in one month (month = its first day)."""
+
+    # No surrogate id: one index (this key) to keep up per row the trigger writes.
+    pk = models.CompositePrimaryKey("month", "customer")
+    month = models.DateField()
+    # No foreign-key constraint or extra index: the trigger writes these in bulk.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} customer {self.customer_id}"
+
+
+class ProductMonth(models.Model):
+    """One product's orders in one month (month = its first day)."""
+
+    # No surrogate id: one index (this key) to keep up per row the trigger writes.
+    pk = models.CompositePrimaryKey("month", "product")
+    month = models.DateField()
+    product = models.ForeignKey(
+        Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} product {self.product_id}"
+
+
+class CustomerTotal(models.Model):
+    """One customer's orders of all time: the all-time lists read 50k rows, not the orders.
+
+    No index on the sums: updates stay HOT (no index entry per changed row), and sorting the
+    table is a few milliseconds.
+    """
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"customer {self.customer_id}: {self.orders} orders"
+
+
+class ProductTotal(models.Model):
+    """One product's orders of all time."""
+
+    product = models.OneToOneField(
+        Product, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    revenue_cents = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"product {self.product_id}: {self.orders} orders"
+
+
+class OrderDelta(models.Model):
+    """SQLite only: the signed change of one order row, written by a row trigger, folded into the rollups on read.
+
+    SQLite has only row-level triggers, and five upserts per row made a million-row load
+    ten times slower; one plain insert per row is cheap, and the fold is set-based. On
+    PostgreSQL the statement-level triggers update the rollups at once and this stays empty.
+    """
+
+    # A plain INTEGER PRIMARY KEY (SQLite's rowid): an AutoField's AUTOINCREMENT would also
+    # update sqlite_sequence on every insert.
+    id = models.IntegerField(primary_key=True)
+    order_date = models.DateField()
+    customer_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    quantity = models.BigIntegerField()
+    revenue_cents = models.BigIntegerField()
+    orders = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.order_date}: {self.orders:+d} order(s)"

@@ -1,0 +1,47 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from reports.cards import range_query
+
+register = template.Library()
+
+
+@register.filter
+def money(value) -> str:
+    """1234.5 -> "1,234.50"; nothing -> an en dash."""
+    if value is None:
+        return "–"
+    return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def count(value) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+@register.simple_tag
+def change_badge(change):
+    """The change against the previous range, as a small badge."""
+    if change is None or change == "":  # all time, or nothing sold in the range before
+        return format_html('<span class="change none">{}</span>', "no earlier data")
+    direction = "up" if change > 0 else "down" if change < 0 else "flat"
+    arrow = {"up": "▲", "down": "▼", "flat": "="}[direction]
+    return format_html('<span class="change {}">{} {}%</span>', direction, arrow, f"{abs(change):.1f}")
+
+
+@register.simple_tag
+def preset_query(preset) -> str:
+    query = range_query(start=preset.start, end=preset.end)
+    return "?" + query if query else ""
+
+
+@register.simple_tag
+def column_width(rows) -> int:
+    return max(len(rows), 1) * 10
+
+
+@register.simple_tag
+def bar_top(bar: float) -> str:
+    return f"{100 - bar:.1f}"

@@ -1,0 +1,167 @@
+"""The contract's selectors against values computed by hand (see the `shop` fixture)."""
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from reports import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def test_top_customers_by_revenue_all_time(shop):
+    assert selectors.top_customers_by_revenue() == [
+        {"customer_id": "C-A", "total_revenue": D("21.05")},
+        {"customer_id": "C-B", "total_revenue": D("20.01")},
+        {"customer_id": "C-C", "total_revenue": D("10.00")},
+    ]
+
+
+def test_money_has_two_places(shop):
+    revenue = selectors.top_customers_by_revenue()[2]["total_revenue"]
+    assert str(revenue) == "10.00"
+
+
+def test_top_customers_by_quantity_all_time(shop):
+    assert selectors.top_customers_by_quantity() == [
+        {"customer_id": "C-A", "total_quantity_purchased": 5},
+        {"customer_id": "C-C", "total_quantity_purchased": 4},
+        {"customer_id": "C-B", "total_quantity_purchased": 2},
+    ]
+
+
+def test_top_products_all_time(shop):
+    assert selectors.top_products_by_quantity() == [
+        {"product_id": "P-X", "total_quantity_sold": 6},
+        {"product_id": "P-Y", "total_quantity_sold": 4},
+        {"product_id": "P-Z", "total_quantity_sold": 1},
+    ]
+    assert selectors.top_products_by_revenue() == [
+        {"product_id": "P-X", "total_revenue": D("30.00")},
+        {"product_id": "P-Y", "total_revenue": D("21.05")},
+        {"product_id": "P-Z", "total_revenue": D("0.01")},
+    ]
+
+
+def test_ties_are_broken_by_id_ascending(shop):
+    january = {"start": date(2024, 1, 1), "end": date(2024, 1, 31)}
+    assert selectors.top_customers_by_revenue(**january) == [
+        {"customer_id": "C-A", "total_revenue": D("20.00")},
+        {"customer_id": "C-B", "total_revenue": D("20.00")},
+    ]
+    assert selectors.top_customers_by_revenue(**january, limit=1) == [{"customer_id": "C-A", "total_revenue": D("20.00")}]
+
+
+def test_a_tie_at_the_limit_keeps_the_lower_id(order_create):
+    for number, customer in enumerate(["C-9", "C-1", "C-5"]):
+        order_create(f"T{number}", customer, "P", 1, "3.00", date(2024, 5, 5))
+    assert [row["customer_id"] for row in selectors.top_customers_by_revenue(limit=2)] == ["C-1", "C-5"]
+
+
+def test_monthly_revenue_fills_empty_months_with_zero(shop):
+    assert selectors.monthly_revenue() == [
+        {"month": "2024-01", "total_revenue": D("40.00")},
+        {"month": "2024-02", "total_revenue": D("1.05")},
+        {"month": "2024-03", "total_revenue": D("0.00")},
+        {"month": "2024-04", "total_revenue": D("10.01")},
+    ]
+
+
+def test_ragged_range_reads_part_months_exactly(shop):
+    start, end = date(2024, 1, 16), date(2024, 4, 9)
+    assert selectors.top_customers_by_revenue(start=start, end=end) == [{"customer_id": "C-A", "total_revenue": D("21.05")}]
+    # Months run from the first to the last month with orders in the range: March is after the last.
+    assert selectors.monthly_revenue(start=start, end=end) == [
+        {"month": "2024-01", "total_revenue": D("20.00")},
+        {"month": "2024-02", "total_revenue": D("1.05")},
+    ]
+    assert selectors.product_revenues(start=start, end=end) == [
+        {"product_id": "P-X", "total_revenue": D("20.00"), "total_quantity": 2},
+        {"product_id": "P-Y", "total_revenue": D("1.05"), "total_quantity": 3},
+    ]
+
+
+def test_single_leap_day(shop):
+    leap_day = {"start": date(2024, 2, 29), "end": date(2024, 2, 29)}
+    assert selectors.top_customers_by_quantity(**leap_day) == [{"customer_id": "C-A", "total_quantity_purchased": 3}]
+    assert selectors.top_products_by_revenue(**leap_day) == [{"product_id": "P-Y", "total_revenue": D("1.05")}]
+    assert selectors.monthly_revenue(**leap_day) == [{"month": "2024-02", "total_revenue": D("1.05")}]
+    assert selectors.headline(**leap_day) == {
+        "revenue": D("1.05"), "orders": 1, "quantity": 3, "customers": 1, "average_order_value": D("1.05"),
+    }
+
+
+def test_empty_range_gives_empty_reports(shop):
+    march = {"start": date(2024, 3, 1), "end": date(2024, 3, 31)}
+    assert selectors.top_customers_by_revenue(**march) == []
+    assert selectors.top_products_by_quantity(**march) == []
+    assert selectors.monthly_revenue(**march) == []
+    assert selectors.customer_revenues(**march) == []
+    assert selectors.new_and_returning_customers(**march) == {"new": 0, "returning": 0}
+    assert selectors.headline(**march) == {
+        "revenue": D("0.00"), "orders": 0, "quantity": 0, "customers": 0, "average_order_value": None,
+    }
+
+
+def test_no_orders_at_all(db):
+    assert selectors.top_customers_by_revenue() == []
+    assert selectors.monthly_revenue() == []
+    assert selectors.orders_date_span() == {"first": None, "last": None}
+    assert selectors.headline()["average_order_value"] is None
+
+
+def test_headline_all_time(shop):
+    assert selectors.headline() == {
+        "revenue": D("51.06"), "orders": 5, "quantity": 11, "customers": 3, "average_order_value": D("10.21"),
+    }
+
+
+def test_customer_revenues_lists_everyone_revenue_descending(shop):
+    assert selectors.customer_revenues() == [
+        {"customer_id": "C-A", "total_revenue": D("21.05"), "total_quantity": 5},
+        {"customer_id": "C-B", "total_revenue": D("20.01"), "total_quantity": 2},
+        {"customer_id": "C-C", "total_revenue": D("10.00"), "total_quantity": 4},
+    ]
+
+
+def test_new_and_returning_customers(shop):
+    # From April: C-C orders for the first time, C-B has ordered since January.
+    assert selectors.new_and_returning_customers(start=date(2024, 4, 1)) == {"new": 1, "returning": 1}
+    assert selectors.new_and_returning_customers() == {"new": 3, "returning": 0}
+    # Mid-February on: C-A's first order was January 31st.
+    assert selectors.new_and_returning_customers(start=date(2024, 2, 15), end=date(2024, 2, 29)) == {"new": 0, "returning": 1}
+
+
+def test_orders_date_span(shop):
+    assert selectors.orders_date_span() == {"first": date(2024, 1, 15), "last": date(2024, 4, 10)}
+
+
+def test_open_ended_ranges(shop):
+    assert selectors.headline(start=date(2024, 2, 1))["revenue"] == D("11.06")
+    assert selectors.headline(end=date(2024, 1, 31))["revenue"] == D("40.00")
+    assert selectors.top_products_by_quantity(end=date(2024, 2, 28)) == [
+        {"product_id": "P-X", "total_quantity_sold": 2},
+        {"product_id": "P-Y", "total_quantity_sold": 1},
+    ]
+
+
+def test_headline_compared_with_the_range_before(shop):
+    compared = selectors.headline_compared(start=date(2024, 2, 1), end=date(2024, 4, 30))
+    # 90 days back: 2023-11-03 to 2024-01-31.
+    assert (compared["previous_start"], compared["previous_end"]) == (date(2023, 11, 3), date(2024, 1, 31))
+    assert compared["previous"]["revenue"] == D("40.00")
+    assert compared["changes"]["revenue"] == (D("11.06") - D("40.00")) / D("40.00") * 100
+
+
+@pytest.mark.parametrize(
+    "start,end", [(None, None), (date(2024, 1, 1), date(2024, 1, 31)), (date(2024, 1, 16), date(2024, 4, 9)), (date(2024, 3, 1), date(2024, 3, 9))]
+)
+def test_dashboard_data_equals_the_single_selectors(shop, order_create, start, end):
+    order_create("O6", "C-D", "P-Z", 5, "4.21", date(2024, 4, 10))
+    data = selectors.dashboard_get(start=start, end=end)
+    assert data["top_customers_by_revenue"] == selectors.top_customers_by_revenue(start=start, end=end)
+    assert data["top_customers_by_quantity"] == selectors.top_customers_by_quantity(start=start, end=end)
+    assert data["top_products_by_quantity"] == selectors.top_products_by_quantity(start=start, end=end)
+    assert data["top_products_by_revenue"] == selectors.top_products_by_revenue(start=start, end=end)
+    assert data["headline"]["current"] == selectors.headline(start=start, end=end)

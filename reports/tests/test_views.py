@@ -1,0 +1,235 @@
+"""The dashboard page, its partials and CSV downloads, the JSON API, and who may see them."""
+
+import base64
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from orders.services import data_version_bump
+from reports.filters import BAD_DATE, END_BEFORE_START
+from reports.views import NOT_AUTHENTICATED, NOT_PERMITTED
+
+pytestmark = pytest.mark.django_db
+
+API = {
+    "/api/top-customers/": ["customer_id", "total_revenue"],
+    "/api/top-customers-by-quantity/": ["customer_id", "total_quantity_purchased"],
+    "/api/top-products/": ["product_id", "total_quantity_sold"],
+    "/api/top-products-by-revenue/": ["product_id", "total_revenue"],
+    "/api/monthly-revenue/": ["month", "total_revenue"],
+}
+
+
+@pytest.fixture
+def analyst_client(client, user_in_group):
+    client.force_login(user_in_group("Analysts"))
+    return client
+
+
+# --- API ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path,fields", API.items())
+def test_api_items_have_the_original_field_names(analyst_client, shop, path, fields):
+    response = analyst_client.get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    items = response.json()
+    assert items and all(list(item) == fields for item in items)
+
+
+def test_api_money_is_a_number_with_two_decimals(analyst_client, shop):
+    body = analyst_client.get("/api/top-customers/").content.decode()
+    assert body.startswith('[{"customer_id": "C-A", "total_revenue": 21.05}')
+    assert '"total_revenue": 10.00}' in body
+    assert json.loads(body)[2] == {"customer_id": "C-C", "total_revenue": 10.0}
+
+
+def test_api_monthly_revenue_with_a_range(analyst_client, shop):
+    response = analyst_client.get("/api/monthly-revenue/", {"start": "2024-02-01", "end": "2024-04-30"})
+    assert response.content.decode() == (
+        '[{"month": "2024-02", "total_revenue": 1.05}, {"month": "2024-03", "total_revenue": 0.00},'
+        ' {"month": "2024-04", "total_revenue": 10.01}]'
+    )
+
+
+def test_api_top_products_for_a_range(analyst_client, shop):
+    assert analyst_client.get("/api/top-products/", {"start": "2024-04-01"}).json() == [
+        {"product_id": "P-X", "total_quantity_sold": 4},
+        {"product_id": "P-Z", "total_quantity_sold": 1},
+    ]
+
+
+def test_api_empty_range_is_an_empty_list(analyst_client, shop):
+    assert analyst_client.get("/api/top-customers/", {"start": "2030-01-01"}).json() == []
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"start": "2024-02-30"}, BAD_DATE.format(name="start", value="2024-02-30")),
+        ({"end": "yesterday"}, BAD_DATE.format(name="end", value="yesterday")),
+        ({"start": "20240101"}, BAD_DATE.format(name="start", value="20240101")),
+        ({"start": "2024-05-01", "end": "2024-04-01"}, END_BEFORE_START.format(start="2024-05-01", end="2024-04-01")),
+    ],
+)
+def test_api_bad_dates_are_400_with_a_clear_message(analyst_client, shop, params, message):
+    response = analyst_client.get("/api/top-customers/", params)
+    assert response.status_code == 400
+    assert response.json() == {"detail": message}
+
+
+@pytest.mark.parametrize("path", API)
+def test_api_without_login_is_401(client, path):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.json() == {"detail": NOT_AUTHENTICATED}
+
+
+def test_api_without_the_permission_is_403(client, user_in_group):
+    client.force_login(user_in_group(None))
+    response = client.get("/api/top-customers/")
+    assert response.status_code == 403
+    assert response.json() == {"detail": NOT_PERMITTED}
+
+
+@pytest.mark.parametrize("group", ["Analysts", "Sales staff"])
+def test_api_with_basic_auth_for_both_groups(client, user_in_group, shop, group):
+    user_in_group(group, username="script")
+    token = base64.b64encode(b"script:pw-for-tests").decode()
+    response = client.get("/api/top-products-by-revenue/", HTTP_AUTHORIZATION=f"Basic {token}")
+    assert response.status_code == 200
+    assert response.json()[0] == {"product_id": "P-X", "total_revenue": 30.0}
+
+
+def test_api_basic_auth_with_a_wrong_password_is_401(client, user_in_group):
+    user_in_group("Analysts", username="script")
+    token = base64.b64encode(b"script:wrong").decode()
+    assert client.get("/api/top-customers/", HTTP_AUTHORIZATION=f"Basic {token}").status_code == 401
+
+
+def test_api_superuser_sees_it(admin_client, shop):
+    assert admin_client.get("/api/top-customers/").status_code == 200
+
+
+# --- The page -----------------------------------------------------------------------------
+
+def test_root_redirects_to_the_dashboard(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
+
+
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/freshness/", "/dashboard/csv/top-customers.csv"])
+def test_pages_redirect_to_the_admin_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login") + "?next=")
+
+
+def test_dashboard_is_403_without_the_permission(client, user_in_group):
+    client.force_login(user_in_group(None))
+    assert client.get("/dashboard/").status_code == 403
+
+
+def test_dashboard_shows_every_card_with_its_numbers(analyst_client, shop):
+    response = analyst_client.get("/dashboard/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for card in ("top-customers", "top-customers-by-quantity", "top-products", "top-products-by-revenue", "monthly-revenue"):
+        assert f'id="card-{card}"' in html
+    assert "51.06" in html  # headline revenue
+    assert "21.05" in html and "C-A" in html
+    assert 'id="report-area"' in html and "<html" in html
+    assert "htmx" in html  # served from our static files
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+
+
+def test_dashboard_drill_down_links(analyst_client, shop):
+    html = analyst_client.get("/dashboard/", {"start": "2024-01-01", "end": "2024-02-29"}).content.decode()
+    assert (
+        '/admin/orders/order/?customer__customer_id__exact=C-A&amp;order_date__gte=2024-01-01&amp;order_date__lte=2024-02-29'
+        in html
+    )
+    assert '/admin/orders/order/?product__product_id__exact=P-Y&amp;order_date__gte=2024-01-01&amp;order_date__lte=2024-02-29' in html
+    # A month links to that month's orders.
+    assert '/admin/orders/order/?order_date__gte=2024-02-01&amp;order_date__lte=2024-02-29' in html
+
+
+def test_drill_down_link_opens_the_filtered_admin_list(admin_client, shop):
+    response = admin_client.get(
+        "/admin/orders/order/",
+        {"customer__customer_id__exact": "C-B", "order_date__gte": "2024-01-01", "order_date__lte": "2024-03-31"},
+    )
+    assert response.status_code == 200
+    assert [order.order_id for order in response.context["cl"].result_list] == ["O2"]
+
+
+def test_htmx_request_gets_only_the_report_area(analyst_client, shop):
+    response = analyst_client.get("/dashboard/", {"start": "2024-04-01", "end": "2024-04-30"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section id="report-area"')
+    assert "10.01" in html
+    assert response["Vary"].count("HX-Request") == 1
+
+
+def test_dashboard_bad_filter_shows_the_message(analyst_client, shop):
+    response = analyst_client.get("/dashboard/", {"start": "2024-05-01", "end": "2024-04-01"})
+    assert response.status_code == 400
+    assert END_BEFORE_START.format(start="2024-05-01", end="2024-04-01") in response.content.decode()
+    partial = analyst_client.get("/dashboard/", {"start": "nope"}, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200  # htmx swaps it in
+    assert partial["HX-Push-Url"] == "false"
+    assert "start must be a date written YYYY-MM-DD" in partial.content.decode()
+
+
+def test_dashboard_empty_range_shows_a_friendly_empty_state(analyst_client, shop):
+    html = analyst_client.get("/dashboard/", {"start": "2024-03-01", "end": "2024-03-31"}).content.decode()
+    assert "No orders in this range" in html
+    assert 'id="card-top-customers"' not in html
+
+
+def test_dashboard_with_no_data_at_all(analyst_client):
+    html = analyst_client.get("/dashboard/").content.decode()
+    assert "No orders yet" in html
+    assert "No sales file loaded yet" in html
+
+
+def test_presets_mark_the_active_one(analyst_client, shop, settings):
+    html = analyst_client.get("/dashboard/").content.decode()
+    assert 'data-preset="all-time"\n               class="active"' in html or 'data-preset="all-time" class="active"' in " ".join(html.split())
+
+
+def test_csv_per_card(analyst_client, shop):
+    response = analyst_client.get("/dashboard/csv/top-customers.csv", {"start": "2024-01-01", "end": "2024-01-31"})
+    assert response["Content-Disposition"] == 'attachment; filename="top-customers_2024-01-01_2024-01-31.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [["customer_id", "total_revenue"], ["C-A", "20.00"], ["C-B", "20.00"]]
+    monthly = analyst_client.get("/dashboard/csv/monthly-revenue.csv").content.decode().splitlines()
+    assert monthly == ["month,total_revenue", "2024-01,40.00", "2024-02,1.05", "2024-03,0.00", "2024-04,10.01"]
+
+
+def test_csv_unknown_report_is_404(analyst_client):
+    assert analyst_client.get("/dashboard/csv/secrets.csv").status_code == 404
+
+
+def test_freshness_is_204_while_nothing_changed_and_triggers_a_refresh_after(analyst_client, shop):
+    from orders.selectors import data_version_get
+
+    version = data_version_get().version
+    assert analyst_client.get("/dashboard/freshness/", {"version": version}).status_code == 204
+    data_version_bump()
+    response = analyst_client.get("/dashboard/freshness/", {"version": version})
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "reports-data-changed"
+    assert f"version={version + 1}" in response.content.decode()
+
+
+def test_cached_report_follows_the_data_version(analyst_client, shop, order_create):
+    assert analyst_client.get("/api/top-products/").json()[0] == {"product_id": "P-X", "total_quantity_sold": 6}
+    order_create("O6", "C-D", "P-Z", 50, "1.00", date(2024, 4, 11))  # the save moves the version on
+    assert analyst_client.get("/api/top-products/").json()[0] == {"product_id": "P-Z", "total_quantity_sold": 51}
