@@ -15,12 +15,16 @@ def test_sales_staff_view_and_change_orders_customers_products_import_export_and
     assert codenames("Sales staff") >= {
         "view_order", "change_order", "view_customer", "change_customer", "view_product", "change_product",
         "import_order", "export_order", "view_rejectedrow", "change_rejectedrow", "view_importrun",
+        "change_importrun", "view_orderconflict", "change_orderconflict", "view_dashboard",
     }
     assert not codenames("Sales staff") & {"delete_order", "add_importrun", "delete_rejectedrow"}
 
 
 def test_analysts_only_view():
-    assert codenames("Analysts") == {"view_order", "view_customer", "view_product", "view_importrun", "view_rejectedrow"}
+    assert codenames("Analysts") == {
+        "view_order", "view_customer", "view_product", "view_importrun", "view_rejectedrow", "view_orderconflict",
+        "view_dashboard",
+    }
 
 
 def test_the_import_and_export_permissions_are_the_codes_django_import_export_checks(settings):
