@@ -124,7 +124,9 @@ def test_when_the_retries_are_used_up_the_run_fails_as_a_curable_database_failur
 
 @pytest.mark.django_db
 def test_a_loads_progress_is_shared_rows_done_out_of_rows_expected(write_sales_file, eager_tasks, settings):
-    from orders.selectors import import_run_progress
+    from django.core.cache import cache
+
+    from orders.selectors import PROGRESS_KEY, import_run_progress
 
     settings.INGEST_CHUNK_ROWS = 2
     path = write_sales_file("sales_data_2024-03-01.csv", HEADER + "".join(f"{n},C1,P1,1,1.00,2024-03-01\n" for n in range(5)))
@@ -135,7 +137,8 @@ def test_a_loads_progress_is_shared_rows_done_out_of_rows_expected(write_sales_f
     def load(**kwargs):
         def progress(rows):
             kwargs_progress(rows)
-            seen.append(import_run_progress(run_id=run.pk))
+            # The cache alone: on PostgreSQL the load's COPY holds the connection meanwhile.
+            seen.append(cache.get(PROGRESS_KEY.format(run_id=run.pk)))
 
         kwargs_progress = kwargs["progress"]
         return real_load(**{**kwargs, "progress": progress})
@@ -146,7 +149,5 @@ def test_a_loads_progress_is_shared_rows_done_out_of_rows_expected(write_sales_f
     with mock.patch.object(services, "sales_file_load", side_effect=load):
         ingest_file.delay(run.pk)
 
-    assert [(p["rows_done"], p["rows_expected"], p["status"]) for p in seen] == [
-        (2, 5, ImportRun.Status.RUNNING), (4, 5, ImportRun.Status.RUNNING), (5, 5, ImportRun.Status.RUNNING),
-    ]
+    assert seen == [2, 4, 5]
     assert import_run_progress(run_id=run.pk)["rows_done"] == 5
