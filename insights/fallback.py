@@ -93,8 +93,9 @@ def fallback_markdown(*, facts: dict) -> str:
         + ".",
     ]
     if concentration:
+        top = min(concentration["top_n"], concentration["customers"])
         performers.append(
-            f"The top {concentration['top_n']} customers bring {concentration['top_n_share_percent']}% of revenue; "
+            f"The top {top} customers bring {concentration['top_n_share_percent']}% of revenue; "
             f"{concentration['customers_reaching_threshold']} of {concentration['customers']} customers "
             f"({concentration['customers_reaching_threshold_percent']}%) make {concentration['share_threshold_percent']}% of it."
         )
@@ -109,7 +110,7 @@ def fallback_markdown(*, facts: dict) -> str:
     growth = _mover_lines(movers, direction="rising")[:4]
     if month and month["latest_growth_percent"] is not None and month["latest_growth_percent"] > 0:
         growth.append(
-            f"{month['latest_month']} grew {signed(month['latest_growth_percent'])} on {month['previous_month']} "
+            f"{month['latest_month']} grew {month['latest_growth_percent']}% on {month['previous_month']} "
             f"({amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
         )
     if previous and previous["revenue_change_percent"] is not None and previous["revenue_change_percent"] > 0:
@@ -122,7 +123,7 @@ def fallback_markdown(*, facts: dict) -> str:
     under = _mover_lines(movers, direction="falling")
     if month and month["latest_growth_percent"] is not None and month["latest_growth_percent"] < 0:
         under.append(
-            f"{month['latest_month']} fell {signed(month['latest_growth_percent'])} on {month['previous_month']} "
+            f"{month['latest_month']} fell {abs(month['latest_growth_percent'])}% on {month['previous_month']} "
             f"({amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
         )
     if month and month["average_growth_percent"] is not None:
@@ -132,7 +133,7 @@ def fallback_markdown(*, facts: dict) -> str:
         )
     if concentration and concentration["top_n_share_percent"] and concentration["top_n_share_percent"] >= 50:
         under.append(
-            f"Revenue depends on few customers: the top {concentration['top_n']} bring "
+            f"Revenue depends on few customers: the top {min(concentration['top_n'], concentration['customers'])} bring "
             f"{concentration['top_n_share_percent']}% of it."
         )
     if not under:

@@ -23,16 +23,22 @@ def insight_generate_task(self, insight_id: int) -> dict:
     from .services import insight_generate, insight_generate_out_of_time
 
     max_retries = settings.INSIGHTS_MAX_RETRIES
-    try:
-        insight = insight_generate(insight_id=insight_id, final_attempt=self.request.retries >= max_retries)
-    except InsightCallRetryable as error:
-        countdown = retry_backoff_seconds(retries=self.request.retries)
-        if self.request.is_eager:
-            # In-process (no broker) Celery ignores the countdown: wait here so a 429 is not hammered.
+    retries = self.request.retries
+    while True:
+        try:
+            insight = insight_generate(insight_id=insight_id, final_attempt=retries >= max_retries)
+        except InsightCallRetryable as error:
+            countdown = retry_backoff_seconds(retries=retries)
+            if not self.request.is_eager:
+                raise self.retry(exc=error, countdown=countdown, max_retries=max_retries)
+            # In-process (no broker) Celery cannot schedule a retry for later: wait and call again here.
             time.sleep(countdown)
-        raise self.retry(exc=error, countdown=countdown, max_retries=max_retries)
-    except SoftTimeLimitExceeded:
-        insight = insight_generate_out_of_time(insight_id=insight_id)
+            retries += 1
+        except SoftTimeLimitExceeded:
+            insight = insight_generate_out_of_time(insight_id=insight_id)
+            break
+        else:
+            break
     return {"insight_id": insight.pk, "status": insight.status, "source": insight.source}
 
 
