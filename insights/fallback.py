@@ -63,7 +63,9 @@ def fallback_markdown(*, facts: dict) -> str:
         f"(average order {amount(headline['average_order_value'])})."
     )
 
-    attention = _mover_lines(movers, direction="falling")[:3]
+    falls = _mover_lines(movers, direction="falling")
+    # The biggest fall leads Attention; the rest are listed under Underperforming Areas.
+    attention = falls[:1]
     for row in off_trend:
         attention.append(
             f"{row['month']} is far {row['direction']} the trend: {amount(row['total_revenue'])} against about "
@@ -120,7 +122,7 @@ def fallback_markdown(*, facts: dict) -> str:
         + (f" ({new_returning['new_share_percent']}% new)." if new_returning["new_share_percent"] is not None else ".")
     )
 
-    under = _mover_lines(movers, direction="falling")
+    under = falls[1:]
     if month and month["latest_growth_percent"] is not None and month["latest_growth_percent"] < 0:
         under.append(
             f"{month['latest_month']} fell {abs(month['latest_growth_percent'])}% on {month['previous_month']} "
@@ -128,7 +130,7 @@ def fallback_markdown(*, facts: dict) -> str:
         )
     if month and month["average_growth_percent"] is not None:
         under.append(
-            f"Across the range, {month['months_growing']} months grew and {month['months_shrinking']} shrank "
+            f"Month on month, revenue rose {month['months_growing']} and fell {month['months_shrinking']} times "
             f"(average {signed(month['average_growth_percent'])} a month)."
         )
     if concentration and concentration["top_n_share_percent"] and concentration["top_n_share_percent"] >= 50:
@@ -137,7 +139,7 @@ def fallback_markdown(*, facts: dict) -> str:
             f"{concentration['top_n_share_percent']}% of it."
         )
     if not under:
-        under.append("No product or customer fell sharply.")
+        under.append("No other product or customer fell sharply." if falls else "No product or customer fell sharply.")
 
     sections = [attention, performers, products, growth, under]
     body = "\n\n".join(
