@@ -10,11 +10,20 @@ from orders.models import Customer, Order, Product
 from .fake_openai import FakeOpenAI
 
 
-@pytest.fixture(autouse=True)
-def insights_settings(settings):
-    """No key unless a test asks for the fake API; no waiting between retries; tasks in this process."""
+@pytest.fixture
+def insights_task_mode():
+    """Run tasks in this process: the suite's run with REDIS_URL set has no worker on this queue."""
     from salesproject.celery import app
 
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def insights_settings(settings, insights_task_mode):
+    """No key unless a test asks for the fake API; no waiting between retries."""
     settings.OPENAI_API_KEY = ""
     settings.OPENAI_BASE_URL = ""
     settings.OPENAI_MODEL = "gpt-4o"
@@ -22,11 +31,7 @@ def insights_settings(settings):
     settings.INSIGHTS_RETRY_BACKOFF_SECONDS = 0.0
     settings.INSIGHTS_MAX_RETRIES = 2
     settings.INSIGHTS_PREGENERATE_AFTER_LOAD = False
-    previous = app.conf.task_always_eager
-    # The suite's run with REDIS_URL set has no worker on this queue: generate in-process.
-    app.conf.task_always_eager = True
-    yield settings
-    app.conf.task_always_eager = previous
+    return settings
 
 
 @pytest.fixture
