@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .models import Insight
 from .render import markdown_render
-from .services import InsightRegenerateLimited, insight_regenerate, insight_request, snapshot_get
+from .services import InsightRegenerateLimited, insight_regenerate, insight_request
 
 DASHBOARD_PERMISSION = "reports.view_dashboard"
 BAD_DATE = "start and end must be dates in the form YYYY-MM-DD."
@@ -130,7 +130,6 @@ def insights_page(request):
         context |= _panel_context(request=request, insight=insight, start=start, end=end)
     if request.htmx:
         return render(request, "insights/_panel.html", context)
-    context["snapshot"] = snapshot_get(start=start, end=end)
     return render(request, "insights/page.html", context)
 
 
