@@ -18,5 +18,5 @@ def markdown_render(*, text: str) -> str:
     """Return sanitised HTML for the answer, with unverified numbers highlighted."""
     html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"])
     # The mark is plain text in the stored markdown (readable through the API); highlight it here.
-    html = html.replace(UNVERIFIED_MARK, f'<mark class="unverified">{UNVERIFIED_MARK.strip()}</mark>')
+    html = html.replace(UNVERIFIED_MARK, f' <mark class="unverified">{UNVERIFIED_MARK.strip()}</mark>')
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None)

@@ -34,4 +34,4 @@ def test_the_markdown_structure_survives_sanitising():
 def test_unverified_numbers_are_highlighted():
     html = markdown_render(text=f"- up 37%{UNVERIFIED_MARK}")
 
-    assert '37%<mark class="unverified">⚠ unverified</mark>' in html
+    assert '37% <mark class="unverified">⚠ unverified</mark>' in html
