@@ -8,8 +8,17 @@ class InsightAdmin(admin.ModelAdmin):
     """Read-only: answers are made by the app, never typed in."""
 
     list_display = (
-        "requested_at", "range_label", "data_version", "generation", "status", "source", "model",
-        "unverified_numbers", "total_tokens", "duration", "requested_by",
+        "requested_at",
+        "range_label",
+        "data_version",
+        "generation",
+        "status",
+        "source",
+        "model",
+        "unverified_numbers",
+        "total_tokens",
+        "duration",
+        "requested_by",
     )
     list_filter = ("status", "source", "model", "prompt_version", "is_regeneration")
     search_fields = ("markdown", "error", "requested_by__username")

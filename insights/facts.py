@@ -60,10 +60,14 @@ def facts_compute(*, start: date | None = None, end: date | None = None) -> dict
         },
         "headline": _headline(headline),
         "previous_period": _previous_period(period_start=period_start, period_end=period_end, current=headline),
-        "top_customers_by_revenue": _money_rows(reports_selectors.top_customers_by_revenue(start=start, end=end, limit=TOP_N)),
+        "top_customers_by_revenue": _money_rows(
+            reports_selectors.top_customers_by_revenue(start=start, end=end, limit=TOP_N)
+        ),
         "top_customers_by_quantity": reports_selectors.top_customers_by_quantity(start=start, end=end, limit=TOP_N),
         "top_products_by_quantity": reports_selectors.top_products_by_quantity(start=start, end=end, limit=TOP_N),
-        "top_products_by_revenue": _money_rows(reports_selectors.top_products_by_revenue(start=start, end=end, limit=TOP_N)),
+        "top_products_by_revenue": _money_rows(
+            reports_selectors.top_products_by_revenue(start=start, end=end, limit=TOP_N)
+        ),
         "monthly_revenue": _monthly(monthly),
         "month_over_month": _month_over_month(monthly),
         "concentration": _concentration(customers),
@@ -195,10 +199,20 @@ def _movers(*, monthly: list[dict], start: date | None, end: date | None) -> dic
     current_start, current_end = _month_bounds(monthly[-1]["month"])
     previous_start, previous_end = _month_bounds(monthly[-2]["month"])
     # Keep inside the dashboard's range: a partial month is compared as far as the range goes.
-    current_start, previous_start = max(current_start, start or current_start), max(previous_start, start or previous_start)
+    current_start, previous_start = (
+        max(current_start, start or current_start),
+        max(previous_start, start or previous_start),
+    )
     current_end, previous_end = min(current_end, end or current_end), min(previous_end, end or previous_end)
-    result = {"current_month": monthly[-1]["month"], "previous_month": monthly[-2]["month"], "threshold_percent": SHARP_CHANGE_PERCENT}
-    for kind, selector in (("products", reports_selectors.product_revenues), ("customers", reports_selectors.customer_revenues)):
+    result = {
+        "current_month": monthly[-1]["month"],
+        "previous_month": monthly[-2]["month"],
+        "threshold_percent": SHARP_CHANGE_PERCENT,
+    }
+    for kind, selector in (
+        ("products", reports_selectors.product_revenues),
+        ("customers", reports_selectors.customer_revenues),
+    ):
         key = "product_id" if kind == "products" else "customer_id"
         current = selector(start=current_start, end=current_end)
         previous = selector(start=previous_start, end=previous_end)
@@ -211,8 +225,12 @@ def _movers(*, monthly: list[dict], start: date | None, end: date | None) -> dic
 def _sharp_changes(*, current: list[dict], previous: list[dict], key: str) -> tuple[list[dict], list[dict]]:
     columns = [key, "total_revenue"]
     frame = pd.merge(
-        pd.DataFrame(previous, columns=columns + ["total_quantity"])[columns].rename(columns={"total_revenue": "previous"}),
-        pd.DataFrame(current, columns=columns + ["total_quantity"])[columns].rename(columns={"total_revenue": "current"}),
+        pd.DataFrame(previous, columns=columns + ["total_quantity"])[columns].rename(
+            columns={"total_revenue": "previous"}
+        ),
+        pd.DataFrame(current, columns=columns + ["total_quantity"])[columns].rename(
+            columns={"total_revenue": "current"}
+        ),
         on=key,
         how="outer",
     )

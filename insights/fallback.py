@@ -22,9 +22,7 @@ def signed(value: float | None) -> str:
 
 
 def _names(rows: list[dict], key: str, value_key: str, *, money: bool = True) -> str:
-    return ", ".join(
-        f"**{row[key]}** ({amount(row[value_key]) if money else f'{row[value_key]:,}'})" for row in rows
-    )
+    return ", ".join(f"**{row[key]}** ({amount(row[value_key]) if money else f'{row[value_key]:,}'})" for row in rows)
 
 
 def _mover_lines(movers: dict | None, *, direction: str) -> list[str]:
@@ -36,7 +34,8 @@ def _mover_lines(movers: dict | None, *, direction: str) -> list[str]:
             change = "new this month" if row["change_percent"] is None else signed(row["change_percent"])
             lines.append(
                 f"{kind[:-1].capitalize()} **{row[key]}**: {amount(row['previous_revenue'])} in "
-                f"{movers['previous_month']} → {amount(row['current_revenue'])} in {movers['current_month']} ({change})."
+                f"{movers['previous_month']} → {amount(row['current_revenue'])} in {movers['current_month']} "
+                f"({change})."
             )
     return lines
 
@@ -99,7 +98,8 @@ def fallback_markdown(*, facts: dict) -> str:
         performers.append(
             f"The top {top} customers bring {concentration['top_n_share_percent']}% of revenue; "
             f"{concentration['customers_reaching_threshold']} of {concentration['customers']} customers "
-            f"({concentration['customers_reaching_threshold_percent']}%) make {concentration['share_threshold_percent']}% of it."
+            f"({concentration['customers_reaching_threshold_percent']}%) make "
+            f"{concentration['share_threshold_percent']}% of it."
         )
 
     products = [
@@ -135,14 +135,15 @@ def fallback_markdown(*, facts: dict) -> str:
         )
     if concentration and concentration["top_n_share_percent"] and concentration["top_n_share_percent"] >= 50:
         under.append(
-            f"Revenue depends on few customers: the top {min(concentration['top_n'], concentration['customers'])} bring "
-            f"{concentration['top_n_share_percent']}% of it."
+            f"Revenue depends on few customers: the top {min(concentration['top_n'], concentration['customers'])} "
+            f"bring {concentration['top_n_share_percent']}% of it."
         )
     if not under:
         under.append("No other product or customer fell sharply." if falls else "No product or customer fell sharply.")
 
     sections = [attention, performers, products, growth, under]
     body = "\n\n".join(
-        f"## {title}\n" + "\n".join(f"- {line}" for line in lines) for title, lines in zip(SECTIONS, sections)
+        f"## {title}\n" + "\n".join(f"- {line}" for line in lines)
+        for title, lines in zip(SECTIONS, sections, strict=True)
     )
     return f"{FACTS_NOTE}\n\n{summary}\n\n{body}\n"

@@ -37,7 +37,12 @@ def chat_completion_create(*, messages: list[dict], model: str) -> ModelAnswer:
             temperature=settings.INSIGHTS_TEMPERATURE,
             max_tokens=settings.INSIGHTS_MAX_TOKENS,
         )
-    except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as error:
+    except (
+        openai.RateLimitError,
+        openai.InternalServerError,
+        openai.APITimeoutError,
+        openai.APIConnectionError,
+    ) as error:
         raise InsightCallRetryable(_describe(error)) from error
     except openai.APIStatusError as error:
         if error.status_code >= 500:

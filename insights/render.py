@@ -8,8 +8,28 @@ from .number_check import UNVERIFIED_MARK
 # Only what the five sections need: no links, images, forms, styles or attributes of any kind,
 # so no script, event handler or javascript: URL can survive.
 ALLOWED_TAGS = {
-    "h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
-    "table", "thead", "tbody", "tr", "th", "td", "br", "hr", "mark",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "br",
+    "hr",
+    "mark",
 }
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"mark": {"class"}}
 

@@ -1,7 +1,6 @@
 """Quick Insights: ask for an answer per data snapshot, generate it (in a task), regenerate it."""
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -259,6 +258,11 @@ def _insight_finish(*, insight: Insight, status: str, **fields) -> Insight:
     insight.refresh_from_db()
     logger.info(
         "insight %s: %s from %s, %s unverified numbers, %s tokens, %s",
-        insight.pk, insight.status, insight.source or "-", insight.unverified_numbers, insight.total_tokens, insight.duration,
+        insight.pk,
+        insight.status,
+        insight.source or "-",
+        insight.unverified_numbers,
+        insight.total_tokens,
+        insight.duration,
     )
     return insight

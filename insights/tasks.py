@@ -30,7 +30,7 @@ def insight_generate_task(self, insight_id: int) -> dict:
         except InsightCallRetryable as error:
             countdown = retry_backoff_seconds(retries=retries)
             if not self.request.is_eager:
-                raise self.retry(exc=error, countdown=countdown, max_retries=max_retries)
+                raise self.retry(exc=error, countdown=countdown, max_retries=max_retries) from error
             # In-process (no broker) Celery cannot schedule a retry for later: wait and call again here.
             time.sleep(countdown)
             retries += 1

@@ -57,7 +57,10 @@ def snapshot_payload(*, data_version: int, changed_at, start: date | None, end: 
 
 def insight_payload(insight: Insight) -> tuple[int, dict]:
     snapshot = snapshot_payload(
-        data_version=insight.data_version, changed_at=insight.data_changed_at, start=insight.range_start, end=insight.range_end
+        data_version=insight.data_version,
+        changed_at=insight.data_changed_at,
+        start=insight.range_start,
+        end=insight.range_end,
     )
     if insight.status != Insight.Status.READY:
         return 202, {"status": "pending", "snapshot": snapshot}

@@ -13,7 +13,9 @@ from django.db.models.functions import Coalesce
 from orders.models import Order
 
 CENT = Decimal("0.01")
-_REVENUE = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=20, decimal_places=2))
+_REVENUE = ExpressionWrapper(
+    F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=20, decimal_places=2)
+)
 
 
 def _orders(*, start: date | None, end: date | None):
@@ -36,7 +38,11 @@ def customer_revenues(*, start: date | None = None, end: date | None = None) -> 
         .annotate(revenue=Sum(_REVENUE), quantity=Sum("quantity"))
     )
     result = [
-        {"customer_id": row["customer_code"], "total_revenue": _money(row["revenue"]), "total_quantity": row["quantity"]}
+        {
+            "customer_id": row["customer_code"],
+            "total_revenue": _money(row["revenue"]),
+            "total_quantity": row["quantity"],
+        }
         for row in rows
     ]
     return sorted(result, key=lambda row: (-row["total_revenue"], row["customer_id"]))
@@ -64,7 +70,9 @@ def top_customers_by_revenue(*, start: date | None = None, end: date | None = No
 
 def top_customers_by_quantity(*, start: date | None = None, end: date | None = None, limit: int = 5) -> list[dict]:
     rows = sorted(customer_revenues(start=start, end=end), key=lambda row: (-row["total_quantity"], row["customer_id"]))
-    return [{"customer_id": row["customer_id"], "total_quantity_purchased": row["total_quantity"]} for row in rows[:limit]]
+    return [
+        {"customer_id": row["customer_id"], "total_quantity_purchased": row["total_quantity"]} for row in rows[:limit]
+    ]
 
 
 def top_products_by_quantity(*, start: date | None = None, end: date | None = None, limit: int = 5) -> list[dict]:

@@ -58,8 +58,13 @@ def test_a_pending_answer_shows_progress_and_appears_when_ready(browser_login, s
     now = timezone.now()
     # A worker elsewhere is generating this snapshot's answer.
     pending = Insight.objects.create(
-        data_version=snapshot.data_version, data_changed_at=snapshot.changed_at, range_key="..", model="gpt-4o",
-        prompt_version=PROMPT_VERSION, requested_at=now, claimed_at=now,
+        data_version=snapshot.data_version,
+        data_changed_at=snapshot.changed_at,
+        range_key="..",
+        model="gpt-4o",
+        prompt_version=PROMPT_VERSION,
+        requested_at=now,
+        claimed_at=now,
     )
     fake_openai.answer = "## Attention 🚨\n- Ready now.\n"
     page = browser_login()

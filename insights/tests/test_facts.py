@@ -102,9 +102,18 @@ def test_products_and_customers_that_rose_or_fell_sharply_last_month():
     movers = facts_compute()["movers"]
 
     assert (movers["previous_month"], movers["current_month"]) == ("2024-02", "2024-03")
-    assert [(row["product_id"], row["change_percent"]) for row in movers["products_rising"]] == [("P1", 200.0), ("P4", None)]
+    assert [(row["product_id"], row["change_percent"]) for row in movers["products_rising"]] == [
+        ("P1", 200.0),
+        ("P4", None),
+    ]
     assert movers["products_falling"] == [
-        {"product_id": "P2", "previous_revenue": "400.00", "current_revenue": "100.00", "change": "-300.00", "change_percent": -75.0}
+        {
+            "product_id": "P2",
+            "previous_revenue": "400.00",
+            "current_revenue": "100.00",
+            "change": "-300.00",
+            "change_percent": -75.0,
+        }
     ]
     assert [row["customer_id"] for row in movers["customers_falling"]] == ["B"]
     # +20% is not sharp.
@@ -118,7 +127,13 @@ def test_a_month_far_off_the_trend_is_found_and_the_others_are_not():
     off = facts_compute()["months_off_trend"]
 
     assert off == [
-        {"month": "2024-04", "total_revenue": "5000.00", "trend_revenue": "1300.00", "deviation_percent": 284.6, "direction": "above"}
+        {
+            "month": "2024-04",
+            "total_revenue": "5000.00",
+            "trend_revenue": "1300.00",
+            "deviation_percent": 284.6,
+            "direction": "above",
+        }
     ]
 
 
@@ -133,9 +148,17 @@ def test_the_rejected_row_rate_of_recent_imports():
     finished = datetime(2024, 5, 1, tzinfo=timezone.utc)
     for number, (rows_read, rejected) in enumerate(((1000, 10), (500, 40), (200, 0))):
         ImportRun.objects.create(
-            file_name=f"sales_data_2024-05-0{number + 1}.csv", path="x", size=1, sha256=f"{number:064d}",
-            business_date=date(2024, 5, number + 1), business_date_source="file_name", received_at=finished,
-            status=ImportRun.Status.LOADED, rows_read=rows_read, rejected=rejected, finished_at=finished,
+            file_name=f"sales_data_2024-05-0{number + 1}.csv",
+            path="x",
+            size=1,
+            sha256=f"{number:064d}",
+            business_date=date(2024, 5, number + 1),
+            business_date_source="file_name",
+            received_at=finished,
+            status=ImportRun.Status.LOADED,
+            rows_read=rows_read,
+            rejected=rejected,
+            finished_at=finished,
         )
 
     quality = facts_compute()["data_quality"]
@@ -143,7 +166,10 @@ def test_the_rejected_row_rate_of_recent_imports():
     assert quality["recent_imports"] == 3
     assert (quality["rows_read"], quality["rejected"], quality["rejected_rate_percent"]) == (1700, 50, 2.9)
     assert quality["worst_import"] == {
-        "file_name": "sales_data_2024-05-02.csv", "rows_read": 500, "rejected": 40, "rejected_rate_percent": 8.0
+        "file_name": "sales_data_2024-05-02.csv",
+        "rows_read": 500,
+        "rejected": 40,
+        "rejected_rate_percent": 8.0,
     }
 
 

@@ -42,7 +42,9 @@ def test_without_a_key_the_insight_is_computed_from_the_data_and_no_call_is_made
     assert insight.facts["headline"]["revenue"] == "453.00"
 
 
-def test_with_a_key_the_model_answers_once_and_the_answer_is_stored_with_its_facts(shop_orders, fake_openai, django_user_model):
+def test_with_a_key_the_model_answers_once_and_the_answer_is_stored_with_its_facts(
+    shop_orders, fake_openai, django_user_model
+):
     user = django_user_model.objects.create_user("asker")
     fake_openai.answer = "## Attention 🚨\n- Revenue 453.00 from 7 orders."
 
@@ -69,7 +71,13 @@ def test_the_request_sends_the_facts_not_rows_with_the_original_settings(shop_or
     assert body["max_tokens"] == 1000
     user_message = body["messages"][-1]["content"]
     assert '"revenue": "453.00"' in user_message
-    for section in ("Attention 🚨", "Top Performers 🏆", "Best-Selling Products 📈", "Growth Opportunities 🌱", "Underperforming Areas ⚠️"):
+    for section in (
+        "Attention 🚨",
+        "Top Performers 🏆",
+        "Best-Selling Products 📈",
+        "Growth Opportunities 🌱",
+        "Underperforming Areas ⚠️",
+    ):
         assert f"## {section}" in user_message
     # No raw rows: order ids never leave the app.
     assert '"order_id"' not in user_message
@@ -91,7 +99,11 @@ def test_another_date_range_is_another_snapshot(shop_orders, fake_openai):
 
     assert fake_openai.calls == 2
     assert all_time.pk != march.pk
-    assert (march.range_start, march.range_end, march.range_key) == (date(2024, 3, 1), date(2024, 3, 31), "2024-03-01..2024-03-31")
+    assert (march.range_start, march.range_end, march.range_key) == (
+        date(2024, 3, 1),
+        date(2024, 3, 31),
+        "2024-03-01..2024-03-31",
+    )
     assert march.facts["headline"]["revenue"] == "128.00"
 
 

@@ -22,8 +22,13 @@ def _pending(**fields) -> Insight:
     snapshot = snapshot_get(start=None, end=None)
     claimed = timezone.now() - timedelta(seconds=1)
     return Insight.objects.create(
-        data_version=snapshot.data_version, range_key="..", model="gpt-4o", prompt_version=PROMPT_VERSION,
-        requested_at=claimed, claimed_at=claimed, **fields,
+        data_version=snapshot.data_version,
+        range_key="..",
+        model="gpt-4o",
+        prompt_version=PROMPT_VERSION,
+        requested_at=claimed,
+        claimed_at=claimed,
+        **fields,
     )
 
 
@@ -33,7 +38,11 @@ def test_out_of_time_after_the_facts_shows_the_facts_with_the_error(shop_orders)
 
     insight = insight_generate_out_of_time(insight_id=_pending(facts=facts_compute()).pk)
 
-    assert (insight.status, insight.source, insight.error) == (Insight.Status.READY, Insight.Source.FACTS, TIME_LIMIT_ERROR)
+    assert (insight.status, insight.source, insight.error) == (
+        Insight.Status.READY,
+        Insight.Source.FACTS,
+        TIME_LIMIT_ERROR,
+    )
     assert insight.markdown.startswith(FACTS_NOTE)
 
 

@@ -82,8 +82,13 @@ def test_the_api_answers_202_while_a_worker_generates(viewer_client, shop_orders
     snapshot = snapshot_get(start=None, end=None)
     now = timezone.now()
     Insight.objects.create(
-        data_version=snapshot.data_version, data_changed_at=snapshot.changed_at, range_key="..", model="gpt-4o",
-        prompt_version=PROMPT_VERSION, requested_at=now, claimed_at=now - timedelta(seconds=1),
+        data_version=snapshot.data_version,
+        data_changed_at=snapshot.changed_at,
+        range_key="..",
+        model="gpt-4o",
+        prompt_version=PROMPT_VERSION,
+        requested_at=now,
+        claimed_at=now - timedelta(seconds=1),
     )
 
     response = viewer_client.get(API)
@@ -92,7 +97,10 @@ def test_the_api_answers_202_while_a_worker_generates(viewer_client, shop_orders
     assert response.json() == {
         "status": "pending",
         "snapshot": {
-            "data_version": snapshot.data_version, "taken_at": snapshot.changed_at.isoformat(), "start": None, "end": None
+            "data_version": snapshot.data_version,
+            "taken_at": snapshot.changed_at.isoformat(),
+            "start": None,
+            "end": None,
         },
     }
     assert fake_openai.calls == 0
@@ -100,7 +108,11 @@ def test_the_api_answers_202_while_a_worker_generates(viewer_client, shop_orders
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [({"start": "yesterday"}, BAD_DATE), ({"end": "2024-02-30"}, BAD_DATE), ({"start": "2024-03-02", "end": "2024-03-01"}, START_AFTER_END)],
+    [
+        ({"start": "yesterday"}, BAD_DATE),
+        ({"end": "2024-02-30"}, BAD_DATE),
+        ({"start": "2024-03-02", "end": "2024-03-01"}, START_AFTER_END),
+    ],
 )
 def test_the_api_refuses_a_bad_range(viewer_client, query, message):
     response = viewer_client.get(API, query)
@@ -139,7 +151,7 @@ def test_the_page_has_the_button_htmx_from_our_static_files_and_csrf_on_body(vie
     assert "Quick Insights</a>" in html
     assert 'hx-get="/insights/?start=&amp;end="' in html
     assert '<script src="/static/django_htmx/htmx' in html
-    assert "hx-headers='{\"X-CSRFToken\": \"" in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
     # Opening the page alone asks for nothing: the button does.
     assert Insight.objects.count() == 0
 
@@ -186,8 +198,12 @@ def test_the_panel_polls_while_the_answer_is_pending(viewer_client, shop_orders)
     snapshot = snapshot_get(start=None, end=None)
     now = timezone.now()
     Insight.objects.create(
-        data_version=snapshot.data_version, range_key="..", model="", prompt_version=PROMPT_VERSION,
-        requested_at=now, claimed_at=now,
+        data_version=snapshot.data_version,
+        range_key="..",
+        model="",
+        prompt_version=PROMPT_VERSION,
+        requested_at=now,
+        claimed_at=now,
     )
 
     html = viewer_client.get("/insights/", headers={"HX-Request": "true"}).content.decode()
@@ -196,7 +212,9 @@ def test_the_panel_polls_while_the_answer_is_pending(viewer_client, shop_orders)
     assert 'hx-trigger="load delay:2s"' in html
 
 
-def test_a_failure_shows_the_facts_and_a_plain_note_never_a_traceback(viewer_client, shop_orders, fake_openai, settings):
+def test_a_failure_shows_the_facts_and_a_plain_note_never_a_traceback(
+    viewer_client, shop_orders, fake_openai, settings
+):
     settings.INSIGHTS_MAX_RETRIES = 0
     fake_openai.fail(500)
 
@@ -212,11 +230,16 @@ def test_staff_regenerate_from_the_panel_keeps_the_old_answer(staff_client, shop
     staff_client.get("/insights/", headers={"HX-Request": "true"})
     fake_openai.answer = "new answer"
 
-    html = staff_client.post("/insights/regenerate/", {"start": "", "end": ""}, headers={"HX-Request": "true"}).content.decode()
+    html = staff_client.post(
+        "/insights/regenerate/", {"start": "", "end": ""}, headers={"HX-Request": "true"}
+    ).content.decode()
 
     assert "new answer" in html
     assert "(generation 2)" in html
-    assert list(Insight.objects.order_by("generation").values_list("markdown", flat=True)) == ["old answer", "new answer"]
+    assert list(Insight.objects.order_by("generation").values_list("markdown", flat=True)) == [
+        "old answer",
+        "new answer",
+    ]
 
 
 def test_regenerate_from_the_panel_says_when_the_limit_is_reached(staff_client, shop_orders, fake_openai, settings):

@@ -24,7 +24,9 @@ def worker_with_fake_api(fake_openai, monkeypatch, start_worker, celery_app):
     return start_worker()
 
 
-def test_a_worker_generates_the_answer_while_the_api_says_pending(client, viewer, shop_orders, fake_openai, worker_with_fake_api):
+def test_a_worker_generates_the_answer_while_the_api_says_pending(
+    client, viewer, shop_orders, fake_openai, worker_with_fake_api
+):
     fake_openai.fail(429)  # the worker retries it with backoff
     fake_openai.answer = "## Attention 🚨\n- Revenue 453.00."
     client.force_login(viewer)
@@ -35,6 +37,10 @@ def test_a_worker_generates_the_answer_while_the_api_says_pending(client, viewer
     assert first.json()["status"] == "pending"
     ready = wait_for(lambda: (r := client.get(API)).status_code == 200 and r, timeout=60, what="the worker's answer")
     body = ready.json()
-    assert (body["source"], body["model"], body["insights"]) == ("openai", "gpt-4o", "## Attention 🚨\n- Revenue 453.00.")
+    assert (body["source"], body["model"], body["insights"]) == (
+        "openai",
+        "gpt-4o",
+        "## Attention 🚨\n- Revenue 453.00.",
+    )
     assert fake_openai.calls == 2
     assert Insight.objects.get().api_calls == 2
