@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
 from orders.models import Order
 
@@ -88,12 +88,13 @@ def top_products_by_revenue(*, start: date | None = None, end: date | None = Non
 
 
 def monthly_revenue(*, start: date | None = None, end: date | None = None) -> list[dict]:
-    totals: dict[str, Decimal] = {}
-    for order_date, quantity, unit_price in _orders(start=start, end=end).values_list(
-        "order_date", "quantity", "unit_price"
-    ):
-        month = f"{order_date.year:04d}-{order_date.month:02d}"
-        totals[month] = totals.get(month, Decimal(0)) + quantity * unit_price
+    rows = (
+        _orders(start=start, end=end)
+        .annotate(month_start=TruncMonth("order_date"))
+        .values("month_start")
+        .annotate(revenue=Sum(_REVENUE))
+    )
+    totals = {f"{row['month_start']:%Y-%m}": row["revenue"] for row in rows}
     if not totals:
         return []
     first, last = min(totals), max(totals)
