@@ -87,3 +87,11 @@ def _run_column_positions(run: ImportRun) -> tuple[dict[str, int] | None, str]:
     if layout.delimiter != run.delimiter or layout.header_mapping != run.header_mapping:
         return None, not_placed
     return layout.mapping, ""
+def import_runs_recent_quality(*, limit: int = 10) -> list[dict]:
+    """Return the rows read and rejected by the most recently finished loads, newest first."""
+    runs = (
+        ImportRun.objects.filter(status=ImportRun.Status.LOADED, finished_at__isnull=False)
+        .order_by("-finished_at", "-id")
+        .values("file_name", "rows_read", "rejected", "finished_at")[:limit]
+    )
+    return list(runs)

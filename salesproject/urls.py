@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("insights.urls")),
     # Browsers ask for /favicon.ico on every page; without it each page logs a 404.
     # Lazy: the hashed name exists only once collectstatic has run.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.ico"), permanent=True)),

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "simple_history",
     "orders",
     "reports",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,29 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# --- Quick Insights -------------------------------------------------------
+# Without a key the insights are written from the facts by templates: no call, no cost.
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+# Azure OpenAI, a gateway or a local OpenAI-compatible server; empty means OpenAI itself.
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o")
+# Seconds one API call may take before it counts as failed (and is retried).
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=30.0)
+INSIGHTS_MAX_TOKENS = env.int("INSIGHTS_MAX_TOKENS", default=1000)
+INSIGHTS_TEMPERATURE = env.float("INSIGHTS_TEMPERATURE", default=0.1)
+# Calls again after a 429, a 5xx or a timeout, waiting BACKOFF x 2^attempt seconds in between.
+INSIGHTS_MAX_RETRIES = env.int("INSIGHTS_MAX_RETRIES", default=3)
+INSIGHTS_RETRY_BACKOFF_SECONDS = env.float("INSIGHTS_RETRY_BACKOFF_SECONDS", default=2.0)
+INSIGHTS_TASK_SOFT_TIME_LIMIT = env.int("INSIGHTS_TASK_SOFT_TIME_LIMIT", default=180)
+INSIGHTS_TASK_TIME_LIMIT = env.int("INSIGHTS_TASK_TIME_LIMIT", default=210)
+# A generation still unfinished after this long (its worker died) is handed out again.
+INSIGHTS_STALE_AFTER_SECONDS = env.int("INSIGHTS_STALE_AFTER_SECONDS", default=300)
+# Regenerations each staff user may ask for within the window.
+INSIGHTS_REGENERATE_LIMIT = env.int("INSIGHTS_REGENERATE_LIMIT", default=5)
+INSIGHTS_REGENERATE_WINDOW_SECONDS = env.int("INSIGHTS_REGENERATE_WINDOW_SECONDS", default=3600)
+# Off by default because it spends money: generate the all-time insight after each load that changed data.
+INSIGHTS_PREGENERATE_AFTER_LOAD = env.bool("INSIGHTS_PREGENERATE_AFTER_LOAD", default=False)
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

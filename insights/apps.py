@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class InsightsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "insights"
+    verbose_name = "Quick Insights"

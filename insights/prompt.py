@@ -1,0 +1,38 @@
+"""The prompt Quick Insights sends: the facts, never raw rows. Its version is stored with every answer."""
+
+import json
+
+# Bump whenever the wording or the facts' shape changes: cached answers are keyed on it.
+PROMPT_VERSION = "2026-11-25.1"
+
+SECTIONS = (
+    "Attention 🚨",
+    "Top Performers 🏆",
+    "Best-Selling Products 📈",
+    "Growth Opportunities 🌱",
+    "Underperforming Areas ⚠️",
+)
+
+SYSTEM_PROMPT = (
+    "You are a sales analyst for a small online shop. You are given a JSON summary of facts computed "
+    "from the shop's sales data. Write concise, specific insights for the shop's staff in markdown. "
+    "Use only the numbers given in the facts, exactly as given (you may add thousands separators, a "
+    "currency sign or a % sign); never compute, estimate or invent a number. Money is in the shop's "
+    "currency. If the facts do not support a point, leave it out."
+)
+
+
+def prompt_messages(*, facts: dict) -> list[dict]:
+    """Return the chat messages asking for the five markdown sections about these facts."""
+    sections = "\n".join(f"## {title}" for title in SECTIONS)
+    user = (
+        "Facts (JSON):\n"
+        f"```json\n{json.dumps(facts, ensure_ascii=False, indent=1)}\n```\n\n"
+        "Answer in markdown with exactly these sections, in this order, each with 2 to 4 bullet points:\n"
+        f"{sections}\n\n"
+        "Attention: the most important thing to act on now (sharp falls, months far off the trend, data "
+        "quality of recent imports). Top Performers: customers. Best-Selling Products: products by quantity "
+        "and revenue. Growth Opportunities: rising products and customers, new customers, growth. "
+        "Underperforming Areas: falling products and customers, revenue concentration risks."
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -1,0 +1,183 @@
+"""The facts summary, computed through the reports selectors for a date range."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from insights.facts import facts_compute
+from orders.models import ImportRun
+
+from .conftest import order_add
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_five_reports_and_the_headline_are_in_the_facts_as_exact_money(shop_orders):
+    facts = facts_compute()
+
+    assert facts["headline"] == {
+        "revenue": "453.00",
+        "orders": 7,
+        "quantity": 23,
+        "customers": 4,
+        "average_order_value": "64.71",
+    }
+    assert facts["top_customers_by_revenue"][:2] == [
+        {"customer_id": "C1", "total_revenue": "268.00"},
+        {"customer_id": "C2", "total_revenue": "90.00"},
+    ]
+    assert facts["top_customers_by_quantity"][0] == {"customer_id": "C3", "total_quantity_purchased": 10}
+    assert facts["top_products_by_quantity"][0] == {"product_id": "P3", "total_quantity_sold": 14}
+    assert facts["top_products_by_revenue"][0] == {"product_id": "P1", "total_revenue": "300.00"}
+    assert [row["month"] for row in facts["monthly_revenue"]] == ["2024-01", "2024-02", "2024-03"]
+    assert facts["period"] == {"start": "2024-01-05", "end": "2024-03-30", "days": 86}
+
+
+def test_a_date_range_limits_every_fact_to_it(shop_orders):
+    facts = facts_compute(start=date(2024, 3, 1), end=date(2024, 3, 31))
+
+    assert facts["range"] == {"start": "2024-03-01", "end": "2024-03-31"}
+    assert facts["headline"]["revenue"] == "128.00"
+    assert facts["monthly_revenue"] == [{"month": "2024-03", "total_revenue": "128.00", "growth_percent": None}]
+    # C2 ordered in January, C1 in January too: only C4 is new in March.
+    assert facts["customers_new_returning"] == {"new": 1, "returning": 2, "new_share_percent": 33.3}
+
+
+def test_the_change_against_the_previous_period_of_the_same_length():
+    order_add("1", "C1", "P1", 1, "100.00", date(2024, 1, 10))
+    order_add("2", "C1", "P1", 1, "150.00", date(2024, 2, 10))
+
+    facts = facts_compute(start=date(2024, 2, 1), end=date(2024, 2, 29))
+
+    assert facts["previous_period"] == {
+        "start": "2024-01-03",
+        "end": "2024-01-31",
+        "revenue": "100.00",
+        "orders": 1,
+        "customers": 1,
+        "revenue_change_percent": 50.0,
+        "orders_change_percent": 0.0,
+    }
+
+
+def test_no_previous_period_when_nothing_was_sold_before_the_range(shop_orders):
+    assert facts_compute()["previous_period"] is None
+
+
+def test_month_over_month_growth():
+    for month, price in ((1, "1000.00"), (2, "1100.00"), (3, "1210.00")):
+        order_add(str(month), "C1", "P1", 1, price, date(2024, month, 15))
+
+    growth = facts_compute()["month_over_month"]
+
+    assert growth["latest_month"] == "2024-03"
+    assert growth["latest_growth_percent"] == 10.0
+    assert growth["average_growth_percent"] == 10.0
+    assert (growth["months_growing"], growth["months_shrinking"]) == (2, 0)
+
+
+def test_revenue_concentration_top_five_share_and_customers_making_80_percent():
+    revenues = ["500.00", "200.00", "100.00", "50.00", "50.00", "40.00", "30.00", "20.00", "5.00", "5.00"]
+    for number, price in enumerate(revenues, start=1):
+        order_add(str(number), f"C{number:02d}", "P1", 1, price, date(2024, 5, 1))
+
+    concentration = facts_compute()["concentration"]
+
+    assert concentration["top_n_share_percent"] == 90.0
+    # 500 + 200 = 70%, 500 + 200 + 100 = 80%: three customers make 80% of revenue.
+    assert concentration["customers_reaching_threshold"] == 3
+    assert concentration["customers_reaching_threshold_percent"] == 30.0
+    assert concentration["customers"] == 10
+
+
+def test_products_and_customers_that_rose_or_fell_sharply_last_month():
+    order_add("1", "A", "P1", 1, "100.00", date(2024, 2, 1))
+    order_add("2", "B", "P2", 1, "400.00", date(2024, 2, 1))
+    order_add("3", "C", "P3", 1, "100.00", date(2024, 2, 1))
+    order_add("4", "A", "P1", 3, "100.00", date(2024, 3, 1))
+    order_add("5", "B", "P2", 1, "100.00", date(2024, 3, 1))
+    order_add("6", "C", "P3", 1, "120.00", date(2024, 3, 1))
+    order_add("7", "D", "P4", 1, "50.00", date(2024, 3, 2))
+
+    movers = facts_compute()["movers"]
+
+    assert (movers["previous_month"], movers["current_month"]) == ("2024-02", "2024-03")
+    assert [(row["product_id"], row["change_percent"]) for row in movers["products_rising"]] == [
+        ("P1", 200.0),
+        ("P4", None),
+    ]
+    assert movers["products_falling"] == [
+        {
+            "product_id": "P2",
+            "previous_revenue": "400.00",
+            "current_revenue": "100.00",
+            "change": "-300.00",
+            "change_percent": -75.0,
+        }
+    ]
+    assert [row["customer_id"] for row in movers["customers_falling"]] == ["B"]
+    # +20% is not sharp.
+    assert "P3" not in [row["product_id"] for row in movers["products_rising"]]
+
+
+def test_a_month_far_off_the_trend_is_found_and_the_others_are_not():
+    for month, price in enumerate(["1000.00", "1100.00", "1200.00", "5000.00", "1400.00", "1500.00"], start=1):
+        order_add(str(month), "C1", "P1", 1, price, date(2024, month, 10))
+
+    off = facts_compute()["months_off_trend"]
+
+    assert off == [
+        {
+            "month": "2024-04",
+            "total_revenue": "5000.00",
+            "trend_revenue": "1300.00",
+            "deviation_percent": 284.6,
+            "direction": "above",
+        }
+    ]
+
+
+def test_a_steady_series_has_no_month_off_the_trend():
+    for month, price in enumerate(["1000.00", "1040.00", "990.00", "1010.00", "1030.00"], start=1):
+        order_add(str(month), "C1", "P1", 1, price, date(2024, month, 10))
+
+    assert facts_compute()["months_off_trend"] == []
+
+
+def test_the_rejected_row_rate_of_recent_imports():
+    finished = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    for number, (rows_read, rejected) in enumerate(((1000, 10), (500, 40), (200, 0))):
+        ImportRun.objects.create(
+            file_name=f"sales_data_2024-05-0{number + 1}.csv",
+            path="x",
+            size=1,
+            sha256=f"{number:064d}",
+            business_date=date(2024, 5, number + 1),
+            business_date_source="file_name",
+            received_at=finished,
+            status=ImportRun.Status.LOADED,
+            rows_read=rows_read,
+            rejected=rejected,
+            finished_at=finished,
+        )
+
+    quality = facts_compute()["data_quality"]
+
+    assert quality["recent_imports"] == 3
+    assert (quality["rows_read"], quality["rejected"], quality["rejected_rate_percent"]) == (1700, 50, 2.9)
+    assert quality["worst_import"] == {
+        "file_name": "sales_data_2024-05-02.csv",
+        "rows_read": 500,
+        "rejected": 40,
+        "rejected_rate_percent": 8.0,
+    }
+
+
+def test_facts_for_an_empty_shop():
+    facts = facts_compute()
+
+    assert facts["headline"]["orders"] == 0
+    assert facts["headline"]["average_order_value"] is None
+    assert facts["concentration"] is None
+    assert facts["movers"] is None
+    assert facts["data_quality"]["rejected_rate_percent"] is None

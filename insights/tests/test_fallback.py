@@ -1,0 +1,53 @@
+"""Insights written from the facts by templates, marked as not from AI."""
+
+from datetime import date
+
+import pytest
+
+from insights.facts import facts_compute
+from insights.fallback import FACTS_NOTE, NO_ORDERS, fallback_markdown
+from insights.number_check import numbers_check
+from insights.prompt import SECTIONS
+
+from .conftest import order_add
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_fallback_has_the_five_sections_and_says_it_is_not_ai(shop_orders):
+    text = fallback_markdown(facts=facts_compute())
+
+    assert text.startswith(FACTS_NOTE)
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == list(SECTIONS)
+
+
+def test_the_fallback_states_the_data_correctly(shop_orders):
+    text = fallback_markdown(facts=facts_compute())
+
+    assert "revenue **453.00** from 7 orders by 4 customers (average order 64.71)" in text
+    assert "Top customers by revenue: **C1** (268.00), **C2** (90.00)" in text
+    assert "By quantity sold: **P3** (14)" in text
+    assert "2024-03 fell 34.4% on 2024-02 (195.00 → 128.00)." in text
+    assert "The top 4 customers bring 100.0% of revenue" in text
+
+
+def test_every_number_in_the_fallback_matches_a_fact(shop_orders):
+    facts = facts_compute()
+
+    assert numbers_check(markdown=fallback_markdown(facts=facts), facts=facts)[1] == 0
+
+
+def test_sharp_falls_and_data_quality_reach_the_attention_section():
+    order_add("1", "A", "P1", 4, "100.00", date(2024, 2, 1))
+    order_add("2", "A", "P1", 1, "100.00", date(2024, 3, 1))
+
+    text = fallback_markdown(facts=facts_compute())
+    attention = text.split("## Attention 🚨")[1].split("## ")[0]
+
+    assert "Product **P1**: 400.00 in 2024-02 → 100.00 in 2024-03 (-75.0%)." in attention
+
+
+def test_an_empty_shop_gets_a_plain_message_not_an_error():
+    text = fallback_markdown(facts=facts_compute())
+
+    assert text.count(NO_ORDERS) == len(SECTIONS)

@@ -1,0 +1,262 @@
+"""GET /api/quick-insights/, the Quick Insights page and panel, and Regenerate."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from insights.models import Insight
+from insights.prompt import PROMPT_VERSION
+from insights.services import REGENERATE_LIMITED, snapshot_get
+from insights.views import BAD_DATE, LOGIN_REQUIRED, PERMISSION_REQUIRED, STAFF_REQUIRED, START_AFTER_END
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+API = "/api/quick-insights/"
+HOSTILE_ANSWER = (
+    "## Attention 🚨\n- Revenue 453.00 <script>document.title='pwned'</script>\n"
+    '- <img src="x" onerror="document.title=\'pwned\'"> 7 orders\n'
+)
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_the_api_needs_a_login(client, shop_orders):
+    response = client.get(API)
+
+    assert response.status_code == 401
+    assert response.json() == {"error": LOGIN_REQUIRED}
+
+
+def test_the_api_needs_the_dashboard_permission(client, django_user_model, shop_orders):
+    client.force_login(django_user_model.objects.create_user("nobody"))
+
+    response = client.get(API)
+
+    assert response.status_code == 403
+    assert response.json() == {"error": PERMISSION_REQUIRED}
+    assert Insight.objects.count() == 0
+
+
+def test_the_api_answers_200_with_the_original_shape_when_ready(viewer_client, shop_orders, fake_openai):
+    fake_openai.answer = "## Attention 🚨\n- Revenue 453.00, up 99%."
+
+    response = viewer_client.get(API, {"start": "2024-01-01", "end": "2024-03-31"})
+
+    assert response.status_code == 200
+    body = response.json()
+    insight = Insight.objects.get()
+    assert body == {
+        "insights": "## Attention 🚨\n- Revenue 453.00, up 99% ⚠ unverified.",
+        "source": "openai",
+        "model": "gpt-4o",
+        "snapshot": {
+            "data_version": insight.data_version,
+            "taken_at": insight.data_changed_at.isoformat(),
+            "start": "2024-01-01",
+            "end": "2024-03-31",
+        },
+        "created_at": insight.finished_at.isoformat(),
+        "unverified_numbers": 1,
+    }
+
+
+def test_the_api_without_a_key_answers_from_the_facts(viewer_client, shop_orders):
+    body = viewer_client.get(API).json()
+
+    assert (body["source"], body["model"], body["unverified_numbers"]) == ("facts", None, 0)
+    assert "Computed from the data by templates, not by AI" in body["insights"]
+
+
+def test_the_api_answers_202_while_a_worker_generates(viewer_client, shop_orders, fake_openai):
+    snapshot = snapshot_get(start=None, end=None)
+    now = timezone.now()
+    Insight.objects.create(
+        data_version=snapshot.data_version,
+        data_changed_at=snapshot.changed_at,
+        range_key="..",
+        model="gpt-4o",
+        prompt_version=PROMPT_VERSION,
+        requested_at=now,
+        claimed_at=now - timedelta(seconds=1),
+    )
+
+    response = viewer_client.get(API)
+
+    assert response.status_code == 202
+    assert response.json() == {
+        "status": "pending",
+        "snapshot": {
+            "data_version": snapshot.data_version,
+            "taken_at": snapshot.changed_at.isoformat(),
+            "start": None,
+            "end": None,
+        },
+    }
+    assert fake_openai.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "yesterday"}, BAD_DATE),
+        ({"end": "2024-02-30"}, BAD_DATE),
+        ({"start": "2024-03-02", "end": "2024-03-01"}, START_AFTER_END),
+    ],
+)
+def test_the_api_refuses_a_bad_range(viewer_client, query, message):
+    response = viewer_client.get(API, query)
+
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+    assert Insight.objects.count() == 0
+
+
+def test_regenerate_through_the_api_is_for_staff(viewer_client, shop_orders, fake_openai):
+    response = viewer_client.post(API)
+
+    assert response.status_code == 403
+    assert response.json() == {"error": STAFF_REQUIRED}
+    assert fake_openai.calls == 0
+
+
+def test_regenerate_through_the_api_is_rate_limited_per_user(staff_client, shop_orders, fake_openai, settings):
+    settings.INSIGHTS_REGENERATE_LIMIT = 1
+    settings.INSIGHTS_REGENERATE_WINDOW_SECONDS = 600
+
+    first = staff_client.post(API)
+    second = staff_client.post(API)
+
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert second.json() == {"error": REGENERATE_LIMITED.format(limit=1, minutes=10)}
+    assert fake_openai.calls == 1
+
+
+def test_the_page_has_the_button_htmx_from_our_static_files_and_csrf_on_body(viewer_client, shop_orders):
+    response = viewer_client.get("/insights/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Quick Insights</a>" in html
+    assert 'hx-get="/insights/?start=&amp;end="' in html
+    assert '<script src="/static/django_htmx/htmx' in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    # Opening the page alone asks for nothing: the button does.
+    assert Insight.objects.count() == 0
+
+
+def test_the_panel_shows_the_answer_its_snapshot_source_and_model(viewer_client, shop_orders, fake_openai):
+    fake_openai.answer = "## Top Performers 🏆\n- **C1** brought 268.00, and 12345 more."
+
+    response = viewer_client.get("/insights/", {"start": "2024-01-01"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    insight = Insight.objects.get()
+    assert "<html" not in html
+    assert "<h2>Top Performers 🏆</h2>" in html
+    assert "<strong>C1</strong> brought 268.00" in html
+    assert f"(data version {insight.data_version}), 2024-01-01 to …" in html
+    assert 'class="quick-insights-source">AI<' in html
+    assert 'class="quick-insights-model">gpt-4o<' in html
+    assert "1 number in this answer matches nothing in the data" in html
+    assert "Regenerate" not in html  # not staff
+
+
+def test_the_panel_without_javascript_opens_on_the_page(viewer_client, shop_orders):
+    html = viewer_client.get("/insights/", {"open": "1"}).content.decode()
+
+    assert "Computed from the data, not by AI" in html
+    assert "none (no API key set)" in html
+    assert "<h2>Attention 🚨</h2>" in html
+
+
+def test_a_script_and_an_onerror_in_the_answer_never_reach_the_page(viewer_client, shop_orders, fake_openai):
+    fake_openai.answer = HOSTILE_ANSWER
+
+    html = viewer_client.get("/insights/", headers={"HX-Request": "true"}).content.decode()
+
+    assert "pwned" not in html
+    assert "onerror" not in html
+    assert "<img" not in html
+    assert "Revenue 453.00" in html
+    # The API returns the markdown as text, for a client to sanitise: it is JSON, never HTML.
+    assert viewer_client.get(API).headers["Content-Type"] == "application/json"
+
+
+def test_the_panel_polls_while_the_answer_is_pending(viewer_client, shop_orders):
+    snapshot = snapshot_get(start=None, end=None)
+    now = timezone.now()
+    Insight.objects.create(
+        data_version=snapshot.data_version,
+        range_key="..",
+        model="",
+        prompt_version=PROMPT_VERSION,
+        requested_at=now,
+        claimed_at=now,
+    )
+
+    html = viewer_client.get("/insights/", headers={"HX-Request": "true"}).content.decode()
+
+    assert "Generating insights for this data" in html
+    assert 'hx-trigger="load delay:2s"' in html
+
+
+def test_a_failure_shows_the_facts_and_a_plain_note_never_a_traceback(
+    viewer_client, shop_orders, fake_openai, settings
+):
+    settings.INSIGHTS_MAX_RETRIES = 0
+    fake_openai.fail(500)
+
+    html = viewer_client.get("/insights/", headers={"HX-Request": "true"}).content.decode()
+
+    assert "The AI service could not answer, so these insights were computed from the data." in html
+    assert "Traceback" not in html and "InternalServerError" not in html
+    assert "<strong>C1</strong> (268.00)" in html
+
+
+def test_staff_regenerate_from_the_panel_keeps_the_old_answer(staff_client, shop_orders, fake_openai):
+    fake_openai.answer = "old answer"
+    staff_client.get("/insights/", headers={"HX-Request": "true"})
+    fake_openai.answer = "new answer"
+
+    html = staff_client.post(
+        "/insights/regenerate/", {"start": "", "end": ""}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert "new answer" in html
+    assert "(generation 2)" in html
+    assert list(Insight.objects.order_by("generation").values_list("markdown", flat=True)) == [
+        "old answer",
+        "new answer",
+    ]
+
+
+def test_regenerate_from_the_panel_says_when_the_limit_is_reached(staff_client, shop_orders, fake_openai, settings):
+    settings.INSIGHTS_REGENERATE_LIMIT = 0
+
+    html = staff_client.post("/insights/regenerate/", {}, headers={"HX-Request": "true"}).content.decode()
+
+    assert REGENERATE_LIMITED.format(limit=0, minutes=60) in html
+    assert Insight.objects.filter(is_regeneration=True).count() == 0
+
+
+def test_regenerate_is_refused_to_non_staff(viewer_client, shop_orders, fake_openai):
+    assert viewer_client.post("/insights/regenerate/", {}).status_code == 403
+    assert fake_openai.calls == 0
+
+
+def test_the_page_needs_a_login_and_the_permission(client, django_user_model):
+    assert client.get("/insights/").status_code == 302
+    client.force_login(django_user_model.objects.create_user("nobody"))
+    assert client.get("/insights/").status_code == 403

@@ -1,0 +1,158 @@
+"""Quick Insights: the panel (HTMX), Regenerate for staff, and GET /api/quick-insights/."""
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .models import Insight
+from .render import markdown_render
+from .services import InsightRegenerateLimited, insight_regenerate, insight_request
+
+DASHBOARD_PERMISSION = "reports.view_dashboard"
+BAD_DATE = "start and end must be dates in the form YYYY-MM-DD."
+START_AFTER_END = "start must not be after end."
+LOGIN_REQUIRED = "Sign in to see insights."
+PERMISSION_REQUIRED = "You need the dashboard permission to see insights."
+STAFF_REQUIRED = "Only staff can regenerate insights."
+PANEL_POLL_SECONDS = 2
+
+
+class BadRange(ValueError):
+    pass
+
+
+def can_view_dashboard(user) -> bool:
+    return user.is_active and (user.is_superuser or user.has_perm(DASHBOARD_PERMISSION))
+
+
+def range_parse(params) -> tuple[date | None, date | None]:
+    """Return (start, end) from the query; empty or absent means open."""
+    values = []
+    for name in ("start", "end"):
+        text = (params.get(name) or "").strip()
+        try:
+            values.append(date.fromisoformat(text) if text else None)
+        except ValueError:
+            raise BadRange(BAD_DATE) from None
+    start, end = values
+    if start and end and start > end:
+        raise BadRange(START_AFTER_END)
+    return start, end
+
+
+def snapshot_payload(*, data_version: int, changed_at, start: date | None, end: date | None) -> dict:
+    return {
+        "data_version": data_version,
+        "taken_at": changed_at.isoformat() if changed_at else None,
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+    }
+
+
+def insight_payload(insight: Insight) -> tuple[int, dict]:
+    snapshot = snapshot_payload(
+        data_version=insight.data_version,
+        changed_at=insight.data_changed_at,
+        start=insight.range_start,
+        end=insight.range_end,
+    )
+    if insight.status != Insight.Status.READY:
+        return 202, {"status": "pending", "snapshot": snapshot}
+    return 200, {
+        "insights": insight.markdown,
+        "source": insight.source,
+        "model": insight.model or None,
+        "snapshot": snapshot,
+        "created_at": insight.finished_at.isoformat(),
+        "unverified_numbers": insight.unverified_numbers,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def quick_insights_api(request):
+    """GET: the answer for the range (200) or 202 while a worker makes it. POST (staff): regenerate."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": LOGIN_REQUIRED}, status=401)
+    if not can_view_dashboard(request.user):
+        return JsonResponse({"error": PERMISSION_REQUIRED}, status=403)
+    try:
+        start, end = range_parse(request.GET if request.method == "GET" else request.POST)
+    except BadRange as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    if request.method == "POST":
+        if not request.user.is_staff:
+            return JsonResponse({"error": STAFF_REQUIRED}, status=403)
+        try:
+            insight = insight_regenerate(start=start, end=end, user=request.user)
+        except InsightRegenerateLimited as error:
+            return JsonResponse({"error": str(error)}, status=429)
+    else:
+        insight = insight_request(start=start, end=end, user=request.user)
+    status, payload = insight_payload(insight)
+    return JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _page_url(*, start: date | None, end: date | None, open_panel: bool = True) -> str:
+    query = {"start": start.isoformat() if start else "", "end": end.isoformat() if end else ""}
+    if open_panel:
+        query["open"] = "1"
+    return f"{reverse('insights:page')}?{urlencode(query)}"
+
+
+def _panel_context(*, request, insight: Insight, start, end, message: str = "") -> dict:
+    return {
+        "insight": insight,
+        "insight_html": markdown_render(text=insight.markdown) if insight.status == Insight.Status.READY else "",
+        "start": start,
+        "end": end,
+        "panel_url": _page_url(start=start, end=end),
+        "poll_seconds": PANEL_POLL_SECONDS,
+        "can_regenerate": request.user.is_staff,
+        "message": message,
+    }
+
+
+@login_required
+def insights_page(request):
+    """The Quick Insights page; an HTMX request gets just the panel (asking for the answer if needed)."""
+    if not can_view_dashboard(request.user):
+        raise PermissionDenied(PERMISSION_REQUIRED)
+    try:
+        start, end = range_parse(request.GET)
+    except BadRange as error:
+        return HttpResponseBadRequest(str(error))
+    context = {"start": start, "end": end, "open_url": _page_url(start=start, end=end)}
+    if request.htmx or request.GET.get("open"):
+        insight = insight_request(start=start, end=end, user=request.user)
+        context |= _panel_context(request=request, insight=insight, start=start, end=end)
+    if request.htmx:
+        return render(request, "insights/_panel.html", context)
+    return render(request, "insights/page.html", context)
+
+
+@login_required
+@require_POST
+def insights_regenerate(request):
+    """Regenerate (staff): a new call for the current snapshot, the old answer kept in the history."""
+    if not can_view_dashboard(request.user) or not request.user.is_staff:
+        raise PermissionDenied(STAFF_REQUIRED)
+    try:
+        start, end = range_parse(request.POST)
+    except BadRange as error:
+        return HttpResponseBadRequest(str(error))
+    message = ""
+    try:
+        insight = insight_regenerate(start=start, end=end, user=request.user)
+    except InsightRegenerateLimited as error:
+        message = str(error)
+        insight = insight_request(start=start, end=end, user=request.user)
+    if not request.htmx:
+        return redirect(_page_url(start=start, end=end))
+    context = _panel_context(request=request, insight=insight, start=start, end=end, message=message)
+    return render(request, "insights/_panel.html", context)
