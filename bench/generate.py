@@ -49,6 +49,18 @@ def write_sales_file(path: Path, *, rows: int, first_order: int, existing_share:
     return path
 
 
+def benchmark_files_write(folder: Path, rows: int) -> tuple[Path, Path]:
+    """The benchmarks' two files: a first load of all-new orders, and an update (30% existing orders)."""
+    first = write_sales_file(
+        folder / "sales_data_2024-06-01.csv", rows=rows, first_order=1, existing_share=0, existing_upto=0, seed=1
+    )
+    update = write_sales_file(
+        folder / "sales_data_2024-06-02.csv",
+        rows=rows, first_order=rows + 1, existing_share=0.3, existing_upto=rows, seed=2,
+    )
+    return first, update
+
+
 def clean_form(messy: Path, clean: Path) -> int:
     """Write the file's valid rows, last line per order, in plain CSV: the baseline's input."""
     latest: dict[str, list[str]] = {}
@@ -74,18 +86,7 @@ def main():
         clean_form(args.folder, args.clean_form)
         return
     args.folder.mkdir(parents=True, exist_ok=True)
-    first = write_sales_file(
-        args.folder / "sales_data_2024-06-01.csv", rows=args.rows, first_order=1, existing_share=0, existing_upto=0, seed=1
-    )
-    update = write_sales_file(
-        args.folder / "sales_data_2024-06-02.csv",
-        rows=args.rows,
-        first_order=args.rows + 1,
-        existing_share=0.3,
-        existing_upto=args.rows,
-        seed=2,
-    )
-    print(first, update)
+    print(*benchmark_files_write(args.folder, args.rows))
 
 
 if __name__ == "__main__":

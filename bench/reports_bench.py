@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from generate import write_sales_file  # noqa: E402
+from generate import benchmark_files_write, write_sales_file  # noqa: E402
 from run import baseline_load, django_env, fresh_database, ingest, migrate, run_measured  # noqa: E402
 
 PYTHON = sys.executable
@@ -154,10 +154,7 @@ def main() -> None:
     log_dir = work / "logs"
     rows = args.rows
     print(f"Generating {rows:,}-row files in {work} ...", flush=True)
-    first = write_sales_file(work / "sales_data_2024-06-01.csv", rows=rows, first_order=1, existing_share=0, existing_upto=0, seed=1)
-    update = write_sales_file(
-        work / "sales_data_2024-06-02.csv", rows=rows, first_order=rows + 1, existing_share=0.3, existing_upto=rows, seed=2
-    )
+    first, update = benchmark_files_write(work, rows)
     kinds = ["with rollups"] if args.skip_ingest_compare else ["with rollups", "without rollups"]
     ingest_rows = []
     envs = {}
