@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-import openai
 from django.conf import settings
 
 
@@ -24,6 +23,10 @@ class ModelAnswer:
 
 def chat_completion_create(*, messages: list[dict], model: str) -> ModelAnswer:
     """Make exactly one call: the SDK's own retries are off, because retries belong to the task."""
+    # Imported here: the SDK takes about a second to import, which every web process, worker and
+    # management command would pay at start (the URLconf reaches this module) for a rare call.
+    import openai
+
     client = openai.OpenAI(
         api_key=settings.OPENAI_API_KEY,
         base_url=settings.OPENAI_BASE_URL or None,

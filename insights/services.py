@@ -11,7 +11,6 @@ from django.utils import timezone
 from orders.selectors import data_version_get
 
 from . import llm
-from .facts import facts_compute
 from .fallback import fallback_markdown
 from .models import Insight
 from .number_check import numbers_check
@@ -230,6 +229,8 @@ def _facts_for_snapshot(*, insight: Insight) -> dict | None:
         before = data_version_get().version
         if before != insight.data_version:
             return None
+        from .facts import facts_compute  # pandas: imported only where facts are computed
+
         facts = facts_compute(start=insight.range_start, end=insight.range_end)
         if data_version_get().version == before:
             return facts
