@@ -232,7 +232,9 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
         return ImportRun.objects.get(pk=run_id)
     except TRANSIENT_DATABASE_ERRORS as error:
         # Logged before anything else: recording it on the run may fail too while the database is away.
-        pipeline_logger.warning("%s: database error during the load (rolled back): %s", run.file_name, error)
+        pipeline_logger.warning(
+            "%s: database error during the load (rolled back): %s", run.file_name, database_error_describe(error)
+        )
         raise
     except Exception as error:
         pipeline_logger.exception("%s: load failed", run.file_name)
@@ -268,19 +270,31 @@ def import_run_progress_counter(*, run_id: int) -> Callable[[int], None]:
     return progress
 
 
+def database_error_describe(error: BaseException) -> str:
+    """Name the first database error of a chain, not the last.
+
+    When the server goes away mid-load, rolling back fails too, and that second error is the
+    one raised; the one that ended the load is kept in its context.
+    """
+    first = error
+    while isinstance(first.__context__, DatabaseError):
+        first = first.__context__
+    return f"{type(first).__name__}: {first}"
+
+
 def import_run_retry_record(*, run_id: int, error: Exception, retry: int, retries: int, countdown: float | None) -> None:
     """Record on the run that its load met a database error and when it is tried again (countdown None: never).
 
     Best effort, and logged first: while the database is away the record itself fails.
     """
     if countdown is None:
-        message = DATABASE_FAILED.format(error=f"{type(error).__name__}: {error}", next_step=RETRIES_USED)
+        message = DATABASE_FAILED.format(error=database_error_describe(error), next_step=RETRIES_USED)
         fields = {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.DATABASE, "next_retry_at": None,
                   "finished_at": timezone.now()}
     else:
         when = timezone.now() + timedelta(seconds=countdown)
         next_step = RETRY_NEXT.format(when=when.astimezone(dt_timezone.utc), retry=retry, retries=retries)
-        message = DATABASE_FAILED.format(error=f"{type(error).__name__}: {error}", next_step=next_step)
+        message = DATABASE_FAILED.format(error=database_error_describe(error), next_step=next_step)
         fields = {"status": ImportRun.Status.RETRYING, "next_retry_at": when}
     logger.warning("import run %d: %s", run_id, message)
     try:

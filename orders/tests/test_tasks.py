@@ -151,3 +151,18 @@ def test_a_loads_progress_is_shared_rows_done_out_of_rows_expected(write_sales_f
 
     assert seen == [2, 4, 5]
     assert import_run_progress(run_id=run.pk)["rows_done"] == 5
+
+
+def test_a_database_error_is_described_by_the_error_that_ended_the_load_not_the_failed_rollback():
+    from orders.services import database_error_describe
+
+    try:
+        try:
+            raise OperationalError("server closed the connection unexpectedly")
+        except OperationalError:
+            raise OperationalError("connection failed: Connection refused")  # the rollback's own failure
+    except OperationalError as error:
+        described = database_error_describe(error)
+
+    assert described == "OperationalError: server closed the connection unexpectedly"
+    assert database_error_describe(ValueError("x")) == "ValueError: x"
