@@ -320,7 +320,8 @@ class _ObjectReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        from botocore.exceptions import ConnectionError as BotoConnectionError, ReadTimeoutError
+        # A dropped or stalled connection mid-body: a read timeout, a reset, a body cut short.
+        from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError, IncompleteReadError
         from urllib3.exceptions import HTTPError as Urllib3Error
 
         view = memoryview(buffer)
@@ -328,7 +329,7 @@ class _ObjectReader(io.RawIOBase):
             try:
                 data = self.body.read(len(view))
                 break
-            except (BotoConnectionError, ReadTimeoutError, Urllib3Error, ConnectionError) as error:
+            except (BotoConnectionError, HTTPClientError, IncompleteReadError, Urllib3Error, ConnectionError) as error:
                 self.resumes += 1
                 if self.resumes >= settings.BUCKET_S3_MAX_ATTEMPTS:
                     raise _unreachable(self.obj.bucket, error) from None

@@ -110,3 +110,57 @@ def scratch_bucket_create(server: MotoServer) -> ScratchBucket:
     name = f"sales-{uuid.uuid4().hex[:12]}"
     server.client().create_bucket(Bucket=name)
     return ScratchBucket(server=server, name=name)
+
+
+class CuttingProxy:
+    """A TCP proxy to the S3 server that drops one connection once it has passed cut_after bytes back.
+
+    This is a connection lost mid-download, made on the wire: boto3 itself is untouched.
+    """
+
+    def __init__(self, target_port: int, *, cut_after: int):
+        import threading
+
+        self.target_port = target_port
+        self.cut_after = cut_after
+        self.cuts = 0
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _address = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, answers: bool) -> None:
+        passed = 0
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+                passed += len(data)
+                if answers and passed > self.cut_after:
+                    with self._lock:
+                        cut = self.cuts == 0
+                        self.cuts += cut
+                    if cut:
+                        break
+        except OSError:
+            pass
+        for end in (source, target):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()

@@ -364,3 +364,27 @@ def test_a_run_denied_access_says_so(s3_bucket, enforced_auth, monkeypatch, djan
 
     assert run.status == ImportRun.Status.FAILED
     assert run.error == bucket_module.ACCESS_DENIED.format(url=f"s3://{s3_bucket.name}/", operation="reading an object")
+
+
+def test_a_download_cut_mid_object_resumes_where_it_stopped(s3_bucket, moto_server, monkeypatch, caplog):
+    import hashlib
+
+    from orders.services import import_run_register
+
+    from .s3 import CuttingProxy
+
+    rows = "".join(f"{n},C{n % 50},P{n % 9},{n % 4 + 1},{n % 90 + 1}.25,2024-03-01\n" for n in range(1, 20_001))
+    data = (HEADER + rows).encode()
+    s3_bucket.put("sales_data_2024-03-01.csv", data)
+    proxy = CuttingProxy(moto_server.port, cut_after=200_000)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    try:
+        run, created = import_run_register(path=bucket_get().object("drop/sales_data_2024-03-01.csv"))
+        loaded = import_run_execute(run_id=run.pk)
+    finally:
+        proxy.close()
+
+    assert proxy.cuts == 1
+    assert "dropped at byte" in caplog.text and "resuming" in caplog.text
+    assert created and run.sha256 == hashlib.sha256(data).hexdigest() and run.size == len(data)
+    assert loaded.status == ImportRun.Status.LOADED and loaded.inserted == 20_000
