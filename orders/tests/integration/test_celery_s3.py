@@ -46,7 +46,7 @@ def s3_worker(request, s3_bucket, moto_server, celery_app, celery_queue, tmp_pat
             cwd=folders["cwd"],
             extra_env={
                 **aws_environment(moto_server.url),
-                "BUCKET_URL": bucket_url or s3_bucket.url,
+                "TEST_BUCKET_URL": bucket_url or s3_bucket.url,
                 "INGEST_SNAPSHOT_DIR": str(folders["snapshots"]),
                 "IMPORT_UPLOAD_DIR": str(folders["uploads"]),
             },
