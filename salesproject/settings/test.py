@@ -16,6 +16,7 @@ LOG_DIR = Path(env("TEST_LOG_DIR", default=tempfile.mkdtemp(prefix="salesproject
 # Never in the project's own bucket/: a test's snapshots go to a folder of its own.
 INGEST_SNAPSHOT_DIR = Path(env("INGEST_SNAPSHOT_DIR", default=tempfile.mkdtemp(prefix="salesproject-snapshots-")))
 IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=tempfile.mkdtemp(prefix="salesproject-uploads-")))
+EXPORT_DIR = Path(env("EXPORT_DIR", default=tempfile.mkdtemp(prefix="salesproject-exports-")))
 LOGGING["handlers"].update(
     {
         "app_file": log_file_handler(LOG_DIR, "app.log"),
