@@ -98,7 +98,9 @@ def test_a_script_and_an_onerror_in_the_answer_never_run(browser_login, shop_ord
     assert page.console_errors == []
 
 
-def test_on_the_dashboard_the_button_asks_for_the_range_shown_even_after_the_filter_changes(browser_login, shop_orders):
+def test_on_the_dashboard_the_button_asks_for_the_range_shown_even_after_the_filter_changes(
+    browser_login, shop_orders, screenshot
+):
     page = browser_login()
     page.goto("/dashboard/?start=2024-03-01&end=2024-03-31")
 
@@ -106,7 +108,10 @@ def test_on_the_dashboard_the_button_asks_for_the_range_shown_even_after_the_fil
     panel = page.locator("#quick-insights-panel")
     panel.locator("h2", has_text="Attention 🚨").wait_for()
     assert "revenue 128.00 from 3 orders" in panel.inner_text()
+    screenshot(page, "dashboard-quick-insights.png")
 
+    page.get_by_role("button", name="Close Quick Insights").click()  # the panel lies over the page
+    assert panel.is_hidden()
     page.locator('a[data-preset="all-time"]').click()
     page.wait_for_url("**/dashboard/")
     page.locator('#quick-insights-panel[hidden]').wait_for(state="attached")  # the March answer is gone
