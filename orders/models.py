@@ -84,6 +84,9 @@ class ImportRun(models.Model):
     decimal_mark = models.CharField(max_length=1, blank=True)
     date_order = models.CharField(max_length=8, blank=True)
     header_mapping = models.JSONField(default=dict, blank=True)
+    # Our column -> its position in the file's lines: a rejected line's values are placed in
+    # their columns for repair without the file, which may be gone or in another host's bucket.
+    column_positions = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)

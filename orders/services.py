@@ -163,6 +163,7 @@ def _result_record(run: ImportRun, result: FileLoadResult) -> None:
     run.delimiter = result.layout.delimiter
     run.trailing_junk = result.layout.trailing_junk
     run.header_mapping = result.layout.header_mapping
+    run.column_positions = result.layout.mapping
     run.decimal_mark = result.value_format.decimal_mark
     run.date_order = result.value_format.date_order
     run.warnings = result.warnings
