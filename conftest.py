@@ -103,3 +103,18 @@ def browser_login(browser_page, django_user_model):
         return browser_page
 
     return login
+
+
+# `SCREENSHOT_DIR=docs/screenshots python3 dev.py test -m browser` refreshes the README's pictures.
+SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR")
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page picture of the page for the README, when SCREENSHOT_DIR is set; else do nothing."""
+
+    def take(page, name: str) -> None:
+        if SCREENSHOT_DIR:
+            page.screenshot(path=os.path.join(SCREENSHOT_DIR, name), full_page=True)
+
+    return take

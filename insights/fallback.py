@@ -72,7 +72,7 @@ def fallback_markdown(*, facts: dict) -> str:
         )
     if previous and previous["revenue_change_percent"] is not None and previous["revenue_change_percent"] < 0:
         attention.append(
-            f"Revenue is {signed(previous['revenue_change_percent'])} against the previous period "
+            f"Revenue fell {abs(previous['revenue_change_percent']):.1f}% against the previous period "
             f"({previous['start']} to {previous['end']}: {amount(previous['revenue'])})."
         )
     if quality["rejected"]:
@@ -116,7 +116,7 @@ def fallback_markdown(*, facts: dict) -> str:
             f"({amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
         )
     if previous and previous["revenue_change_percent"] is not None and previous["revenue_change_percent"] > 0:
-        growth.append(f"Revenue is {signed(previous['revenue_change_percent'])} against the previous period.")
+        growth.append(f"Revenue grew {previous['revenue_change_percent']:.1f}% against the previous period.")
     growth.append(
         f"{new_returning['new']:,} new and {new_returning['returning']:,} returning customers"
         + (f" ({new_returning['new_share_percent']}% new)." if new_returning["new_share_percent"] is not None else ".")

@@ -18,7 +18,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from .exports import csv_chunks, xlsx_file_write
 from .forms import OrderChangeForm, RejectedRowDismissForm, RejectedRowRepairForm
 from .ingest.headers import REQUIRED_COLUMNS
+from .admin_exports import OrderExportJobMixin
 from .admin_imports import ImportRunProgressMixin, OrderImportMixin
+from .export_jobs import export_job_start
 from .models import Customer, ImportRun, Order, OrderConflict, Product, RejectedRow
 from .resources import OrderResource
 from .selectors import order_export_rows, rejected_row_values_read
@@ -91,7 +93,7 @@ class OrderConflictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
+class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHistoryAdmin):
     form = OrderChangeForm
     list_display = ["order_id", "customer", "product", "quantity", "unit_price", "order_date", "source_file", "source_line"]
     list_filter = [OpenConflictsFilter, "order_date", "source_business_date"]
@@ -111,8 +113,12 @@ class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
     export_formats = [base_formats.CSV, base_formats.XLSX]
 
     def lookup_allowed(self, lookup, value, request=None):
-        # The import run page links to the orders the run last wrote.
-        if lookup in ("source_run", "source_run__exact", "source_run__id__exact"):
+        # The import run page links to the orders the run last wrote; the reports dashboard
+        # drills down to one customer's or product's orders by their text id.
+        if lookup in (
+            "source_run", "source_run__exact", "source_run__id__exact",
+            "customer__customer_id__exact", "product__product_id__exact",
+        ):
             return True
         return super().lookup_allowed(lookup, value, request)
 
@@ -194,10 +200,19 @@ class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
         resource = resource_class(**self.get_export_resource_kwargs(request))
         fields = resource.get_export_fields(self.get_export_resource_fields_from_form(export_form))
         headers = [field.column_name for field in fields]
-        rows = order_export_rows(
-            queryset=queryset, lookups=resource.export_lookups(fields), chunk_rows=settings.EXPORT_CHUNK_ROWS
-        )
+        lookups = resource.export_lookups(fields)
         filename = self.get_export_filename(request, queryset, file_format)
+        if isinstance(file_format, base_formats.XLSX) and queryset.count() > settings.EXPORT_XLSX_INLINE_MAX_ROWS:
+            # Minutes of writing: a worker does it, and the job's page offers the file.
+            job = export_job_start(
+                queryset=queryset, headers=headers, lookups=lookups, file_format="xlsx", file_name=filename,
+                user=request.user,
+            )
+            post_export.send(sender=None, model=self.model)
+            return HttpResponseRedirect(reverse("admin:orders_order_export_job", args=[job.pk]))
+        rows = order_export_rows(
+            queryset=queryset, lookups=lookups, chunk_rows=settings.EXPORT_CHUNK_ROWS
+        )
         if isinstance(file_format, base_formats.XLSX):
             response = FileResponse(
                 xlsx_file_write(headers=headers, rows=rows),
@@ -213,11 +228,6 @@ class OrderAdmin(OrderImportMixin, ExportMixin, SimpleHistoryAdmin):
         post_export.send(sender=None, model=self.model)
         return response
 
-    def lookup_allowed(self, lookup, value, request=None):
-        # The reports dashboard drills down to one customer's or product's orders by their text id.
-        if lookup in ("customer__customer_id__exact", "product__product_id__exact"):
-            return True
-        return super().lookup_allowed(lookup, value, request)
 
 
 @admin.register(ImportRun)

@@ -60,10 +60,10 @@ def csv_chunks(*, headers: list[str], rows: Iterable[tuple]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xlsx_file_write(*, headers: list[str], rows: Iterable[tuple]) -> io.BufferedIOBase:
+def xlsx_file_write(*, headers: list[str], rows: Iterable[tuple], output: io.BufferedIOBase | None = None) -> io.BufferedIOBase:
     """Write the rows to an XLSX file on disk with openpyxl's write-only mode; return it, rewound.
 
-    The file is anonymous: it disappears when closed (FileResponse closes it when sent).
+    Without output, the file is anonymous: it disappears when closed (FileResponse closes it when sent).
     A value with a character XLSX cannot hold becomes U+FFFD with
     IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT, else raises ValueError.
     """
@@ -111,7 +111,8 @@ def xlsx_file_write(*, headers: list[str], rows: Iterable[tuple]) -> io.Buffered
             sheet_rows += 1
         if sheet is None:
             workbook.create_sheet(XLSX_SHEET_TITLE).append([cell_value(header) for header in headers])
-        output = tempfile.TemporaryFile(suffix=".xlsx")
+        if output is None:
+            output = tempfile.TemporaryFile(suffix=".xlsx")
         workbook.save(output)
     except IllegalCharacterError:
         # Not the original message: it would echo the stored value back (reflected XSS), as 4.4.3 says.

@@ -84,6 +84,9 @@ class ImportRun(models.Model):
     decimal_mark = models.CharField(max_length=1, blank=True)
     date_order = models.CharField(max_length=8, blank=True)
     header_mapping = models.JSONField(default=dict, blank=True)
+    # Our column -> its position in the file's lines: a rejected line's values are placed in
+    # their columns for repair without the file, which may be gone or in another host's bucket.
+    column_positions = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -304,3 +307,41 @@ class RejectedRow(models.Model):
 
     def __str__(self):
         return f"line {self.line_number}: {self.message}"
+
+
+class ExportJob(models.Model):
+    """An export too big to write inside a web request: a worker writes the file, staff download it.
+
+    An XLSX file of a million orders takes minutes to write (openpyxl, a few thousand rows a
+    second), far beyond a web request's timeout. CSV streams and never needs one.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being written"
+        DONE = "done", "Ready to download"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file_format = models.CharField(max_length=8, help_text="The file's kind: xlsx.")
+    file_name = models.CharField(max_length=255, help_text="The name the download gets.")
+    # The admin's filtered queryset: Django documents pickling QuerySet.query to run it again
+    # elsewhere. Only our web process writes it, from a queryset the admin built.
+    query = models.BinaryField()
+    headers = models.JSONField(default=list)
+    lookups = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    rows_expected = models.BigIntegerField(default=0)
+    rows_done = models.BigIntegerField(default=0)
+    stored = models.CharField(max_length=1024, blank=True, help_text="Where the written file is kept.")
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"

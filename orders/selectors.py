@@ -52,8 +52,8 @@ class RejectedRowValues:
 def rejected_row_values_read(*, row: RejectedRow) -> RejectedRowValues:
     """Read what can be read of a rejected line: its raw text split into our columns.
 
-    The run recorded the file's delimiter and header mapping; the columns' positions come
-    from the file's header line, read again when the file is still where the run read it.
+    The run recorded the file's delimiter and its columns' positions (a run loaded before it
+    kept them reads the file's header line again, when the file is still where it was).
     Nothing is parsed or guessed here: each value is the text as it stood in the file.
     """
     run = row.run
@@ -75,6 +75,8 @@ VALUES_NOT_PLACED = (
 
 
 def _run_column_positions(run: ImportRun) -> tuple[dict[str, int] | None, str]:
+    if run.delimiter and run.column_positions:
+        return run.column_positions, ""
     path = Path(run.path)
     not_placed = VALUES_NOT_PLACED.format(path=run.path)
     if not run.delimiter or not path.is_file():

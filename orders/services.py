@@ -226,6 +226,7 @@ def _result_record(run: ImportRun, result: FileLoadResult) -> None:
     run.delimiter = result.layout.delimiter
     run.trailing_junk = result.layout.trailing_junk
     run.header_mapping = result.layout.header_mapping
+    run.column_positions = result.layout.mapping
     run.decimal_mark = result.value_format.decimal_mark
     run.date_order = result.value_format.date_order
     run.warnings = result.warnings
@@ -283,6 +284,7 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
             run.save()
             if run.inserted or run.updated:
                 data_version_bump()  # last: its row lock is held until the commit
+                transaction.on_commit(lambda: _loaded_announce(run_id))
             transaction.on_commit(lambda: _snapshot_remove(source))
     except FileReadError as error:  # SourceError too: the file is gone, replaced or cannot be opened
         _run_failed(run_id, str(error), getattr(error, "failure", ImportRun.Failure.FILE))
@@ -318,6 +320,14 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
         run.updated, run.unchanged, run.superseded, run.duplicates, run.rejected, run.timings,
     )
     return run
+
+
+def _loaded_announce(run_id: int) -> None:
+    from .signals import import_run_loaded
+
+    for receiver, response in import_run_loaded.send_robust(sender=ImportRun, run_id=run_id):
+        if isinstance(response, Exception):
+            logger.error("import run %d: after-load step %s failed: %r", run_id, receiver.__qualname__, response)
 
 
 def import_run_progress_counter(*, run_id: int) -> Callable[[int], None]:

@@ -4,9 +4,14 @@ The loader writes with set-based SQL, so it moves the version itself (orders.ser
 """
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .models import Order
+
+# Sent once a load that inserted or updated orders has committed, with run_id. Other apps
+# (insights) act on fresh data without the loader knowing them; sent robustly, so a
+# receiver's failure never turns a committed load into a failed one.
+import_run_loaded = Signal()
 
 
 @receiver(post_save, sender=Order, dispatch_uid="orders_data_version_on_save")

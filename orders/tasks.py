@@ -78,3 +78,11 @@ def import_upload_preview(upload_id: str) -> None:
     from orders.uploads import upload_preview_build
 
     upload_preview_build(upload_id=upload_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=settings.INGEST_TASK_SOFT_TIME_LIMIT)
+def export_job_write(job_id: str) -> None:
+    """Write an export too big for a web request."""
+    from orders.export_jobs import export_job_write as write
+
+    write(job_id=job_id)

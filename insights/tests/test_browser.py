@@ -96,3 +96,27 @@ def test_a_script_and_an_onerror_in_the_answer_never_run(browser_login, shop_ord
     assert panel.locator("script, img, [onerror], [onload]").count() == 0
     assert dialogs == []
     assert page.console_errors == []
+
+
+def test_on_the_dashboard_the_button_asks_for_the_range_shown_even_after_the_filter_changes(
+    browser_login, shop_orders, screenshot
+):
+    page = browser_login()
+    page.goto("/dashboard/?start=2024-03-01&end=2024-03-31")
+
+    page.get_by_role("button", name="Quick Insights").click()
+    panel = page.locator("#quick-insights-panel")
+    panel.locator("h2", has_text="Attention 🚨").wait_for()
+    assert "revenue 128.00 from 3 orders" in panel.inner_text()
+    screenshot(page, "dashboard-quick-insights.png")
+
+    page.get_by_role("button", name="Close Quick Insights").click()  # the panel lies over the page
+    assert panel.is_hidden()
+    page.locator('a[data-preset="all-time"]').click()
+    page.wait_for_url("**/dashboard/")
+    page.locator('#quick-insights-panel[hidden]').wait_for(state="attached")  # the March answer is gone
+    page.get_by_role("button", name="Quick Insights").click()
+    panel.locator("h2", has_text="Attention 🚨").wait_for()
+    assert "revenue 453.00 from 7 orders" in panel.inner_text()
+    assert Insight.objects.filter(range_key="..").count() == 1
+    assert page.console_errors == [] and page.foreign_requests == []

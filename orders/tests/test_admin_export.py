@@ -10,7 +10,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from orders.models import Customer, Order, Product
+from orders.models import Customer, ExportJob, Order, Product
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +157,54 @@ def test_export_needs_a_signed_in_staff_user(client):
     response = client.get(EXPORT_URL)
 
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_big_xlsx_export_is_written_by_a_worker_and_offered_on_its_page(admin_client, settings, eager_tasks):
+    settings.EXPORT_XLSX_INLINE_MAX_ROWS = 1
+    order_make("1001", order_date=date(2024, 2, 10))
+    order_make("1002", order_date=date(2024, 2, 11), customer_id=HYPERLINK)
+    order_make("1003", order_date=date(2024, 3, 1))
+
+    response = export(admin_client, XLSX_FORMAT, "?order_date__month=2&order_date__year=2024")
+
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert response["Location"] == reverse("admin:orders_order_export_job", args=[job.pk])
+    page = admin_client.get(response["Location"]).content.decode()
+    download = reverse("admin:orders_order_export_job_download", args=[job.pk])
+    assert "2 orders are written to" in page and f'href="{download}"' in page
+    file = admin_client.get(download)
+    assert file.status_code == 200 and job.file_name in file["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(b"".join(file.streaming_content))).active
+    assert sorted((row[0], row[1]) for row in sheet.iter_rows(min_row=2, values_only=True)) == [
+        ("1001", "C1"), ("1002", HYPERLINK[1:]),
+    ]
+
+
+def test_the_export_page_polls_while_a_worker_writes(admin_client, admin_user):
+    job = ExportJob.objects.create(
+        file_format="xlsx", file_name="Order.xlsx", query=b"", rows_expected=1_000_000, rows_done=250_000,
+        status=ExportJob.Status.RUNNING, requested_by=admin_user,
+    )
+    url = reverse("admin:orders_order_export_job", args=[job.pk])
+
+    page = admin_client.get(url).content.decode()
+    region = admin_client.get(url, headers={"HX-Request": "true"}).content.decode()
+
+    assert 'hx-trigger="every 1s"' in page and '<strong id="rows-done">250000</strong> of 1000000 orders' in page
+    assert region.lstrip().startswith('<div id="export-job"') and "<html" not in region
+
+
+def test_someone_elses_export_and_a_download_not_ready_are_refused(client, group_user, admin_user):
+    job = ExportJob.objects.create(
+        file_format="xlsx", file_name="Order.xlsx", query=b"", status=ExportJob.Status.RUNNING, requested_by=admin_user
+    )
+    staff = group_user("Sales staff")
+    client.force_login(staff)
+
+    assert client.get(reverse("admin:orders_order_export_job", args=[job.pk])).status_code == 403
+    ExportJob.objects.filter(pk=job.pk).update(requested_by=staff)
+    refused = client.get(reverse("admin:orders_order_export_job_download", args=[job.pk]), follow=True)
+    assert "The export is not ready: being written." in refused.content.decode()
+    client.force_login(group_user("Analysts", username="analyst"))
+    assert client.get(reverse("admin:orders_order_export_job", args=[job.pk])).status_code == 403

@@ -1,21 +1,11 @@
 """The import and the corrections in a real Chromium: upload -> preview -> confirm; correct, conflict, resolve."""
 
-import os
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from orders.models import ImportRun, Order, OrderConflict
-
-# `SCREENSHOT_DIR=docs/screenshots python3 dev.py test orders/tests/test_browser_import.py` refreshes the README's pictures.
-SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR")
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        page.screenshot(path=os.path.join(SCREENSHOT_DIR, name), full_page=True)
-
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -33,7 +23,7 @@ def messy_file(tmp_path):
     return path
 
 
-def test_staff_upload_preview_and_confirm_a_messy_file(browser_login, tmp_path):
+def test_staff_upload_preview_and_confirm_a_messy_file(browser_login, tmp_path, screenshot):
     page = browser_login()
     page.goto("/admin/orders/order/")
     page.click("a.import_link")
@@ -60,7 +50,7 @@ def test_staff_upload_preview_and_confirm_a_messy_file(browser_login, tmp_path):
     assert page.console_errors == [] and page.foreign_requests == []
 
 
-def test_a_correction_then_a_conflicting_file_then_the_resolution(browser_login, ingest_text):
+def test_a_correction_then_a_conflicting_file_then_the_resolution(browser_login, ingest_text, screenshot):
     ingest_text("order_id,customer_id,product_id,quantity,price,order_date\n1001,C1,P1,2,10.00,2024-03-01\n",
                 name="sales_data_2024-03-01.csv")
     order = Order.objects.get(order_id="1001")

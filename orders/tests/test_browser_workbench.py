@@ -63,13 +63,14 @@ MESSY = (
 )
 
 
-def test_sales_staff_repair_a_rejected_row_in_the_browser(browser_login, group_user, write_sales_file):
+def test_sales_staff_repair_a_rejected_row_in_the_browser(browser_login, group_user, write_sales_file, screenshot):
     from orders.services import sales_file_ingest
 
     run = sales_file_ingest(path=write_sales_file("sales_data_2024-10-15.csv", MESSY)).run
     page = browser_login(group_user("Sales staff"))
 
     page.goto(f"/admin/orders/importrun/{run.pk}/change/")
+    screenshot(page, "import-run.png")
     page.click("text=1 rejected row(s)")
     page.click("#changelist-filter >> text=Open")
     page.click("a.repair-link")
@@ -80,6 +81,7 @@ def test_sales_staff_repair_a_rejected_row_in_the_browser(browser_login, group_u
     page.fill("#id_quantity", "2,5")  # still not a whole number: refused with the cleaner's message
     page.click("input[type=submit]")
     assert "quantity '2,5' is not a whole number" in page.locator(".errorlist").inner_text()
+    screenshot(page, "rejected-row-repair.png")
 
     page.fill("#id_quantity", "2")
     page.fill("#id_reason", "Till wrote the quantity in words")

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from orders.models import Order, RejectedRow
+from orders.models import ImportRun, Order, RejectedRow
 from orders.selectors import VALUES_NOT_PLACED, data_version_get, rejected_row_values_read
 from orders.services import (
     ORDER_WRITTEN_BY_LATER_FILE,
@@ -57,11 +57,27 @@ def test_the_raw_line_is_split_into_our_columns_by_the_files_header_delimiter_an
     }
 
 
-def test_nothing_is_placed_when_the_file_is_gone_and_the_form_says_why(rejected):
+def test_the_values_are_placed_from_the_runs_record_when_the_file_is_gone(rejected):
     from pathlib import Path
 
     Path(rejected.run.path).unlink()
 
+    read = rejected_row_values_read(row=rejected)
+
+    assert rejected.run.column_positions == {
+        "quantity": 0, "order_id": 1, "customer_id": 3, "product_id": 4, "price": 5, "order_date": 6,
+    }
+    assert read.note == "" and read.values["quantity"] == "abc" and read.values["price"] == "10,00"
+
+
+def test_a_run_loaded_before_positions_were_kept_reads_the_files_header_or_says_why(rejected):
+    from pathlib import Path
+
+    ImportRun.objects.filter(pk=rejected.run_id).update(column_positions={})
+    rejected.refresh_from_db()
+    assert rejected_row_values_read(row=rejected).values["quantity"] == "abc"  # from the file's header
+
+    Path(rejected.run.path).unlink()
     read = rejected_row_values_read(row=rejected)
 
     assert read.values == {} and read.note == VALUES_NOT_PLACED.format(path=rejected.run.path)

@@ -250,3 +250,10 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 # Rows fetched from the database per round trip while an export streams.
 EXPORT_CHUNK_ROWS = env.int("EXPORT_CHUNK_ROWS", default=5_000)
+# An XLSX export of more orders than this is written by a worker, not inside the request
+# (openpyxl writes a few thousand rows a second); the page follows it and offers the file.
+EXPORT_XLSX_INLINE_MAX_ROWS = env.int("EXPORT_XLSX_INLINE_MAX_ROWS", default=20_000)
+# Where those files are kept until downloaded: beside the bucket, readable by every web process.
+EXPORT_DIR = Path(env("EXPORT_DIR", default=str(BUCKET_DIR / ".salesproject" / "exports")))
+# Written exports older than this are deleted when the next one is asked for.
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
