@@ -125,7 +125,8 @@ def _pg_uninstall() -> list[str]:
 DELTA_TABLE = "reports_orderdelta"
 FOLD_MARK_TABLE = "reports_orderfoldmark"
 # Orders above this id are not in the rollups yet: the fold reads them from orders_order.
-_FOLD_MARK = f"(SELECT last_order_id FROM {FOLD_MARK_TABLE} WHERE id = 1)"
+# No row (a flush emptied the table) is no order folded.
+_FOLD_MARK = f"coalesce((SELECT last_order_id FROM {FOLD_MARK_TABLE} WHERE id = 1), 0)"
 _DELTA_COLUMNS = "order_date, customer_id, product_id, quantity, revenue_cents, orders"
 
 
@@ -176,8 +177,8 @@ def _sqlite_uninstall() -> list[str]:
 
 def _sqlite_fold_mark_to_last_order() -> str:
     return (
-        f"UPDATE {FOLD_MARK_TABLE} SET last_order_id ="
-        f" max(last_order_id, (SELECT coalesce(max(id), 0) FROM {ORDER_TABLE})) WHERE id = 1"
+        f"INSERT INTO {FOLD_MARK_TABLE} (id, last_order_id) SELECT 1, coalesce(max(id), 0) FROM {ORDER_TABLE} WHERE true"
+        " ON CONFLICT (id) DO UPDATE SET last_order_id = max(last_order_id, excluded.last_order_id)"
     )
 
 
@@ -262,6 +263,5 @@ def rollups_rebuild_sql(vendor: str) -> list[str]:
         )
     if vendor != "postgresql" and _fold_mark_exists(connection):
         # Every order is in the rollups now: none is left for the fold to read.
-        statements.append(f"INSERT OR IGNORE INTO {FOLD_MARK_TABLE} (id, last_order_id) VALUES (1, 0)")
         statements.append(_sqlite_fold_mark_to_last_order())
     return statements
