@@ -28,14 +28,35 @@ ORDER_TABLE = "orders_order"
 # (rollup table, key columns, key expressions over a delta row); months are first days.
 _PG_MONTH = "CAST(date_trunc('month', order_date) AS date)"
 _SQLITE_MONTH = "date({prefix}order_date, 'start of month')"
+# Halves of a month: days 1-15 start on the 1st, days 16 to the end on the 16th.
+_PG_HALF = (
+    "CAST(date_trunc('month', order_date) + CASE WHEN extract(day FROM order_date) > 15"
+    " THEN interval '15 days' ELSE interval '0 days' END AS date)"
+)
+_SQLITE_HALF = (
+    "CASE WHEN CAST(substr(order_date, 9, 2) AS INTEGER) > 15"
+    " THEN date(order_date, 'start of month', '+15 days') ELSE date(order_date, 'start of month') END"
+)
 
 ROLLUPS = [
     ("reports_salesday", ["day"], ["order_date"]),
     ("reports_customermonth", ["month", "customer_id"], ["{month}", "customer_id"]),
     ("reports_productmonth", ["month", "product_id"], ["{month}", "product_id"]),
+    ("reports_customerhalfmonth", ["half", "customer_id"], ["{half}", "customer_id"]),
+    ("reports_producthalfmonth", ["half", "product_id"], ["{half}", "product_id"]),
     ("reports_customertotal", ["customer_id"], ["customer_id"]),
     ("reports_producttotal", ["product_id"], ["product_id"]),
 ]
+
+
+def rollups_present(conn=None) -> list[tuple[str, list[str], list[str]]]:
+    """The rollups whose tables exist: migrations before 0006 (run on every new database) lack the halves."""
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        tables = set(conn.introspection.table_names(cursor))
+    return [rollup for rollup in ROLLUPS if rollup[0] in tables]
+
+
 _VALUED = ["customer_id", "product_id", "quantity", "unit_price", "order_date"]
 # Revenue of one order in cents: exact on PostgreSQL (numeric), and on SQLite, whose REAL
 # prices have at most two decimals, once rounded.
@@ -73,10 +94,10 @@ def _pg_delta(event: str) -> str:
     )
 
 
-def _pg_function(event: str) -> str:
+def _pg_function(event: str, rollups: list) -> str:
     parts = []
-    for table, keys, expressions in ROLLUPS:
-        key_expressions = [expression.format(month=_PG_MONTH) for expression in expressions]
+    for table, keys, expressions in rollups:
+        key_expressions = [expression.format(month=_PG_MONTH, half=_PG_HALF) for expression in expressions]
         selected = ", ".join(key_expressions)
         parts.append(
             f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
@@ -93,17 +114,17 @@ def _pg_function(event: str) -> str:
     return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n{body}\nRETURN NULL;\nEND\n$body$"
 
 
-def _pg_install() -> list[str]:
+def _pg_install(rollups: list) -> list[str]:
     # Room on each page for a changed row's new version: the update stays HOT (no index entry),
     # since no index covers the sums.
-    statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in ROLLUPS]
+    statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in rollups]
     for event, tables in (
         ("INSERT", "NEW TABLE AS new_rows"),
         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
         ("DELETE", "OLD TABLE AS old_rows"),
     ):
         name = f"reports_rollup_order_{event.lower()}"
-        statements.append(_pg_function(event))
+        statements.append(_pg_function(event, rollups))
         statements.append(f"DROP TRIGGER IF EXISTS {name} ON {ORDER_TABLE}")
         statements.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {ORDER_TABLE} REFERENCING {tables}"
@@ -201,8 +222,8 @@ def sqlite_fold_sql() -> list[str]:
         f" SELECT order_date, customer_id, product_id, quantity, {CENTS.format(prefix='')}, 1"
         f" FROM {ORDER_TABLE} WHERE id > {_FOLD_MARK}"
     ]
-    for table, keys, expressions in ROLLUPS:
-        selected = ", ".join(expression.format(month=_SQLITE_MONTH.format(prefix="")) for expression in expressions)
+    for table, keys, expressions in rollups_present():
+        selected = ", ".join(expression.format(month=_SQLITE_MONTH.format(prefix=""), half=_SQLITE_HALF) for expression in expressions)
         statements.append(
             f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
             f" SELECT {selected}, sum(revenue_cents), sum(quantity), sum(orders) FROM {DELTA_TABLE}"
@@ -231,7 +252,7 @@ def rollup_triggers_install(*, using=None, fold_mark: bool | None = None) -> Non
     """
     conn = using or connection
     if conn.vendor == "postgresql":
-        statements = _pg_install()
+        statements = _pg_install(rollups_present(conn))
     else:
         if fold_mark is None:
             fold_mark = _fold_mark_exists(conn)
@@ -249,18 +270,27 @@ def rollup_triggers_uninstall(*, using=None) -> None:
             cursor.execute(statement)
 
 
-def rollups_rebuild_sql(vendor: str) -> list[str]:
-    """Statements that recompute every rollup from the orders (after a restore, or to check)."""
+def rollups_fill_sql(vendor: str, *, tables: list[str] | None = None) -> list[str]:
+    """Statements that recompute these rollups (default: every one there is) from the orders."""
     month = _PG_MONTH if vendor == "postgresql" else _SQLITE_MONTH.format(prefix="")
-    statements = [f"DELETE FROM {DELTA_TABLE}"]
-    for table, keys, expressions in ROLLUPS:
-        selected = ", ".join(expression.format(month=month) for expression in expressions)
+    half = _PG_HALF if vendor == "postgresql" else _SQLITE_HALF
+    statements = []
+    for table, keys, expressions in rollups_present():
+        if tables is not None and table not in tables:
+            continue
+        selected = ", ".join(expression.format(month=month, half=half) for expression in expressions)
         statements.append(f"DELETE FROM {table}")
         statements.append(
             f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
             f" SELECT {selected}, sum({CENTS.format(prefix='')}), sum(quantity), count(*)"
             f" FROM {ORDER_TABLE} GROUP BY {selected}"
         )
+    return statements
+
+
+def rollups_rebuild_sql(vendor: str) -> list[str]:
+    """Statements that recompute every rollup from the orders (after a restore, or to check)."""
+    statements = [f"DELETE FROM {DELTA_TABLE}", *rollups_fill_sql(vendor)]
     if vendor != "postgresql" and _fold_mark_exists(connection):
         # Every order is in the rollups now: none is left for the fold to read.
         statements.append(_sqlite_fold_mark_to_last_order())

@@ -65,7 +65,47 @@ class RangePlan:
     month_from: date | None = None  # first month (its first day), None = open
     month_to: date | None = None
     months: bool = True  # False when no whole month is read
+    halves: list[date] = field(default_factory=list)  # halves of months read whole (their first day)
     edges: list[tuple[date, date, int]] = field(default_factory=list)
+
+
+def _halves(month: date) -> list[tuple[date, date]]:
+    return [(month, month.replace(day=15)), (month.replace(day=16), _month_last(month))]
+
+
+def _edge_cover(edge_from: date, edge_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date, int]]]:
+    """Read a part month from one rollup block (a half or the month) and the fewest days of orders.
+
+    Return the block (or None) and the days to add (+1) or take away (-1). Each block costs
+    about a day of orders to read (at 10M orders a half or a month is 50,000 customer rows,
+    a day 27,000 orders), so the cheapest cover minimises days read plus blocks.
+    """
+    month = _month_first(edge_from)
+    best = (edge_to - edge_from).days + 1, None
+    for block in [*_halves(month), (month, _month_last(month))]:
+        cost = 1 + sum((b - a).days + 1 for a, b, _sign in _difference(edge_from, edge_to, block))
+        if cost < best[0]:
+            best = cost, block
+    block = best[1]
+    if block is None:
+        return None, [(edge_from, edge_to, 1)]
+    return block, _difference(edge_from, edge_to, block)
+
+
+def _difference(edge_from: date, edge_to: date, block: tuple[date, date]) -> list[tuple[date, date, int]]:
+    """The days of the edge outside the block (+1) and of the block outside the edge (-1)."""
+    one = timedelta(days=1)
+    block_from, block_to = block
+    days = []
+    if edge_from < block_from:
+        days.append((edge_from, min(edge_to, block_from - one), 1))
+    if block_from < edge_from:
+        days.append((block_from, min(block_to, edge_from - one), -1))
+    if edge_to > block_to:
+        days.append((max(edge_from, block_to + one), edge_to, 1))
+    if block_to > edge_to:
+        days.append((max(block_from, edge_to + one), block_to, -1))
+    return days
 
 
 def orders_date_span() -> dict:
@@ -102,23 +142,20 @@ def range_plan_for_span(*, start: date | None, end: date | None, first: date | N
             if not ragged or ragged[0][0] < edge_from:
                 ragged.append((edge_from, end))
     for edge_from, edge_to in ragged:
-        first, last = _month_first(edge_from), _month_last(edge_from)
-        left_out = (edge_from - first).days + (last - edge_to).days
-        if left_out >= (edge_to - edge_from).days + 1:
-            plan.edges.append((edge_from, edge_to, 1))
-            continue
-        # The whole month, less the days outside the range. The month is next to the whole
-        # months read (the start edge's just before them, the end edge's just after).
-        if plan.month_from and plan.month_to and plan.month_from > plan.month_to:
-            plan.month_from = plan.month_to = first  # the first whole month read
-        elif plan.month_from and first < plan.month_from:
-            plan.month_from = first
-        else:
-            plan.month_to = first
-        if edge_from > first:
-            plan.edges.append((first, edge_from - timedelta(days=1), -1))
-        if edge_to < last:
-            plan.edges.append((edge_to + timedelta(days=1), last, -1))
+        block, days = _edge_cover(edge_from, edge_to)
+        if block is not None and block[1] == _month_last(block[0]) and block[0].day == 1:
+            # The whole month: next to the whole months read (the start edge's just before
+            # them, the end edge's just after).
+            first = block[0]
+            if plan.month_from and plan.month_to and plan.month_from > plan.month_to:
+                plan.month_from = plan.month_to = first  # the first whole month read
+            elif plan.month_from and first < plan.month_from:
+                plan.month_from = first
+            else:
+                plan.month_to = first
+        elif block is not None:
+            plan.halves.append(block[0])
+        plan.edges.extend(days)
     if plan.month_from and plan.month_to and plan.month_from > plan.month_to:
         plan.months = False
     return plan
@@ -127,8 +164,8 @@ def range_plan_for_span(*, start: date | None, end: date | None, first: date | N
 # --- Sums per customer or product ----------------------------------------------------------
 
 _ENTITY = {
-    "customer": {"table": "orders_customer", "id": "customer_id", "month": "reports_customermonth", "total": "reports_customertotal"},
-    "product": {"table": "orders_product", "id": "product_id", "month": "reports_productmonth", "total": "reports_producttotal"},
+    "customer": {"table": "orders_customer", "id": "customer_id", "month": "reports_customermonth", "half": "reports_customerhalfmonth", "total": "reports_customertotal"},
+    "product": {"table": "orders_product", "id": "product_id", "month": "reports_productmonth", "half": "reports_producthalfmonth", "total": "reports_producttotal"},
 }
 
 
@@ -171,6 +208,12 @@ def _entity_sums_sql(entity: str, plan: RangePlan) -> tuple[str, list]:
             + (" WHERE " + " AND ".join(where) if where else "")
         )
         params += month_params
+    if plan.halves:
+        parts.append(
+            f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['half']}"
+            f" WHERE half IN ({', '.join(['%s'] * len(plan.halves))})"
+        )
+        params += [_date_param(half) for half in plan.halves]
     for edge_from, edge_to, sign in plan.edges:
         # Summed per edge, so the outer sum adds a few rows per customer, not every order.
         # PostgreSQL: prices are exact decimals, so the cents are summed once per group; the

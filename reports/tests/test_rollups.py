@@ -9,7 +9,15 @@ from django.db import connection
 from orders.models import Customer, Order
 from orders.services import sales_file_ingest
 from reports import selectors
-from reports.models import CustomerMonth, CustomerTotal, ProductMonth, ProductTotal, SalesDay
+from reports.models import (
+    CustomerHalfMonth,
+    CustomerMonth,
+    CustomerTotal,
+    ProductHalfMonth,
+    ProductMonth,
+    ProductTotal,
+    SalesDay,
+)
 from reports.rollups import rollups_rebuild_sql
 from reports.services import rollups_fold
 
@@ -27,7 +35,7 @@ def _rollups() -> dict:
             tuple(str(value) for value in row)
             for row in model.objects.filter(orders__gt=0).values_list(*[f.attname for f in model._meta.concrete_fields])
         )
-        for model in (SalesDay, CustomerMonth, ProductMonth, CustomerTotal, ProductTotal)
+        for model in (SalesDay, CustomerMonth, ProductMonth, CustomerHalfMonth, ProductHalfMonth, CustomerTotal, ProductTotal)
     }
 
 
