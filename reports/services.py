@@ -2,19 +2,19 @@
 
 from django.db import connection, transaction
 
-from .rollups import DELTA_TABLE, rollups_rebuild_sql, sqlite_fold_sql
+from .rollups import rollups_rebuild_sql, sqlite_fold_sql, sqlite_pending_sql
 
 
 def rollups_fold() -> None:
-    """SQLite: add the order changes the triggers logged to the rollups. PostgreSQL: nothing to do.
+    """SQLite: add the new orders and the changes the triggers logged to the rollups. PostgreSQL: nothing to do.
 
-    Cheap when nothing is pending (one indexed read), so every selector calls it first.
+    Cheap when nothing is pending (two indexed reads), so every selector calls it first.
     A load's uncommitted changes are invisible here, so this never waits for a load.
     """
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {DELTA_TABLE} LIMIT 1")
+        cursor.execute(sqlite_pending_sql())
         if cursor.fetchone() is None:
             return
     with transaction.atomic(), connection.cursor() as cursor:
