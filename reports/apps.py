@@ -7,6 +7,8 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
+        from . import signals  # noqa: F401  (connects the cache warm-up after a load)
+
         post_migrate.connect(_rollups_of_no_orders_are_empty, sender=self, dispatch_uid="reports_rollups_after_flush")
 
 

@@ -143,6 +143,9 @@ CACHES = {
     )
 }
 
+# After each load that changed data, compute the dashboard's presets into the shared cache.
+REPORTS_WARM_AFTER_LOAD = env.bool("REPORTS_WARM_AFTER_LOAD", default=True)
+
 # --- Quick Insights -------------------------------------------------------
 # Without a key the insights are written from the facts by templates: no call, no cost.
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
