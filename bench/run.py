@@ -2,6 +2,7 @@
 
     python bench/run.py                      # 1M rows on PostgreSQL, plus SQLite
     python bench/run.py --rows 100000 --big-rows 0 --skip-sqlite   # a quick look
+    python bench/run.py --skip-postgresql    # the SQLite 1M first load alone
 
 1. Generates a messy 1M-row file (semicolons, decimal commas, a few bad rows) and a
    1M-row update file (30% existing orders).
@@ -106,19 +107,8 @@ def baseline_load(database_url: str, clean: Path, day: str) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--big-rows", type=int, default=5_000_000, help="Rows for the memory-growth check; 0 skips it.")
-    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
-    parser.add_argument("--skip-sqlite", action="store_true")
-    args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="salesproject-bench-"))
-    log_dir = work / "logs"
-    rows = args.rows
-    print(f"Generating {rows:,}-row files in {work} ...", flush=True)
-    first, update = benchmark_files_write(work, rows)
+def postgresql_part(args, work: Path, log_dir: Path, rows: int, first: Path, update: Path) -> None:
+    """The loads into PostgreSQL against the baseline, the re-ingest, and memory at --big-rows."""
     first_clean, update_clean = work / "first_clean.csv", work / "update_clean.csv"
     # In a child process: ru_maxrss of the loads started later would otherwise count the
     # memory this process held for it (Linux keeps the high-water mark across fork and exec).
@@ -164,6 +154,24 @@ def main() -> None:
             f"({(big_rss / small_rss - 1) * 100:+.0f}% vs {rows:,}) |"
         )
         big.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--big-rows", type=int, default=5_000_000, help="Rows for the memory-growth check; 0 skips it.")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-postgresql", action="store_true", help="Only the SQLite first load (and no --big-rows).")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="salesproject-bench-"))
+    log_dir = work / "logs"
+    rows = args.rows
+    print(f"Generating {rows:,}-row files in {work} ...", flush=True)
+    first, update = benchmark_files_write(work, rows)
+    if not args.skip_postgresql:
+        postgresql_part(args, work, log_dir, rows, first, update)
 
     if not args.skip_sqlite:
         sqlite_env = django_env(f"sqlite:///{work / 'bench.sqlite3'}", log_dir)

@@ -145,7 +145,8 @@ class Order(TimeStampedModel):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
     quantity = models.IntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    order_date = models.DateField(db_index=True)
+    # Indexed in Meta.indexes, with the columns the reports sum (a covering index).
+    order_date = models.DateField()
 
     # Where the stored values came from; source_business_date decides precedence.
     # No constraint or index: every upserted row would pay for them, and a run is only a label here.
@@ -179,7 +180,15 @@ class Order(TimeStampedModel):
         ]
         # The loader looks for corrected orders in every load: a partial index keeps that to the few there are.
         indexes = [
-            models.Index(fields=["order_id"], condition=models.Q(corrected_at__isnull=False), name="order_corrected")
+            models.Index(fields=["order_id"], condition=models.Q(corrected_at__isnull=False), name="order_corrected"),
+            # PostgreSQL: the reports sum the orders of part of a month (a range that starts or
+            # ends mid-month) from this index alone (an index-only scan), not from the table's
+            # pages scattered over the disk (2.5 s at 10M orders). It replaces the plain
+            # order_date index, so a write still updates one index for the date. SQLite
+            # ignores INCLUDE: a plain order_date index there.
+            models.Index(
+                fields=["order_date"], include=["customer", "product", "quantity", "unit_price"], name="order_date_covering"
+            ),
         ]
         # The codes django-import-export checks (IMPORT_EXPORT_*_PERMISSION_CODE = "import" / "export").
         permissions = [("import_order", "Can import orders"), ("export_order", "Can export orders")]

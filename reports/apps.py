@@ -7,6 +7,8 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
+        from . import signals  # noqa: F401  (connects the cache warm-up after a load)
+
         post_migrate.connect(_rollups_of_no_orders_are_empty, sender=self, dispatch_uid="reports_rollups_after_flush")
 
 
@@ -19,7 +21,7 @@ def _rollups_of_no_orders_are_empty(sender, using, **kwargs):
     """
     from django.db import connections
 
-    from .rollups import DELTA_TABLE, ROLLUPS
+    from .rollups import DELTA_TABLE, FOLD_MARK_TABLE, rollups_present
 
     connection = connections[using]
     with connection.cursor() as cursor:
@@ -28,5 +30,9 @@ def _rollups_of_no_orders_are_empty(sender, using, **kwargs):
         cursor.execute("SELECT 1 FROM orders_order LIMIT 1")
         if cursor.fetchone() is not None:
             return
-        for table in [DELTA_TABLE, *(table for table, _keys, _expressions in ROLLUPS)]:
+        for table in [DELTA_TABLE, *(table for table, _keys, _expressions in rollups_present(connection))]:
             cursor.execute(f"DELETE FROM {table}")
+        if FOLD_MARK_TABLE in connection.introspection.table_names(cursor):
+            # flush emptied it too: no order is folded, and the mark is the table's one row.
+            cursor.execute(f"DELETE FROM {FOLD_MARK_TABLE}")
+            cursor.execute(f"INSERT INTO {FOLD_MARK_TABLE} (id, last_order_id) VALUES (1, 0)")

@@ -12,11 +12,14 @@ touching the same month or customer both count.
   An update counts only the rows whose values changed: a re-sent file that moves
   business dates on leaves the rollups alone.
 - SQLite: only row-level triggers exist, and five upserts per row made a million-row
-  load ten times slower. There a trigger appends each row's signed change to
-  reports_orderdelta (one plain insert), and the selectors fold the pending changes into
-  the rollups, set-based, before they read (reports.services.rollups_fold). One writer at
-  a time on SQLite, and a load's uncommitted changes are invisible to a reader, so a
-  reader never waits for a load.
+  load ten times slower. The selectors fold pending changes into the rollups, set-based,
+  before they read (reports.services.rollups_fold): the orders above the fold mark (new
+  since the last fold, read from orders_order by primary key) and the signed changes the
+  triggers appended to reports_orderdelta for orders at or below it (updates, deletes, an
+  insert with an explicit old id). A new order's trigger only compares its id with the
+  mark, so a first load logs nothing (logging every insert cost ~4 s per million rows).
+  One writer at a time on SQLite, and a load's uncommitted changes are invisible to a
+  reader, so a reader never waits for a load.
 """
 
 from django.db import connection
@@ -25,14 +28,35 @@ ORDER_TABLE = "orders_order"
 # (rollup table, key columns, key expressions over a delta row); months are first days.
 _PG_MONTH = "CAST(date_trunc('month', order_date) AS date)"
 _SQLITE_MONTH = "date({prefix}order_date, 'start of month')"
+# Halves of a month: days 1-15 start on the 1st, days 16 to the end on the 16th.
+_PG_HALF = (
+    "CAST(date_trunc('month', order_date) + CASE WHEN extract(day FROM order_date) > 15"
+    " THEN interval '15 days' ELSE interval '0 days' END AS date)"
+)
+_SQLITE_HALF = (
+    "CASE WHEN CAST(substr(order_date, 9, 2) AS INTEGER) > 15"
+    " THEN date(order_date, 'start of month', '+15 days') ELSE date(order_date, 'start of month') END"
+)
 
 ROLLUPS = [
     ("reports_salesday", ["day"], ["order_date"]),
     ("reports_customermonth", ["month", "customer_id"], ["{month}", "customer_id"]),
     ("reports_productmonth", ["month", "product_id"], ["{month}", "product_id"]),
+    ("reports_customerhalfmonth", ["half", "customer_id"], ["{half}", "customer_id"]),
+    ("reports_producthalfmonth", ["half", "product_id"], ["{half}", "product_id"]),
     ("reports_customertotal", ["customer_id"], ["customer_id"]),
     ("reports_producttotal", ["product_id"], ["product_id"]),
 ]
+
+
+def rollups_present(conn=None) -> list[tuple[str, list[str], list[str]]]:
+    """The rollups whose tables exist: migrations before 0006 (run on every new database) lack the halves."""
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        tables = set(conn.introspection.table_names(cursor))
+    return [rollup for rollup in ROLLUPS if rollup[0] in tables]
+
+
 _VALUED = ["customer_id", "product_id", "quantity", "unit_price", "order_date"]
 # Revenue of one order in cents: exact on PostgreSQL (numeric), and on SQLite, whose REAL
 # prices have at most two decimals, once rounded.
@@ -70,10 +94,10 @@ def _pg_delta(event: str) -> str:
     )
 
 
-def _pg_function(event: str) -> str:
+def _pg_function(event: str, rollups: list) -> str:
     parts = []
-    for table, keys, expressions in ROLLUPS:
-        key_expressions = [expression.format(month=_PG_MONTH) for expression in expressions]
+    for table, keys, expressions in rollups:
+        key_expressions = [expression.format(month=_PG_MONTH, half=_PG_HALF) for expression in expressions]
         selected = ", ".join(key_expressions)
         parts.append(
             f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
@@ -90,17 +114,17 @@ def _pg_function(event: str) -> str:
     return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n{body}\nRETURN NULL;\nEND\n$body$"
 
 
-def _pg_install() -> list[str]:
+def _pg_install(rollups: list) -> list[str]:
     # Room on each page for a changed row's new version: the update stays HOT (no index entry),
     # since no index covers the sums.
-    statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in ROLLUPS]
+    statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in rollups]
     for event, tables in (
         ("INSERT", "NEW TABLE AS new_rows"),
         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
         ("DELETE", "OLD TABLE AS old_rows"),
     ):
         name = f"reports_rollup_order_{event.lower()}"
-        statements.append(_pg_function(event))
+        statements.append(_pg_function(event, rollups))
         statements.append(f"DROP TRIGGER IF EXISTS {name} ON {ORDER_TABLE}")
         statements.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {ORDER_TABLE} REFERENCING {tables}"
@@ -120,25 +144,50 @@ def _pg_uninstall() -> list[str]:
 # --- SQLite -----------------------------------------------------------------------------
 
 DELTA_TABLE = "reports_orderdelta"
+FOLD_MARK_TABLE = "reports_orderfoldmark"
+# Orders above this id are not in the rollups yet: the fold reads them from orders_order.
+# No row (a flush emptied the table) is no order folded.
+_FOLD_MARK = f"coalesce((SELECT last_order_id FROM {FOLD_MARK_TABLE} WHERE id = 1), 0)"
+_DELTA_COLUMNS = "order_date, customer_id, product_id, quantity, revenue_cents, orders"
 
 
-def _sqlite_delta_insert(row: str, sign: str) -> str:
-    return (
-        f"INSERT INTO {DELTA_TABLE} (order_date, customer_id, product_id, quantity, revenue_cents, orders)"
-        f" VALUES ({row}.order_date, {row}.customer_id, {row}.product_id, {sign}{row}.quantity,"
-        f" {sign}{CENTS.format(prefix=row + '.')}, {sign}1);"
+def _sqlite_delta_insert(row: str, sign: str, *, folded_only: bool = False) -> str:
+    """Log one row's signed change; with folded_only, only if the row is at or below the fold mark."""
+    values = (
+        f"{row}.order_date, {row}.customer_id, {row}.product_id, {sign}{row}.quantity,"
+        f" {sign}{CENTS.format(prefix=row + '.')}, {sign}1"
     )
+    if folded_only:
+        return f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS}) SELECT {values} WHERE {row}.id <= {_FOLD_MARK};"
+    return f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS}) VALUES ({values});"
 
 
-def _sqlite_install() -> list[str]:
-    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in _VALUED)
+def _sqlite_install(*, fold_mark: bool = True) -> list[str]:
+    if not fold_mark:  # before migration 0005 made the mark: log every change
+        return [
+            *_sqlite_uninstall(),
+            f"CREATE TRIGGER reports_rollup_order_insert AFTER INSERT ON {ORDER_TABLE} BEGIN\n"
+            f"{_sqlite_delta_insert('NEW', '')}\nEND",
+            f"CREATE TRIGGER reports_rollup_order_update AFTER UPDATE ON {ORDER_TABLE}"
+            f" WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in _VALUED)} BEGIN\n"
+            f"{_sqlite_delta_insert('OLD', '-')}\n{_sqlite_delta_insert('NEW', '')}\nEND",
+            f"CREATE TRIGGER reports_rollup_order_delete AFTER DELETE ON {ORDER_TABLE} BEGIN\n"
+            f"{_sqlite_delta_insert('OLD', '-')}\nEND",
+        ]
+    # An order above the fold mark is read from orders_order by the next fold whatever
+    # happens to it until then (inserted, updated, deleted): no log. Only changes to
+    # folded rows are logged; the WHEN keeps the common case (a new order) to one lookup.
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in ["id", *_VALUED])
     return [
         *_sqlite_uninstall(),
-        f"CREATE TRIGGER reports_rollup_order_insert AFTER INSERT ON {ORDER_TABLE} BEGIN\n"
+        f"CREATE TRIGGER reports_rollup_order_insert AFTER INSERT ON {ORDER_TABLE}"
+        f" WHEN NEW.id <= {_FOLD_MARK} BEGIN\n"
         f"{_sqlite_delta_insert('NEW', '')}\nEND",
-        f"CREATE TRIGGER reports_rollup_order_update AFTER UPDATE ON {ORDER_TABLE} WHEN {changed} BEGIN\n"
-        f"{_sqlite_delta_insert('OLD', '-')}\n{_sqlite_delta_insert('NEW', '')}\nEND",
-        f"CREATE TRIGGER reports_rollup_order_delete AFTER DELETE ON {ORDER_TABLE} BEGIN\n"
+        f"CREATE TRIGGER reports_rollup_order_update AFTER UPDATE ON {ORDER_TABLE}"
+        f" WHEN ({changed}) AND (OLD.id <= {_FOLD_MARK} OR NEW.id <= {_FOLD_MARK}) BEGIN\n"
+        f"{_sqlite_delta_insert('OLD', '-', folded_only=True)}\n{_sqlite_delta_insert('NEW', '', folded_only=True)}\nEND",
+        f"CREATE TRIGGER reports_rollup_order_delete AFTER DELETE ON {ORDER_TABLE}"
+        f" WHEN OLD.id <= {_FOLD_MARK} BEGIN\n"
         f"{_sqlite_delta_insert('OLD', '-')}\nEND",
     ]
 
@@ -147,11 +196,34 @@ def _sqlite_uninstall() -> list[str]:
     return [f"DROP TRIGGER IF EXISTS reports_rollup_order_{event}" for event in ("insert", "update", "delete")]
 
 
+def _sqlite_fold_mark_to_last_order() -> str:
+    return (
+        f"INSERT INTO {FOLD_MARK_TABLE} (id, last_order_id) SELECT 1, coalesce(max(id), 0) FROM {ORDER_TABLE} WHERE true"
+        " ON CONFLICT (id) DO UPDATE SET last_order_id = max(last_order_id, excluded.last_order_id)"
+    )
+
+
+def sqlite_pending_sql() -> str:
+    """A query that returns a row when the fold has anything to do (two indexed reads)."""
+    return (
+        f"SELECT 1 WHERE EXISTS (SELECT 1 FROM {DELTA_TABLE})"
+        f" OR EXISTS (SELECT 1 FROM {ORDER_TABLE} WHERE id > {_FOLD_MARK})"
+    )
+
+
 def sqlite_fold_sql() -> list[str]:
-    """Statements that add the pending deltas to the rollups, then empty the delta table."""
-    statements = []
-    for table, keys, expressions in ROLLUPS:
-        selected = ", ".join(expression.format(month=_SQLITE_MONTH.format(prefix="")) for expression in expressions)
+    """Statements that add the new orders and the logged changes to the rollups, then empty the log.
+
+    Run in one write transaction: no order can be written between reading the orders above
+    the mark and moving the mark past them.
+    """
+    statements = [
+        f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS})"
+        f" SELECT order_date, customer_id, product_id, quantity, {CENTS.format(prefix='')}, 1"
+        f" FROM {ORDER_TABLE} WHERE id > {_FOLD_MARK}"
+    ]
+    for table, keys, expressions in rollups_present():
+        selected = ", ".join(expression.format(month=_SQLITE_MONTH.format(prefix=""), half=_SQLITE_HALF) for expression in expressions)
         statements.append(
             f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
             f" SELECT {selected}, sum(revenue_cents), sum(quantity), sum(orders) FROM {DELTA_TABLE}"
@@ -160,15 +232,31 @@ def sqlite_fold_sql() -> list[str]:
             f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_upsert_sets(table)}"
         )
     statements.append(f"DELETE FROM {DELTA_TABLE}")
+    statements.append(_sqlite_fold_mark_to_last_order())
     return statements
+
+
+def _fold_mark_exists(conn) -> bool:
+    """Migrations before 0005 (run on every new database) have no fold mark table yet."""
+    with conn.cursor() as cursor:
+        return FOLD_MARK_TABLE in conn.introspection.table_names(cursor)
 
 
 # --- Both -------------------------------------------------------------------------------
 
-def rollup_triggers_install(*, using=None) -> None:
-    """Create (or replace) the triggers that keep the rollups in step with orders_order."""
+def rollup_triggers_install(*, using=None, fold_mark: bool | None = None) -> None:
+    """Create (or replace) the triggers that keep the rollups in step with orders_order.
+
+    SQLite, fold_mark: whether the triggers may leave new orders to the fold mark (by
+    default, when its table exists: migrations before 0005 run without it).
+    """
     conn = using or connection
-    statements = _pg_install() if conn.vendor == "postgresql" else _sqlite_install()
+    if conn.vendor == "postgresql":
+        statements = _pg_install(rollups_present(conn))
+    else:
+        if fold_mark is None:
+            fold_mark = _fold_mark_exists(conn)
+        statements = _sqlite_install(fold_mark=fold_mark)
     with conn.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
@@ -182,16 +270,28 @@ def rollup_triggers_uninstall(*, using=None) -> None:
             cursor.execute(statement)
 
 
-def rollups_rebuild_sql(vendor: str) -> list[str]:
-    """Statements that recompute every rollup from the orders (after a restore, or to check)."""
+def rollups_fill_sql(vendor: str, *, tables: list[str] | None = None) -> list[str]:
+    """Statements that recompute these rollups (default: every one there is) from the orders."""
     month = _PG_MONTH if vendor == "postgresql" else _SQLITE_MONTH.format(prefix="")
-    statements = [f"DELETE FROM {DELTA_TABLE}"]
-    for table, keys, expressions in ROLLUPS:
-        selected = ", ".join(expression.format(month=month) for expression in expressions)
+    half = _PG_HALF if vendor == "postgresql" else _SQLITE_HALF
+    statements = []
+    for table, keys, expressions in rollups_present():
+        if tables is not None and table not in tables:
+            continue
+        selected = ", ".join(expression.format(month=month, half=half) for expression in expressions)
         statements.append(f"DELETE FROM {table}")
         statements.append(
             f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
             f" SELECT {selected}, sum({CENTS.format(prefix='')}), sum(quantity), count(*)"
             f" FROM {ORDER_TABLE} GROUP BY {selected}"
         )
+    return statements
+
+
+def rollups_rebuild_sql(vendor: str) -> list[str]:
+    """Statements that recompute every rollup from the orders (after a restore, or to check)."""
+    statements = [f"DELETE FROM {DELTA_TABLE}", *rollups_fill_sql(vendor)]
+    if vendor != "postgresql" and _fold_mark_exists(connection):
+        # Every order is in the rollups now: none is left for the fold to read.
+        statements.append(_sqlite_fold_mark_to_last_order())
     return statements

@@ -53,14 +53,59 @@ def _month_previous(month: date) -> date:
 
 @dataclass
 class RangePlan:
-    """Where to read a range from: whole months from the rollups, ragged edges from the orders."""
+    """Where to read a range from: whole months from the rollups, ragged edges from the orders.
+
+    edges: (first day, last day, sign) read from the orders. A ragged edge that covers most
+    of its month is read as the whole month less the days outside the range (sign -1):
+    a 30-day edge then reads one day of orders, not thirty.
+    """
 
     empty: bool = False
     all_time: bool = False
     month_from: date | None = None  # first month (its first day), None = open
     month_to: date | None = None
-    months: bool = True  # False when no whole month lies in the range
-    edges: list[tuple[date, date]] = field(default_factory=list)
+    months: bool = True  # False when no whole month is read
+    halves: list[date] = field(default_factory=list)  # halves of months read whole (their first day)
+    edges: list[tuple[date, date, int]] = field(default_factory=list)
+
+
+def _halves(month: date) -> list[tuple[date, date]]:
+    return [(month, month.replace(day=15)), (month.replace(day=16), _month_last(month))]
+
+
+def _edge_cover(edge_from: date, edge_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date, int]]]:
+    """Read a part month from one rollup block (a half or the month) and the fewest days of orders.
+
+    Return the block (or None) and the days to add (+1) or take away (-1). Each block costs
+    about a day of orders to read (at 10M orders a half or a month is 50,000 customer rows,
+    a day 27,000 orders), so the cheapest cover minimises days read plus blocks.
+    """
+    month = _month_first(edge_from)
+    best = (edge_to - edge_from).days + 1, None
+    for block in [*_halves(month), (month, _month_last(month))]:
+        cost = 1 + sum((b - a).days + 1 for a, b, _sign in _difference(edge_from, edge_to, block))
+        if cost < best[0]:
+            best = cost, block
+    block = best[1]
+    if block is None:
+        return None, [(edge_from, edge_to, 1)]
+    return block, _difference(edge_from, edge_to, block)
+
+
+def _difference(edge_from: date, edge_to: date, block: tuple[date, date]) -> list[tuple[date, date, int]]:
+    """The days of the edge outside the block (+1) and of the block outside the edge (-1)."""
+    one = timedelta(days=1)
+    block_from, block_to = block
+    days = []
+    if edge_from < block_from:
+        days.append((edge_from, min(edge_to, block_from - one), 1))
+    if block_from < edge_from:
+        days.append((block_from, min(block_to, edge_from - one), -1))
+    if edge_to > block_to:
+        days.append((max(edge_from, block_to + one), edge_to, 1))
+    if block_to > edge_to:
+        days.append((max(block_from, edge_to + one), block_to, -1))
+    return days
 
 
 def orders_date_span() -> dict:
@@ -72,7 +117,11 @@ def orders_date_span() -> dict:
 
 def range_plan(*, start: date | None, end: date | None) -> RangePlan:
     span = orders_date_span()
-    first, last = span["first"], span["last"]
+    return range_plan_for_span(start=start, end=end, first=span["first"], last=span["last"])
+
+
+def range_plan_for_span(*, start: date | None, end: date | None, first: date | None, last: date | None) -> RangePlan:
+    """Plan the range given the first and last day with orders (a pure function)."""
     if first is None or (start and start > last) or (end and end < first) or (start and end and start > end):
         return RangePlan(empty=True)
     # A bound outside the days with orders cuts nothing off.
@@ -81,16 +130,32 @@ def range_plan(*, start: date | None, end: date | None) -> RangePlan:
     if start is None and end is None:
         return RangePlan(all_time=True)
     plan = RangePlan()
+    ragged = []  # the parts of months at the ends of the range
     if start is not None:
         plan.month_from = start if start.day == 1 else _month_next(_month_first(start))
         if start.day != 1:
-            plan.edges.append((start, min(end, _month_last(start)) if end else _month_last(start)))
+            ragged.append((start, min(end, _month_last(start)) if end else _month_last(start)))
     if end is not None:
         plan.month_to = _month_first(end) if end == _month_last(end) else _month_previous(_month_first(end))
         if end != _month_last(end):
             edge_from = max(start, _month_first(end)) if start else _month_first(end)
-            if not plan.edges or plan.edges[0][0] < edge_from:
-                plan.edges.append((edge_from, end))
+            if not ragged or ragged[0][0] < edge_from:
+                ragged.append((edge_from, end))
+    for edge_from, edge_to in ragged:
+        block, days = _edge_cover(edge_from, edge_to)
+        if block is not None and block[1] == _month_last(block[0]) and block[0].day == 1:
+            # The whole month: next to the whole months read (the start edge's just before
+            # them, the end edge's just after).
+            first = block[0]
+            if plan.month_from and plan.month_to and plan.month_from > plan.month_to:
+                plan.month_from = plan.month_to = first  # the first whole month read
+            elif plan.month_from and first < plan.month_from:
+                plan.month_from = first
+            else:
+                plan.month_to = first
+        elif block is not None:
+            plan.halves.append(block[0])
+        plan.edges.extend(days)
     if plan.month_from and plan.month_to and plan.month_from > plan.month_to:
         plan.months = False
     return plan
@@ -99,8 +164,8 @@ def range_plan(*, start: date | None, end: date | None) -> RangePlan:
 # --- Sums per customer or product ----------------------------------------------------------
 
 _ENTITY = {
-    "customer": {"table": "orders_customer", "id": "customer_id", "month": "reports_customermonth", "total": "reports_customertotal"},
-    "product": {"table": "orders_product", "id": "product_id", "month": "reports_productmonth", "total": "reports_producttotal"},
+    "customer": {"table": "orders_customer", "id": "customer_id", "month": "reports_customermonth", "half": "reports_customerhalfmonth", "total": "reports_customertotal"},
+    "product": {"table": "orders_product", "id": "product_id", "month": "reports_productmonth", "half": "reports_producthalfmonth", "total": "reports_producttotal"},
 }
 
 
@@ -143,10 +208,25 @@ def _entity_sums_sql(entity: str, plan: RangePlan) -> tuple[str, list]:
             + (" WHERE " + " AND ".join(where) if where else "")
         )
         params += month_params
-    for edge_from, edge_to in plan.edges:
+    if plan.halves:
         parts.append(
-            f"SELECT {key} AS pk, {CENTS.format(prefix='')} AS revenue_cents, quantity, 1 AS orders"
-            " FROM orders_order WHERE order_date >= %s AND order_date <= %s"
+            f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['half']}"
+            f" WHERE half IN ({', '.join(['%s'] * len(plan.halves))})"
+        )
+        params += [_date_param(half) for half in plan.halves]
+    for edge_from, edge_to, sign in plan.edges:
+        # Summed per edge, so the outer sum adds a few rows per customer, not every order.
+        # PostgreSQL: prices are exact decimals, so the cents are summed once per group; the
+        # covering order_date index has every column read here (an index-only scan).
+        cents = (
+            "CAST(sum(quantity * unit_price) * 100 AS bigint)"
+            if connection.vendor == "postgresql"
+            else f"sum({CENTS.format(prefix='')})"
+        )
+        minus = "-" if sign < 0 else ""
+        parts.append(
+            f"SELECT {key} AS pk, {minus}{cents} AS revenue_cents, {minus}sum(quantity) AS quantity,"
+            f" {minus}count(*) AS orders FROM orders_order WHERE order_date >= %s AND order_date <= %s GROUP BY {key}"
         )
         params += [_date_param(edge_from), _date_param(edge_to)]
     union = " UNION ALL ".join(parts)

@@ -9,7 +9,15 @@ from django.db import connection
 from orders.models import Customer, Order
 from orders.services import sales_file_ingest
 from reports import selectors
-from reports.models import CustomerMonth, CustomerTotal, ProductMonth, ProductTotal, SalesDay
+from reports.models import (
+    CustomerHalfMonth,
+    CustomerMonth,
+    CustomerTotal,
+    ProductHalfMonth,
+    ProductMonth,
+    ProductTotal,
+    SalesDay,
+)
 from reports.rollups import rollups_rebuild_sql
 from reports.services import rollups_fold
 
@@ -27,7 +35,7 @@ def _rollups() -> dict:
             tuple(str(value) for value in row)
             for row in model.objects.filter(orders__gt=0).values_list(*[f.attname for f in model._meta.concrete_fields])
         )
-        for model in (SalesDay, CustomerMonth, ProductMonth, CustomerTotal, ProductTotal)
+        for model in (SalesDay, CustomerMonth, ProductMonth, CustomerHalfMonth, ProductHalfMonth, CustomerTotal, ProductTotal)
     }
 
 
@@ -95,4 +103,44 @@ def test_loads_with_updates_and_a_late_resend_match_the_raw_aggregate(tmp_path):
     ]
     for start, end in [(None, None), (date(2024, 2, 29), None), (None, date(2024, 3, 1)), (date(2024, 2, 2), date(2024, 3, 1))]:
         assert report_all(start=start, end=end) == report_all_from_selectors(start=start, end=end)
+    assert _rebuilt_equals_kept()
+
+
+def test_orders_written_before_the_next_fold_count_once(shop, order_create):
+    """On SQLite a new order is not logged but read by the next fold: edits and deletes before it must count once."""
+    rollups_fold()
+    fresh = order_create("O6", "C-D", "P-X", 1, "3.00", date(2024, 4, 11))  # above the fold mark
+    order_create("O7", "C-D", "P-Y", 2, "1.00", date(2024, 4, 12))
+    fresh.quantity = 5
+    fresh.save()
+    Order.objects.filter(order_id="O7").delete()
+    Order.objects.filter(order_id="O1").update(quantity=1)  # folded: logged
+
+    assert selectors.top_customers_by_revenue()[0] == {"customer_id": "C-B", "total_revenue": D("20.01")}
+    assert selectors.top_customers_by_revenue(start=date(2024, 4, 11)) == [{"customer_id": "C-D", "total_revenue": D("15.00")}]
+    assert report_all() == report_all_from_selectors()
+    assert _rebuilt_equals_kept()
+
+
+def test_raw_sql_reusing_an_old_id_or_moving_an_id_is_counted(shop):
+    """An insert at or below the fold mark, and an id moved across it, are logged by the triggers."""
+    rollups_fold()
+    old = Order.objects.get(order_id="O4")
+    old_id, customer_id, product_id = old.id, old.customer_id, old.product_id
+    old.delete()
+    top_id = Order.objects.order_by("-id").values_list("id", flat=True)[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO orders_order (id, order_id, customer_id, product_id, quantity, unit_price, order_date,"
+            " source_file, created_at, updated_at) VALUES (%s, 'O4b', %s, %s, 7, 1.00, %s, '', %s, %s)",
+            [old_id, customer_id, product_id, date(2024, 4, 10), "2024-04-10 00:00:00", "2024-04-10 00:00:00"],
+        )
+        cursor.execute("UPDATE orders_order SET id = %s WHERE order_id = 'O5'", [top_id + 100])
+        cursor.execute("UPDATE orders_order SET id = %s WHERE order_id = 'O5'", [old_id - 1000])
+
+    assert selectors.top_products_by_quantity(start=date(2024, 4, 1)) == [
+        {"product_id": "P-X", "total_quantity_sold": 7},
+        {"product_id": "P-Z", "total_quantity_sold": 1},
+    ]
+    assert report_all() == report_all_from_selectors()
     assert _rebuilt_equals_kept()

@@ -7,6 +7,8 @@ import pytest
 
 from reports import selectors
 
+from .raw import report_all, report_all_from_selectors
+
 pytestmark = pytest.mark.django_db
 
 
@@ -80,6 +82,43 @@ def test_ragged_range_reads_part_months_exactly(shop):
         {"product_id": "P-X", "total_revenue": D("20.00"), "total_quantity": 2},
         {"product_id": "P-Y", "total_revenue": D("1.05"), "total_quantity": 3},
     ]
+
+
+def test_a_part_month_is_read_as_a_half_or_the_month_plus_or_minus_a_few_days():
+    plan = selectors.range_plan_for_span(start=date(2024, 1, 2), end=date(2024, 4, 29), first=date(2023, 1, 1), last=date(2025, 1, 1))
+    assert (plan.month_from, plan.month_to, plan.months) == (date(2024, 1, 1), date(2024, 4, 1), True)
+    assert plan.edges == [(date(2024, 1, 1), date(2024, 1, 1), -1), (date(2024, 4, 30), date(2024, 4, 30), -1)]
+    # Near a half: the second half of January less four days; a short edge is read from the orders as it is.
+    plan = selectors.range_plan_for_span(start=date(2024, 1, 20), end=date(2024, 2, 2), first=date(2023, 1, 1), last=date(2025, 1, 1))
+    assert (plan.month_from, plan.month_to, plan.months, plan.halves) == (date(2024, 2, 1), date(2024, 1, 1), False, [date(2024, 1, 16)])
+    assert plan.edges == [(date(2024, 1, 16), date(2024, 1, 19), -1), (date(2024, 2, 1), date(2024, 2, 2), 1)]
+    plan = selectors.range_plan_for_span(start=date(2024, 4, 15), end=date(2024, 7, 14), first=date(2023, 1, 1), last=date(2025, 1, 1))
+    assert (plan.month_from, plan.month_to, plan.halves) == (date(2024, 5, 1), date(2024, 6, 1), [date(2024, 4, 16), date(2024, 7, 1)])
+    assert plan.edges == [(date(2024, 4, 15), date(2024, 4, 15), 1), (date(2024, 7, 15), date(2024, 7, 15), -1)]
+    # Within one month, and across two months with no whole month between them.
+    plan = selectors.range_plan_for_span(start=date(2024, 3, 2), end=date(2024, 3, 30), first=date(2023, 1, 1), last=date(2025, 1, 1))
+    assert (plan.month_from, plan.month_to, plan.months) == (date(2024, 3, 1), date(2024, 3, 1), True)
+    assert plan.edges == [(date(2024, 3, 1), date(2024, 3, 1), -1), (date(2024, 3, 31), date(2024, 3, 31), -1)]
+    plan = selectors.range_plan_for_span(start=date(2024, 3, 3), end=date(2024, 4, 28), first=date(2023, 1, 1), last=date(2025, 1, 1))
+    assert (plan.month_from, plan.month_to, plan.months) == (date(2024, 3, 1), date(2024, 4, 1), True)
+    assert plan.edges == [(date(2024, 3, 1), date(2024, 3, 2), -1), (date(2024, 4, 29), date(2024, 4, 30), -1)]
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (date(2024, 1, 2), date(2024, 4, 29)),
+        (date(2024, 1, 16), date(2024, 1, 31)),
+        (date(2024, 2, 2), date(2024, 4, 11)),
+        (date(2024, 1, 14), date(2024, 4, 17)),
+        (date(2024, 1, 5), date(2024, 1, 25)),
+    ],
+)
+def test_ranges_read_from_months_halves_and_days_are_exact(shop, order_create, start, end):
+    order_create("O6", "C-D", "P-X", 3, "1.25", date(2024, 1, 1))  # left out of the first range
+    order_create("O7", "C-D", "P-Z", 1, "9.99", date(2024, 4, 30))  # left out too
+
+    assert report_all_from_selectors(start=start, end=end) == report_all(start=start, end=end)
 
 
 def test_single_leap_day(shop):
