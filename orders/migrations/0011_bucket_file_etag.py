@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0009_import_run_column_positions'),
+        ('orders', '0010_order_date_covering_index'),
     ]
 
     operations = [
