@@ -92,10 +92,22 @@ def env_for(database_url: str, work: Path, name: str, *, bucket_url: str, endpoi
     return env
 
 
+CREATED: list[str] = []  # the PostgreSQL databases this run made, dropped at the end
+
+
 def database(args, name: str, work: Path) -> str:
     if args.sqlite:
         return f"sqlite:///{work / (name + '.sqlite3')}"
+    CREATED.append(name)
     return fresh_database(args.pg, name)
+
+
+def databases_drop(pg: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as connection:
+        for name in CREATED:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def load(env: dict) -> tuple[float, float, str]:
@@ -163,6 +175,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if CREATED:
+            databases_drop(args.pg)
 
     backend = "SQLite" if args.sqlite else "PostgreSQL"
     print()
