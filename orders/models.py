@@ -122,11 +122,13 @@ class ImportRun(models.Model):
 
 
 class BucketFile(models.Model):
-    """What the bucket scanner last saw at a path, so an unchanged file is not hashed again."""
+    """What the bucket scanner last saw at a path (or s3:// URL), so an unchanged file is not hashed again."""
 
     path = models.CharField(max_length=1024, unique=True)
     size = models.BigIntegerField()
     mtime_ns = models.BigIntegerField()
+    # S3: the object's ETag. A row with no sha256 is an object seen but not settled yet.
+    etag = models.CharField(max_length=200, blank=True, default="")
     sha256 = models.CharField(max_length=64)
     seen_at = models.DateTimeField(auto_now=True)
 

@@ -16,7 +16,8 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .ingest.files import business_date_from_name, file_fingerprint, file_snapshot_take, sales_files_in
+from .bucket import BucketEntry, BucketError, S3Bucket, S3Object, is_s3_url, s3_object_from_url
+from .ingest.files import Snapshot, business_date_from_name, file_fingerprint, file_snapshot_take, sales_files_in
 from .ingest.pipeline import FileLoadResult, sales_file_load
 from .ingest.reader import FileReadError
 from .models import BucketFile, Customer, DataVersion, ImportRun, Order, OrderConflict, Product
@@ -68,7 +69,7 @@ def snapshot_dir() -> Path:
 
 def import_run_register(
     *,
-    path: Path,
+    path: Path | S3Object,
     received_at: datetime | None = None,
     file_name: str | None = None,
     business_date: date | None = None,
@@ -79,13 +80,21 @@ def import_run_register(
     not loaded yet takes the fresh copy, so a file dropped again after it was lost loads.
     file_name (default: the path's) gives the business date when it holds one; else
     business_date, else the day the file arrived.
+
+    path may be an object in the S3 bucket: its snapshot is then a copy in the bucket (see
+    orders.bucket), and BucketError says why the object could not be read or copied.
     """
-    # Hashing alone first: offering a file that is loaded already costs one read, and no copy.
-    sha256, _size = file_fingerprint(path)
-    existing = ImportRun.objects.filter(sha256=sha256).first()
-    if existing and existing.status == ImportRun.Status.LOADED:
-        return existing, False
-    taken = file_snapshot_take(path, snapshot_dir())  # the bytes copied decide, should the file change meanwhile
+    if isinstance(path, S3Object):
+        sha256, taken = _s3_snapshot_take(path)
+        if taken is None:
+            return ImportRun.objects.get(sha256=sha256), False
+    else:
+        # Hashing alone first: offering a file that is loaded already costs one read, and no copy.
+        sha256, _size = file_fingerprint(path)
+        existing = ImportRun.objects.filter(sha256=sha256).first()
+        if existing and existing.status == ImportRun.Status.LOADED:
+            return existing, False
+        taken = file_snapshot_take(path, snapshot_dir())  # the bytes copied decide, should the file change meanwhile
     sha256, snapshot = taken.sha256, taken.path
     existing = ImportRun.objects.filter(sha256=sha256).first()
     if existing:
@@ -95,7 +104,9 @@ def import_run_register(
             ImportRun.objects.filter(pk=existing.pk).update(path=str(path), snapshot=str(snapshot))
             existing.path, existing.snapshot = str(path), str(snapshot)
         return existing, False
-    if received_at is None:
+    if received_at is None and isinstance(path, S3Object):
+        received_at = path.modified or timezone.now()
+    elif received_at is None:
         received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
     file_name = file_name or path.name
     named_date = business_date_from_name(file_name)
@@ -124,15 +135,40 @@ def import_run_register(
     return run, True
 
 
-def _snapshot_remove(snapshot: Path | str) -> None:
+def _s3_snapshot_take(obj: S3Object) -> tuple[str, Snapshot | None]:
+    """Hash the object as it streams, then copy exactly those bytes (by ETag) to our snapshot in the bucket.
+
+    Return (sha256, None) when these bytes were loaded before: no copy is made.
+    With obj.etag given (the listing's), an object that changed since it was listed is not taken:
+    BucketError(missing=True), and the next scan sees the new version settle.
+    """
+    read = obj.fingerprint()
+    if obj.etag and read.path.etag != obj.etag:
+        raise BucketError(f"{obj.name} changed while it was read; the next scan takes the new version.", missing=True)
+    if ImportRun.objects.filter(sha256=read.sha256, status=ImportRun.Status.LOADED).exists():
+        return read.sha256, None
+    snapshot = obj.snapshot_copy(sha256=read.sha256, etag=read.path.etag)
+    return read.sha256, Snapshot(read.sha256, read.size, snapshot, read.lines)
+
+
+def _snapshot_remove(snapshot: Path | str | S3Object) -> None:
+    if isinstance(snapshot, S3Object) or is_s3_url(str(snapshot)):
+        obj = snapshot if isinstance(snapshot, S3Object) else s3_object_from_url(snapshot)
+        try:
+            obj.delete()
+        except BucketError as error:  # a snapshot left behind costs space, not correctness
+            logger.warning("snapshot %s could not be removed: %s", obj, error)
+        return
     try:
         os.unlink(snapshot)
     except FileNotFoundError:
         pass
 
 
-def _run_source(run: ImportRun) -> Path:
+def _run_source(run: ImportRun) -> Path | S3Object:
     """The file holding exactly the run's bytes: its snapshot, or (for a run without one) its path, copied now."""
+    if is_s3_url(run.snapshot or run.path):
+        return _s3_run_source(run)
     if run.snapshot and os.path.isfile(run.snapshot):
         return Path(run.snapshot)
     path = Path(run.path)
@@ -149,6 +185,33 @@ def _run_source(run: ImportRun) -> Path:
         raise SourceError(FILE_CHANGED.format(path=path), ImportRun.Failure.MISSING)
     ImportRun.objects.filter(pk=run.pk).update(snapshot=str(taken.path))
     return taken.path
+
+
+def _s3_run_source(run: ImportRun) -> S3Object:
+    """The run's snapshot in the bucket; or its object, copied now if it still holds the run's bytes."""
+    try:
+        if run.snapshot:
+            snapshot = s3_object_from_url(run.snapshot)
+            try:
+                snapshot.head()
+                return snapshot
+            except BucketError as error:
+                if not error.missing:
+                    raise
+        live = s3_object_from_url(run.path)
+        try:
+            read = live.fingerprint()
+        except BucketError as error:
+            if error.missing:
+                raise SourceError(FILE_MISSING.format(path=run.path), ImportRun.Failure.MISSING) from None
+            raise
+        if read.sha256 != run.sha256:
+            raise SourceError(FILE_CHANGED.format(path=run.path), ImportRun.Failure.MISSING)
+        snapshot = live.snapshot_copy(sha256=read.sha256, etag=read.path.etag)
+    except BucketError as error:
+        raise SourceError(error.message, ImportRun.Failure.UNREADABLE) from None
+    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(snapshot))
+    return snapshot
 
 
 def _run_failed(run_id: int, message: str, failure: str) -> None:
@@ -226,6 +289,11 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
     except FileReadError as error:  # SourceError too: the file is gone, replaced or cannot be opened
         _run_failed(run_id, str(error), getattr(error, "failure", ImportRun.Failure.FILE))
         pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
+        return ImportRun.objects.get(pk=run_id)
+    except BucketError as error:  # the S3 bucket failed mid-read, after botocore's own retries
+        failure = ImportRun.Failure.MISSING if error.missing else ImportRun.Failure.UNREADABLE
+        _run_failed(run_id, error.message, failure)
+        pipeline_logger.warning("%s: the bucket could not be read: %s", run.file_name, error.message)
         return ImportRun.objects.get(pk=run_id)
     except SoftTimeLimitExceeded:
         message = TIME_LIMIT.format(seconds=settings.INGEST_TASK_SOFT_TIME_LIMIT)
@@ -363,10 +431,12 @@ def import_runs_stalled(*, now: datetime | None = None) -> list[int]:
 
 
 def _readable(path: str) -> bool:
+    if is_s3_url(path):
+        return s3_object_from_url(path).exists()
     return bool(path) and os.path.isfile(path) and os.access(path, os.R_OK)
 
 
-def sales_file_ingest(*, path: Path, progress: Callable[[int], None] | None = None) -> IngestOutcome:
+def sales_file_ingest(*, path: Path | S3Object, progress: Callable[[int], None] | None = None) -> IngestOutcome:
     """Register the file and load it now, unless this exact content was loaded before."""
     run, _created = import_run_register(path=path)
     if run.status == ImportRun.Status.LOADED:
@@ -471,17 +541,30 @@ class BucketScan:
     unreadable: list[str]  # files that could not be read: looked at again by the next scan
 
 
-def bucket_scan(*, bucket: Path, settle_seconds: float, now: float | None = None) -> BucketScan:
+def bucket_scan(*, bucket: Path | S3Bucket, settle_seconds: float, now: float | None = None) -> BucketScan:
     """Record new or changed sales files in the bucket, and queue a load for each; queue again what stalled.
 
     A file still being written is never read half-way: it waits until it has not
     changed for settle_seconds. A file seen before with the same size and mtime
     is not hashed again. One file that cannot be read does not stop the others.
     The loads are queued once the transaction that records them commits.
+
+    An S3 bucket is listed first, page by page: a listing that fails raises BucketError
+    before anything is recorded or queued. There an object has settled when its size and
+    ETag are those the previous scan saw (settle_seconds does not apply).
     """
     now = time.time() if now is None else now
     scan = BucketScan(registered=[], unsettled=[], redispatched=[], unreadable=[])
-    if bucket.is_dir():
+    if isinstance(bucket, S3Bucket):
+        entries = bucket.sales_files()
+        seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=bucket.key_url(bucket.prefix))}
+        for entry in entries:
+            try:
+                _s3_object_scan(bucket, entry, seen.get(bucket.key_url(entry.key)), scan=scan)
+            except BucketError as error:  # changed while read, or unreadable: the next scan looks again
+                (scan.unsettled if error.missing else scan.unreadable).append(entry.name)
+                logger.error("bucket scan: %s cannot be read, skipped: %s", entry.name, error.message)
+    elif bucket.is_dir():
         seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
         for path in sales_files_in([bucket]):
             try:
@@ -520,6 +603,32 @@ def _bucket_file_scan(path: Path, known: BucketFile | None, *, scan: BucketScan,
             run.status == ImportRun.Status.FAILED and run.failure in CURABLE_FAILURES
         ):
             scan.redispatched.append(run.pk)  # dropped again after its file was lost: load it now
+        else:
+            return
+        transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk), robust=True)
+
+
+def _s3_object_scan(bucket: S3Bucket, entry: BucketEntry, known: BucketFile | None, *, scan: BucketScan):
+    url = bucket.key_url(entry.key)
+    if not known or (known.size, known.etag) != (entry.size, entry.etag):
+        # New, or changed since the last scan: it has settled when the next scan finds it the same.
+        BucketFile.objects.update_or_create(
+            path=url, defaults={"size": entry.size, "mtime_ns": 0, "etag": entry.etag, "sha256": ""}
+        )
+        scan.unsettled.append(entry.name)
+        return
+    if known.sha256:
+        return  # registered already
+    with transaction.atomic():
+        obj = bucket.object(entry.key, etag=entry.etag, size=entry.size, modified=entry.modified)
+        run, created = import_run_register(path=obj, received_at=entry.modified)
+        BucketFile.objects.filter(pk=known.pk).update(sha256=run.sha256)
+        if created:
+            scan.registered.append(run.pk)
+        elif run.status == ImportRun.Status.PENDING or (
+            run.status == ImportRun.Status.FAILED and run.failure in CURABLE_FAILURES
+        ):
+            scan.redispatched.append(run.pk)
         else:
             return
         transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk), robust=True)

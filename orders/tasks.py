@@ -2,7 +2,6 @@
 
 import logging
 import random
-from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
@@ -61,9 +60,15 @@ def ingest_file(self, import_run_id: int) -> dict:
 @shared_task(acks_late=True, ignore_result=True)
 def scan_bucket() -> dict:
     """Find new or changed files in the bucket and queue their loads; queue again the loads that stalled."""
+    from orders.bucket import BucketError, bucket_get
     from orders.services import bucket_scan
 
-    scan = bucket_scan(bucket=Path(settings.BUCKET_DIR), settle_seconds=settings.INGEST_SETTLE_SECONDS)
+    try:
+        scan = bucket_scan(bucket=bucket_get(), settle_seconds=settings.INGEST_SETTLE_SECONDS)
+    except BucketError as error:
+        # The listing failed: nothing was recorded or queued. One line in the app log; the task fails.
+        logger.error("bucket scan failed: %s", error.message)
+        raise
     return {"registered": scan.registered, "unsettled": scan.unsettled, "redispatched": scan.redispatched}
 
 

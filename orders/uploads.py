@@ -8,6 +8,7 @@ import csv
 import logging
 import os
 import re
+import tempfile
 import uuid
 from datetime import date, datetime, time as dt_time
 from decimal import Decimal
@@ -18,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from .bucket import BucketError, S3Bucket, S3Object, bucket_get, is_s3_url, s3_object_from_url
 from .ingest.files import business_date_from_name, file_fingerprint
 from .ingest.load import PREVIEW_KINDS
 from .ingest.pipeline import FileLoadResult, sales_file_load
@@ -92,7 +94,9 @@ def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, u
     kind = upload_kind(name, uploaded_file.read(_SNIFF_BYTES))
     uploaded_file.seek(0)
     upload_id = uuid.uuid4()
-    folder = uploads_dir()
+    bucket = bucket_get()
+    # An S3 bucket keeps the upload under its own .salesproject/uploads/: a worker on any host reads it there.
+    folder = Path(tempfile.mkdtemp(prefix="salesproject-upload-")) if isinstance(bucket, S3Bucket) else uploads_dir()
     if kind == ImportUpload.Kind.XLSX:
         workbook = folder / f"{upload_id}.xlsx"
         _chunks_write(uploaded_file, workbook)
@@ -106,13 +110,38 @@ def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, u
             workbook.unlink(missing_ok=True)
     else:
         stored = folder / f"{upload_id}{'.csv.gz' if kind == ImportUpload.Kind.GZIP else '.csv'}"
-        _chunks_write(uploaded_file, stored)
+        if isinstance(bucket, S3Bucket):
+            uploaded_file.seek(0)
+            stored = _s3_store(bucket, stored.name, uploaded_file)
+        else:
+            _chunks_write(uploaded_file, stored)
+    if isinstance(bucket, S3Bucket) and not isinstance(stored, S3Object):  # a workbook's CSV, written locally
+        local = stored
+        try:
+            with open(local, "rb") as stream:
+                stored = _s3_store(bucket, local.name, stream)
+        finally:
+            local.unlink(missing_ok=True)
+            folder.rmdir()
     upload = ImportUpload.objects.create(
         id=upload_id, file_name=name, stored=str(stored), kind=kind, size=uploaded_file.size,
         business_date=business_date, uploaded_by=user if getattr(user, "pk", None) else None,
     )
     logger.info("upload %s: %s (%s, %d bytes) stored as %s", upload.pk, name, kind, upload.size, stored.name)
     return upload
+
+
+def _s3_store(bucket: S3Bucket, name: str, stream) -> S3Object:
+    key = bucket.upload_key(name)
+    try:
+        bucket.put(key=key, stream=stream)
+    except BucketError as error:
+        raise UploadError(error.message) from None
+    return bucket.object(key)
+
+
+def _upload_source(upload: ImportUpload) -> Path | S3Object:
+    return s3_object_from_url(upload.stored) if is_s3_url(upload.stored) else Path(upload.stored)
 
 
 def _chunks_write(uploaded_file: UploadedFile, target: Path) -> None:
@@ -163,10 +192,10 @@ def upload_business_date(upload: ImportUpload) -> date:
 def upload_preview_build(*, upload_id) -> ImportUpload:
     """Run the upload through the loader without writing anything, and keep what it would do."""
     upload = ImportUpload.objects.get(pk=upload_id)
-    path = Path(upload.stored)
+    path = _upload_source(upload)
     business_date = upload_business_date(upload)
     try:
-        sha256, _size = file_fingerprint(path)
+        sha256 = path.fingerprint().sha256 if isinstance(path, S3Object) else file_fingerprint(path)[0]
         with transaction.atomic():
             result = sales_file_load(
                 path=path, run_id=0, file_name=upload.file_name, business_date=business_date, now=timezone.now(),
@@ -176,6 +205,8 @@ def upload_preview_build(*, upload_id) -> ImportUpload:
             transaction.set_rollback(True)  # the staging tables go; nothing was written anyway
     except FileReadError as error:
         upload.status, upload.error = ImportUpload.Status.FAILED, str(error)
+    except BucketError as error:
+        upload.status, upload.error = ImportUpload.Status.FAILED, error.message
     else:
         loaded = ImportRun.objects.filter(sha256=sha256, status=ImportRun.Status.LOADED).first()
         upload.preview = _preview_record(result, business_date, loaded)
@@ -244,10 +275,13 @@ def upload_confirm(*, upload_id) -> tuple[ImportRun, bool]:
     upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
     if upload.status == ImportUpload.Status.CONFIRMED and upload.run_id:
         raise UploadError(CONFIRMED_ALREADY.format(run_id=upload.run_id))
-    path = Path(upload.stored)
-    run, _created = import_run_register(
-        path=path, received_at=upload.created_at, file_name=upload.file_name, business_date=upload.business_date
-    )
+    path = _upload_source(upload)
+    try:
+        run, _created = import_run_register(
+            path=path, received_at=upload.created_at, file_name=upload.file_name, business_date=upload.business_date
+        )
+    except BucketError as error:
+        raise UploadError(error.message) from None
     upload.run, upload.status = run, ImportUpload.Status.CONFIRMED
     upload.save(update_fields=["run", "status"])
     already_loaded = run.status == ImportRun.Status.LOADED
@@ -258,7 +292,13 @@ def upload_confirm(*, upload_id) -> tuple[ImportRun, bool]:
     return run, already_loaded
 
 
-def _remove(path: Path) -> None:
+def _remove(path: Path | S3Object) -> None:
+    if isinstance(path, S3Object):
+        try:
+            path.delete()
+        except BucketError as error:
+            logger.warning("upload %s could not be removed: %s", path, error.message)
+        return
     try:
         os.unlink(path)
     except FileNotFoundError:

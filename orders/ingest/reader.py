@@ -10,6 +10,7 @@ import functools
 import csv
 import gzip
 import io
+import os
 import itertools
 import re
 from collections.abc import Iterator
@@ -77,6 +78,18 @@ class FileLayout:
 
 
 def open_binary(path: Path):
+    """Open the file's bytes, gunzipped when it is gzip.
+
+    path is a local path, or an object in the S3 bucket (orders.bucket.S3Object), which
+    opens as a buffered stream read in chunks: no local copy is made of it.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        stream = path.open("rb")
+        if stream.peek(2)[:2] != _GZIP_MAGIC:
+            return stream
+        unzipped = gzip.GzipFile(fileobj=stream, mode="rb")
+        unzipped.myfileobj = stream  # closed with it, as gzip.open closes the file it opened
+        return unzipped
     with open(path, "rb") as probe:
         compressed = probe.read(2) == _GZIP_MAGIC
     return gzip.open(path, "rb") if compressed else open(path, "rb")

@@ -66,3 +66,36 @@ def group_user(django_user_model):
         return user
 
     return make
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's S3 server over HTTP on a free port, for the whole test session."""
+    from .s3 import MotoServer
+
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(moto_server, settings, monkeypatch, tmp_path):
+    """A fresh bucket on the moto server that the app is pointed at (BUCKET_URL=s3://.../drop/).
+
+    The local bucket and snapshot folders are empty folders of the test's own, so a test can
+    check that nothing of S3's is ever written there.
+    """
+    from .s3 import aws_environment, scratch_bucket_create
+
+    for name, value in aws_environment(moto_server.url).items():
+        monkeypatch.setenv(name, value)
+    bucket = scratch_bucket_create(moto_server)
+    settings.BUCKET_URL = bucket.url
+    settings.BUCKET_S3_MAX_ATTEMPTS = 2  # the unreachable endpoint's tests need not wait for five tries
+    settings.BUCKET_S3_CONNECT_TIMEOUT = 2.0
+    for folder in ("local-bucket", "local-snapshots", "local-uploads"):
+        (tmp_path / folder).mkdir()
+    settings.BUCKET_DIR = tmp_path / "local-bucket"
+    settings.INGEST_SNAPSHOT_DIR = tmp_path / "local-snapshots"
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "local-uploads"
+    return bucket

@@ -102,6 +102,25 @@ LOGIN_URL = "admin:login"
 
 # --- Ingestion ------------------------------------------------------------
 BUCKET_DIR = Path(env("BUCKET_DIR", default=str(BASE_DIR / "bucket")))
+# BUCKET_URL chooses the bucket: a folder path or file:///... (then it is BUCKET_DIR), or
+# s3://bucket-name/prefix/ for S3 or any S3-compatible store, configured by the standard AWS
+# variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).
+BUCKET_URL = env("BUCKET_URL", default="")
+if BUCKET_URL and not BUCKET_URL.startswith("s3://"):
+    from urllib.parse import unquote, urlparse
+
+    BUCKET_DIR = Path(unquote(urlparse(BUCKET_URL).path) if BUCKET_URL.startswith("file://") else BUCKET_URL)
+# S3 only: keys per listing request, attempts per request (botocore retries throttling, 5xx and
+# dropped connections with backoff), timeouts, and the size of each streamed read.
+BUCKET_S3_PAGE_SIZE = env.int("BUCKET_S3_PAGE_SIZE", default=1000)
+BUCKET_S3_MAX_ATTEMPTS = env.int("BUCKET_S3_MAX_ATTEMPTS", default=5)
+BUCKET_S3_CONNECT_TIMEOUT = env.float("BUCKET_S3_CONNECT_TIMEOUT", default=5.0)
+BUCKET_S3_READ_TIMEOUT = env.float("BUCKET_S3_READ_TIMEOUT", default=60.0)
+BUCKET_S3_CHUNK_BYTES = env.int("BUCKET_S3_CHUNK_BYTES", default=1 << 20)
+# "auto", "path" or "virtual": some S3-compatible stores answer only one of them.
+BUCKET_S3_ADDRESSING_STYLE = env("BUCKET_S3_ADDRESSING_STYLE", default="auto")
+# With no broker, the watcher scans an S3 bucket this often (a folder: within seconds of a change).
+BUCKET_S3_POLL_SECONDS = env.float("BUCKET_S3_POLL_SECONDS", default=60.0)
 # Rows read, cleaned and written per batch: memory stays flat as files grow.
 INGEST_CHUNK_ROWS = env.int("INGEST_CHUNK_ROWS", default=20_000)
 # Used only when a file's dates cannot tell day-first from month-first ("DMY" or "MDY").

@@ -17,6 +17,9 @@ LOG_DIR = Path(env("TEST_LOG_DIR", default=tempfile.mkdtemp(prefix="salesproject
 INGEST_SNAPSHOT_DIR = Path(env("INGEST_SNAPSHOT_DIR", default=tempfile.mkdtemp(prefix="salesproject-snapshots-")))
 IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=tempfile.mkdtemp(prefix="salesproject-uploads-")))
 EXPORT_DIR = Path(env("EXPORT_DIR", default=tempfile.mkdtemp(prefix="salesproject-exports-")))
+# Never a developer's own S3 bucket from .env: a test points the app at one with the s3_bucket
+# fixture, and a test's worker subprocess at the same with TEST_BUCKET_URL.
+BUCKET_URL = env("TEST_BUCKET_URL", default="")
 LOGGING["handlers"].update(
     {
         "app_file": log_file_handler(LOG_DIR, "app.log"),

@@ -5,11 +5,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
+from orders.bucket import BucketError, S3Bucket, bucket_get, sales_entries_sorted
 from orders.ingest.files import sales_files_in
 from orders.services import ALREADY_LOADED, sales_file_ingest
 
 
 DATABASE_UNREACHABLE = "Cannot reach the database ({where}): {reason}"
+BUCKET_EXIT_CODE = 4
 
 
 class Command(BaseCommand):
@@ -17,7 +19,7 @@ class Command(BaseCommand):
         "Load sales files (.csv or .csv.gz) or folders of them, synchronously and in-process. "
         "With no path, load every new file in the bucket. Exit 0 when every file was read "
         "(rejected rows do not fail it), 1 when any file failed as a whole, 2 on usage errors, "
-        "3 when the database cannot be reached."
+        "3 when the database cannot be reached, 4 when the S3 bucket cannot be listed."
     )
 
     def add_arguments(self, parser):
@@ -25,6 +27,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="Never show a progress bar.")
 
     def handle(self, *args, paths: list[Path], no_progress: bool, **options):
+        bucket = None if paths else bucket_get()
+        if isinstance(bucket, S3Bucket):
+            self._database_check()
+            files = self._s3_files(bucket)
+            if not files:
+                self.stdout.write(f"No sales files in {bucket.url}.")
+                return
+            self._ingest(files, no_progress=no_progress)
+            return
         paths = paths or [Path(settings.BUCKET_DIR)]
         missing = [str(path) for path in paths if not path.exists()]
         if missing:
@@ -34,11 +45,30 @@ class Command(BaseCommand):
         if not files:
             self.stdout.write(f"No sales files in {', '.join(str(path) for path in paths)}.")
             return
+        self._ingest(files, no_progress=no_progress)
+
+    def _s3_files(self, bucket: S3Bucket) -> list:
+        """The bucket's sales files, oldest business date first; one line and exit 4 when it cannot be listed."""
+        try:
+            entries = bucket.sales_files()
+        except BucketError as error:
+            self.stderr.write(error.message)
+            sys.exit(BUCKET_EXIT_CODE)
+        return [
+            bucket.object(entry.key, etag=entry.etag, size=entry.size, modified=entry.modified)
+            for entry in sales_entries_sorted(entries)
+        ]
+
+    def _ingest(self, files: list, *, no_progress: bool) -> None:
         any_failed = False
         for path in files:
             try:
                 with self._progress(path, enabled=not no_progress) as bar:
                     outcome = sales_file_ingest(path=path, progress=bar.update if bar is not None else None)
+            except BucketError as error:  # the S3 object could not be read or copied: one line
+                any_failed = True
+                self.stdout.write(self.style.ERROR(f"{path.name}: FAILED: {error.message}"))
+                continue
             except Exception as error:  # recorded on the run and in the logs; go on with the next file
                 any_failed = True
                 self.stdout.write(self.style.ERROR(f"{path.name}: FAILED: {type(error).__name__}: {error}"))

@@ -13,6 +13,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
+from orders.bucket import S3Bucket, bucket_get
 from orders.tasks import scan_bucket
 
 logger = logging.getLogger("salesproject.app")
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bucket: Path | None, poll: float, **options):
+        if bucket is None and isinstance(bucket_get(), S3Bucket):
+            return self._s3_poll(bucket_get())
         bucket = bucket or Path(settings.BUCKET_DIR)
         bucket.mkdir(parents=True, exist_ok=True)
         changed = threading.Event()
@@ -71,3 +74,28 @@ class Command(BaseCommand):
         finally:
             observer.stop()
             observer.join()
+
+    def _s3_poll(self, bucket: S3Bucket) -> None:
+        """An S3 bucket sends no events: the watcher is for local folders.
+
+        With a broker, beat's scan polls the bucket (every minute by default) and this process
+        only says so; without one, it polls every BUCKET_S3_POLL_SECONDS and loads in-process.
+        """
+        stop = threading.Event()
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write(f"The bucket is {bucket.url}: beat's scan polls it; nothing to watch here.")
+            try:
+                stop.wait()
+            except KeyboardInterrupt:
+                pass
+            return
+        self.stdout.write(f"Polling {bucket.url} every {settings.BUCKET_S3_POLL_SECONDS:.0f} s for sales files.")
+        try:
+            while True:
+                try:
+                    scan_bucket.delay()
+                except Exception:  # one bad scan (the bucket unreachable) must not stop the polling
+                    logger.exception("bucket scan failed")
+                stop.wait(settings.BUCKET_S3_POLL_SECONDS)
+        except KeyboardInterrupt:
+            pass

@@ -74,12 +74,15 @@ class CeleryWorker:
         database_url: str | None = None,
         broker_url: str | None = None,
         extra_env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ):
         """By default the worker uses pytest-django's test database and the suite's Redis.
 
         The outage tests point it at their own PostgreSQL and Redis instead, and pass
-        settings (retry backoff, time limits) in extra_env.
+        settings (retry backoff, time limits) in extra_env. The S3 tests run it in an empty
+        working directory (cwd), as on a host that holds no file of the project's bucket.
         """
+        self.cwd = cwd or ROOT
         self.name = name
         self.queue = queue
         self.hostname = f"{name}@integration"
@@ -95,6 +98,7 @@ class CeleryWorker:
             "INTEGRATION_CELERY_QUEUE": queue,
             "INTEGRATION_BROKER_TRANSPORT_OPTIONS": json.dumps(transport_options or {}),
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
@@ -108,7 +112,7 @@ class CeleryWorker:
         with open(self.log_path, "ab") as log:
             # A session of its own: killing the group takes the pool's children with the parent.
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         return self
 
