@@ -30,6 +30,7 @@ logger = logging.getLogger("salesproject.app")
 OUR_FOLDER = ".salesproject/"
 SNAPSHOTS = OUR_FOLDER + "snapshots/"
 UPLOADS = OUR_FOLDER + "uploads/"
+EXPORTS = OUR_FOLDER + "exports/"
 _GZIP_MAGIC = b"\x1f\x8b"
 _SALES_SUFFIXES = (".csv", ".csv.gz")
 
@@ -194,6 +195,9 @@ class S3Bucket:
 
     def upload_key(self, name: str) -> str:
         return f"{self.prefix}{UPLOADS}{name}"
+
+    def export_key(self, name: str) -> str:
+        return f"{self.prefix}{EXPORTS}{name}"
 
     def put(self, *, key: str, stream) -> None:
         """Upload a stream (multipart when large: boto3's managed transfer)."""

@@ -1,8 +1,8 @@
 """Exports too big for a web request: the admin starts them, a worker writes the file, staff download it.
 
 The file is written with the same writer as an export made inside the request
-(orders.exports), so escaping and formats are the same; it is kept in EXPORT_DIR, a place
-every web process can read, until EXPORT_KEEP_HOURS have passed.
+(orders.exports), so escaping and formats are the same; it is kept where every web process
+can read it (the S3 bucket, or EXPORT_DIR beside a local one) until EXPORT_KEEP_HOURS have passed.
 """
 
 import logging
@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from .bucket import BucketError, S3Bucket, bucket_get, is_s3_url, s3_object_from_url
 from .exports import xlsx_file_write
 from .models import ExportJob, Order
 from .selectors import order_export_rows
@@ -65,16 +66,18 @@ def export_job_write(*, job_id) -> ExportJob:
     queryset = Order.objects.all()
     queryset.query = pickle.loads(job.query)
     rows = order_export_rows(queryset=queryset, lookups=job.lookups, chunk_rows=settings.EXPORT_CHUNK_ROWS)
-    target = export_dir() / f"{job.pk}.{job.file_format}"
-    # Written under a temporary name, then renamed: a download never sees half a file.
-    partial = target.with_name(target.name + ".partial")
+    name = f"{job.pk}.{job.file_format}"
+    # Written under a temporary name, then put in place: a download never sees half a file.
+    partial = export_dir() / f"{name}.partial"
     counter = _ProgressCounter(job_id=job.pk)
     try:
         with open(partial, "wb") as output:
             xlsx_file_write(headers=job.headers, rows=counter.counted(rows), output=output)
-        partial.replace(target)
+        target = _file_keep(partial, name=name)
     except ValueError as error:  # a value XLSX cannot hold, said without echoing it
         _failed(job_id=job.pk, partial=partial, error=str(error))
+    except BucketError as error:  # the S3 bucket would not take the file
+        _failed(job_id=job.pk, partial=partial, error=f"The export could not be stored: {error.message}")
     except BaseException as error:  # the time limit, a lost database: the page must not wait forever
         _failed(job_id=job.pk, partial=partial, error=f"The export stopped: {type(error).__name__}. Export again.")
         raise
@@ -90,6 +93,24 @@ def export_job_write(*, job_id) -> ExportJob:
     return job
 
 
+def _file_keep(partial: Path, *, name: str) -> str:
+    """Put the written file where every web process reads it; return where.
+
+    With an S3 bucket that is the bucket (web and workers may be on different hosts);
+    with a local one, EXPORT_DIR beside it.
+    """
+    bucket = bucket_get()
+    if isinstance(bucket, S3Bucket):
+        key = bucket.export_key(name)
+        with open(partial, "rb") as stream:
+            bucket.put(key=key, stream=stream)
+        partial.unlink()
+        return bucket.key_url(key)
+    target = partial.with_name(name)
+    partial.replace(target)
+    return str(target)
+
+
 def _failed(*, job_id, partial: Path, error: str) -> None:
     partial.unlink(missing_ok=True)
     ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=error, finished_at=timezone.now())
@@ -99,10 +120,16 @@ def export_job_file(*, job: ExportJob):
     """Open the written file of a finished job, for download."""
     if job.status != ExportJob.Status.DONE:
         raise ExportJobError(f"The export is not ready: {job.get_status_display().lower()}.")
+    gone = ExportJobError(FILE_GONE.format(hours=settings.EXPORT_KEEP_HOURS))
+    if is_s3_url(job.stored):
+        stored = s3_object_from_url(job.stored)
+        if not stored.exists():
+            raise gone
+        return stored.open()
     try:
         return open(job.stored, "rb")
     except FileNotFoundError:
-        raise ExportJobError(FILE_GONE.format(hours=settings.EXPORT_KEEP_HOURS)) from None
+        raise gone from None
 
 
 def export_dir() -> Path:
@@ -130,6 +157,11 @@ def _exports_prune() -> None:
     """Delete the files and records of exports older than EXPORT_KEEP_HOURS."""
     cutoff = timezone.now() - timedelta(hours=settings.EXPORT_KEEP_HOURS)
     for job in ExportJob.objects.filter(created_at__lt=cutoff).only("pk", "stored"):
-        if job.stored:
+        if is_s3_url(job.stored):
+            try:
+                s3_object_from_url(job.stored).delete()
+            except BucketError as error:
+                logger.warning("export %s: its file could not be deleted from the bucket: %s", job.pk, error.message)
+        elif job.stored:
             Path(job.stored).unlink(missing_ok=True)
     ExportJob.objects.filter(created_at__lt=cutoff).delete()

@@ -3,7 +3,9 @@
 from celery import shared_task
 
 
-@shared_task(ignore_result=True)
+# Acknowledged on receipt, unlike the loads: a warm-up lost with its worker is not worth
+# running again (the next view computes what it needs), and must not wait in the queue.
+@shared_task(ignore_result=True, acks_late=False)
 def dashboard_cache_warm_task() -> int:
     """Warm the per-snapshot cache for the dashboard's presets after a load."""
     from .services import dashboard_cache_warm

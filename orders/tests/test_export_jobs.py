@@ -142,3 +142,19 @@ def test_exports_older_than_the_keep_time_are_deleted_with_their_files(eager_tas
 
     assert list(ExportJob.objects.values_list("pk", flat=True)) == [new.pk]
     assert not export_jobs.Path(old.stored).exists() and export_jobs.Path(new.stored).exists()
+
+
+def test_with_an_s3_bucket_the_file_is_kept_in_the_bucket_for_web_processes_on_other_hosts(eager_tasks, s3_bucket):
+    order_make("1001")
+
+    job = start(Order.objects.all())
+
+    assert job.status == ExportJob.Status.DONE
+    assert job.stored == f"{s3_bucket.url}.salesproject/exports/{job.pk}.xlsx"
+    assert not list(export_jobs.export_dir().iterdir())  # nothing left on this host
+    with export_job_file(job=job) as file:
+        assert sheet_rows(file)[1][:2] == ("1001", "C1")
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    start(Order.objects.all())
+    with pytest.raises(ExportJobError, match="deleted 24 hours after"):
+        export_job_file(job=job)
