@@ -19,19 +19,27 @@ class Dashboard(models.Model):
         permissions = [("view_dashboard", "Can view the reports dashboard and its API")]
 
 
-class SalesDay(models.Model):
-    """Every order of one day: revenue, orders and quantity, for any date range and the monthly trend."""
+class Sums(models.Model):
+    """What every rollup row keeps: revenue in cents, quantity and the number of orders."""
 
-    day = models.DateField(primary_key=True)
     revenue_cents = models.BigIntegerField(default=0)
     quantity = models.BigIntegerField(default=0)
     orders = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SalesDay(Sums):
+    """Every order of one day: revenue, orders and quantity, for any date range and the monthly trend."""
+
+    day = models.DateField(primary_key=True)
 
     def __str__(self):
         return f"{self.day}: {self.orders} orders"
 
 
-class CustomerMonth(models.Model):
+class CustomerMonth(Sums):
     """One customer's orders in one month (month = its first day)."""
 
     # No surrogate id: one index (this key) to keep up per row the trigger writes.
@@ -41,15 +49,12 @@ class CustomerMonth(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    revenue_cents = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    orders = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.month:%Y-%m} customer {self.customer_id}"
 
 
-class ProductMonth(models.Model):
+class ProductMonth(Sums):
     """One product's orders in one month (month = its first day)."""
 
     # No surrogate id: one index (this key) to keep up per row the trigger writes.
@@ -58,15 +63,12 @@ class ProductMonth(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    revenue_cents = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    orders = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.month:%Y-%m} product {self.product_id}"
 
 
-class CustomerHalfMonth(models.Model):
+class CustomerHalfMonth(Sums):
     """One customer's orders in one half of a month: days 1 to 15 (half = the 1st) or 16 to the end (the 16th).
 
     A range that starts or ends mid-month reads its part month as a half (plus or minus a
@@ -79,15 +81,12 @@ class CustomerHalfMonth(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    revenue_cents = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    orders = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.half} half-month customer {self.customer_id}"
 
 
-class ProductHalfMonth(models.Model):
+class ProductHalfMonth(Sums):
     """One product's orders in one half of a month (see CustomerHalfMonth)."""
 
     pk = models.CompositePrimaryKey("half", "product")
@@ -95,23 +94,17 @@ class ProductHalfMonth(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    revenue_cents = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    orders = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.half} half-month product {self.product_id}"
 
 
-class CustomerTotal(models.Model):
+class CustomerTotal(Sums):
     """One customer's orders of all time: the all-time top lists read a few index entries."""
 
     customer = models.OneToOneField(
         Customer, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    revenue_cents = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    orders = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -123,15 +116,12 @@ class CustomerTotal(models.Model):
         return f"customer {self.customer_id}: {self.orders} orders"
 
 
-class ProductTotal(models.Model):
+class ProductTotal(Sums):
     """One product's orders of all time."""
 
     product = models.OneToOneField(
         Product, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    revenue_cents = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    orders = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
