@@ -87,12 +87,16 @@ def test_objects_in_s3_are_scanned_and_loaded_by_a_worker_with_no_local_files(s3
         return len(runs) == 2 and all(run.status == ImportRun.Status.LOADED for run in runs)
 
     wait_for(all_loaded, timeout=TIMEOUT, what="both runs to be loaded")
+    # A run is loaded at its commit; the task ends (snapshot removed, success logged) just after.
+    wait_for(
+        lambda: worker.task_events(INGEST_FILE)["succeeded"] == 2, timeout=TIMEOUT, what="both loads to end"
+    )
     orders = {order.order_id: (order.quantity, order.unit_price, order.order_date) for order in Order.objects.all()}
     assert orders == {
         "1001": (2, Decimal("25.50"), date(2024, 3, 1)),
         "1002": (1, Decimal("9.99"), date(2024, 3, 2)),
     }
-    assert worker.task_events(INGEST_FILE)["succeeded"] == 2
+    assert worker.task_events(INGEST_FILE) == {"received": 2, "succeeded": 2, "raised": 0, "retry": 0}
     for name in ("cwd", "bucket", "snapshots", "uploads"):
         assert os.listdir(worker.folders[name]) == [], name
     # The snapshots were read from the bucket and removed once loaded; the exporter's objects stay.
