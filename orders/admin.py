@@ -202,11 +202,12 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         headers = [field.column_name for field in fields]
         lookups = resource.export_lookups(fields)
         filename = self.get_export_filename(request, queryset, file_format)
-        if isinstance(file_format, base_formats.XLSX) and queryset.count() > settings.EXPORT_XLSX_INLINE_MAX_ROWS:
+        total = queryset.count() if isinstance(file_format, base_formats.XLSX) else 0
+        if total > settings.EXPORT_XLSX_INLINE_MAX_ROWS:
             # Minutes of writing: a worker does it, and the job's page offers the file.
             job = export_job_start(
                 queryset=queryset, headers=headers, lookups=lookups, file_format="xlsx", file_name=filename,
-                user=request.user,
+                user=request.user, rows_expected=total,
             )
             post_export.send(sender=None, model=self.model)
             return HttpResponseRedirect(reverse("admin:orders_order_export_job", args=[job.pk]))
@@ -227,7 +228,6 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
         post_export.send(sender=None, model=self.model)
         return response
-
 
 
 @admin.register(ImportRun)

@@ -31,8 +31,15 @@ class ExportJobError(ValueError):
     """What staff read when an export cannot be written or fetched."""
 
 
-def export_job_start(*, queryset, headers: list[str], lookups: list[str], file_format: str, file_name: str, user) -> ExportJob:
-    """Record the export of these orders and queue its writing; with tasks in-process it is written on return."""
+def export_job_start(
+    *, queryset, headers: list[str], lookups: list[str], file_format: str, file_name: str, user,
+    rows_expected: int | None = None,
+) -> ExportJob:
+    """Record the export of these orders and queue its writing; with tasks in-process it is written on return.
+
+    rows_expected is the queryset's count when the caller has it already (a count of a
+    million filtered orders is not free).
+    """
     from .tasks import export_job_write
 
     _exports_prune()
@@ -42,7 +49,7 @@ def export_job_start(*, queryset, headers: list[str], lookups: list[str], file_f
         query=pickle.dumps(queryset.query),
         headers=headers,
         lookups=lookups,
-        rows_expected=queryset.count(),
+        rows_expected=queryset.count() if rows_expected is None else rows_expected,
         requested_by=user,
     )
     try:
