@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from .selectors import _month_last
+from .ranges import month_last
 
 ORDER_CHANGELIST = "admin:orders_order_changelist"
 
@@ -100,7 +100,7 @@ def cards_build(*, data: dict, start: date | None, end: date | None) -> tuple[li
     rows = []
     for month, bar in zip(months, bars):
         first = date.fromisoformat(month["month"] + "-01")
-        last = _month_last(first)
+        last = month_last(first)
         rows.append(
             CardRow(
                 label=month["month"],

@@ -34,9 +34,31 @@ class SalesDay(Sums):
     """Every order of one day: revenue, orders and quantity, for any date range and the monthly trend."""
 
     day = models.DateField(primary_key=True)
+    # Order rows written on this day, ever: any write moves it, even one that leaves the
+    # sums as they were (an order moved to another customer). DayCustomers is fresh while
+    # it holds the same count.
+    changes = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.day}: {self.orders} orders"
+
+
+class DayCustomers(models.Model):
+    """The customers who ordered on a day, as a bitmap (bit n set: the customer with pk n), for exact counts.
+
+    How many customers bought in a range is the size of the union of its days' sets: 90
+    bitmaps of 6 KB at 50,000 customers, where the rollups would sum 150,000 month rows.
+    Kept lazily, not by the triggers: a set is recomputed from the orders of its day
+    (reports.services.day_customers_refresh) when SalesDay.changes has moved past the
+    count it was made at, on read and after each load.
+    """
+
+    day = models.DateField(primary_key=True)
+    changes = models.BigIntegerField()
+    customers = models.BinaryField()
+
+    def __str__(self):
+        return f"customers of {self.day}"
 
 
 class CustomerMonth(Sums):
@@ -49,6 +71,13 @@ class CustomerMonth(Sums):
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
+
+    class Meta:
+        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
+        indexes = [
+            models.Index(fields=["month", "-revenue_cents"], name="reports_custmonth_revenue"),
+            models.Index(fields=["month", "-quantity"], name="reports_custmonth_quantity"),
+        ]
 
     def __str__(self):
         return f"{self.month:%Y-%m} customer {self.customer_id}"
@@ -63,6 +92,13 @@ class ProductMonth(Sums):
     product = models.ForeignKey(
         Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
+
+    class Meta:
+        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
+        indexes = [
+            models.Index(fields=["month", "-revenue_cents"], name="reports_prodmonth_revenue"),
+            models.Index(fields=["month", "-quantity"], name="reports_prodmonth_quantity"),
+        ]
 
     def __str__(self):
         return f"{self.month:%Y-%m} product {self.product_id}"
@@ -82,6 +118,13 @@ class CustomerHalfMonth(Sums):
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
 
+    class Meta:
+        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
+        indexes = [
+            models.Index(fields=["half", "-revenue_cents"], name="reports_custhalf_revenue"),
+            models.Index(fields=["half", "-quantity"], name="reports_custhalf_quantity"),
+        ]
+
     def __str__(self):
         return f"{self.half} half-month customer {self.customer_id}"
 
@@ -94,6 +137,13 @@ class ProductHalfMonth(Sums):
     product = models.ForeignKey(
         Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
+
+    class Meta:
+        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
+        indexes = [
+            models.Index(fields=["half", "-revenue_cents"], name="reports_prodhalf_revenue"),
+            models.Index(fields=["half", "-quantity"], name="reports_prodhalf_quantity"),
+        ]
 
     def __str__(self):
         return f"{self.half} half-month product {self.product_id}"

@@ -49,6 +49,29 @@ ROLLUPS = [
 ]
 
 
+SALES_DAY_TABLE = "reports_salesday"
+DAY_CUSTOMERS_TABLE = "reports_daycustomers"
+_changes_counted = set()  # aliases whose reports_salesday has its `changes` column
+
+
+def counts_changes(table: str, conn=None) -> bool:
+    """Whether this rollup counts the order rows written per key (SalesDay.changes, from migration 0007).
+
+    A write that moves an order from one customer to another leaves the day's sums as they
+    were; the count still moves, and tells the day's customer set it is stale.
+    """
+    conn = conn or connection
+    if table != SALES_DAY_TABLE:
+        return False
+    if conn.alias not in _changes_counted:
+        with conn.cursor() as cursor:
+            columns = {column.name for column in conn.introspection.get_table_description(cursor, SALES_DAY_TABLE)}
+        if "changes" not in columns:
+            return False
+        _changes_counted.add(conn.alias)
+    return True
+
+
 def rollups_present(conn=None) -> list[tuple[str, list[str], list[str]]]:
     """The rollups whose tables exist: migrations before 0006 (run on every new database) lack the halves."""
     conn = conn or connection
@@ -63,8 +86,9 @@ _VALUED = ["customer_id", "product_id", "quantity", "unit_price", "order_date"]
 CENTS = "CAST(ROUND({prefix}quantity * {prefix}unit_price * 100) AS BIGINT)"
 
 
-def _upsert_sets(alias: str) -> str:
-    return ", ".join(f"{column} = {alias}.{column} + excluded.{column}" for column in ("revenue_cents", "quantity", "orders"))
+def _upsert_sets(alias: str, *, changes: bool = False) -> str:
+    columns = ("revenue_cents", "quantity", "orders", "changes") if changes else ("revenue_cents", "quantity", "orders")
+    return ", ".join(f"{column} = {alias}.{column} + excluded.{column}" for column in columns)
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -94,18 +118,20 @@ def _pg_delta(event: str) -> str:
     )
 
 
-def _pg_function(event: str, rollups: list) -> str:
+def _pg_function(event: str, rollups: list, conn) -> str:
     parts = []
     for table, keys, expressions in rollups:
         key_expressions = [expression.format(month=_PG_MONTH, half=_PG_HALF) for expression in expressions]
         selected = ", ".join(key_expressions)
+        changes = counts_changes(table, conn)
         parts.append(
-            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
-            f" SELECT {selected}, sum(cents), sum(quantity), sum(orders) FROM delta"
+            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders{', changes' if changes else ''})"
+            f" SELECT {selected}, sum(cents), sum(quantity), sum(orders){', count(*)' if changes else ''} FROM delta"
             f" GROUP BY {selected}"
-            " HAVING sum(cents) <> 0 OR sum(quantity) <> 0 OR sum(orders) <> 0"
-            f" ORDER BY {selected}"
-            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_upsert_sets(table)}"
+            # A counted rollup keeps every change, even one that leaves the sums as they were.
+            + ("" if changes else " HAVING sum(cents) <> 0 OR sum(quantity) <> 0 OR sum(orders) <> 0")
+            + f" ORDER BY {selected}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_upsert_sets(table, changes=changes)}"
         )
     # One statement: the delta is computed once, and each rollup gets one set-based upsert.
     ctes = ",\n  ".join(f"r{index} AS ({statement} RETURNING 1)" for index, statement in enumerate(parts[:-1]))
@@ -114,7 +140,7 @@ def _pg_function(event: str, rollups: list) -> str:
     return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n{body}\nRETURN NULL;\nEND\n$body$"
 
 
-def _pg_install(rollups: list) -> list[str]:
+def _pg_install(rollups: list, conn) -> list[str]:
     # Room on each page for a changed row's new version: the update stays HOT (no index entry),
     # since no index covers the sums.
     statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in rollups]
@@ -124,7 +150,7 @@ def _pg_install(rollups: list) -> list[str]:
         ("DELETE", "OLD TABLE AS old_rows"),
     ):
         name = f"reports_rollup_order_{event.lower()}"
-        statements.append(_pg_function(event, rollups))
+        statements.append(_pg_function(event, rollups, conn))
         statements.append(f"DROP TRIGGER IF EXISTS {name} ON {ORDER_TABLE}")
         statements.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {ORDER_TABLE} REFERENCING {tables}"
@@ -224,12 +250,13 @@ def sqlite_fold_sql() -> list[str]:
     ]
     for table, keys, expressions in rollups_present():
         selected = ", ".join(expression.format(month=_SQLITE_MONTH.format(prefix=""), half=_SQLITE_HALF) for expression in expressions)
+        changes = counts_changes(table)
         statements.append(
-            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
-            f" SELECT {selected}, sum(revenue_cents), sum(quantity), sum(orders) FROM {DELTA_TABLE}"
+            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders{', changes' if changes else ''})"
+            f" SELECT {selected}, sum(revenue_cents), sum(quantity), sum(orders){', count(*)' if changes else ''}"
             # WHERE true: SQLite would read ON CONFLICT as a join's ON without it.
-            f" WHERE true GROUP BY {selected}"
-            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_upsert_sets(table)}"
+            f" FROM {DELTA_TABLE} WHERE true GROUP BY {selected}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_upsert_sets(table, changes=changes)}"
         )
     statements.append(f"DELETE FROM {DELTA_TABLE}")
     statements.append(_sqlite_fold_mark_to_last_order())
@@ -252,7 +279,7 @@ def rollup_triggers_install(*, using=None, fold_mark: bool | None = None) -> Non
     """
     conn = using or connection
     if conn.vendor == "postgresql":
-        statements = _pg_install(rollups_present(conn))
+        statements = _pg_install(rollups_present(conn), conn)
     else:
         if fold_mark is None:
             fold_mark = _fold_mark_exists(conn)
@@ -279,10 +306,11 @@ def rollups_fill_sql(vendor: str, *, tables: list[str] | None = None) -> list[st
         if tables is not None and table not in tables:
             continue
         selected = ", ".join(expression.format(month=month, half=half) for expression in expressions)
+        changes = counts_changes(table)
         statements.append(f"DELETE FROM {table}")
         statements.append(
-            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders)"
-            f" SELECT {selected}, sum({CENTS.format(prefix='')}), sum(quantity), count(*)"
+            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders{', changes' if changes else ''})"
+            f" SELECT {selected}, sum({CENTS.format(prefix='')}), sum(quantity), count(*){', count(*)' if changes else ''}"
             f" FROM {ORDER_TABLE} GROUP BY {selected}"
         )
     return statements
@@ -291,6 +319,9 @@ def rollups_fill_sql(vendor: str, *, tables: list[str] | None = None) -> list[st
 def rollups_rebuild_sql(vendor: str) -> list[str]:
     """Statements that recompute every rollup from the orders (after a restore, or to check)."""
     statements = [f"DELETE FROM {DELTA_TABLE}", *rollups_fill_sql(vendor)]
+    if DAY_CUSTOMERS_TABLE in connection.introspection.table_names():
+        # The counts start again: a set kept under an old count could pass for fresh.
+        statements.append(f"DELETE FROM {DAY_CUSTOMERS_TABLE}")
     if vendor != "postgresql" and _fold_mark_exists(connection):
         # Every order is in the rollups now: none is left for the fold to read.
         statements.append(_sqlite_fold_mark_to_last_order())

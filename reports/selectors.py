@@ -9,21 +9,20 @@ beyond the first or last day with orders is no bound at all, so the dashboard's 
 (this month, year to date, last 12 months, ...) and "all time" never touch the orders.
 """
 
-import calendar
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
-from django.db.models import Max, Min, Sum
+from django.db.models import Exists, Max, Min, OuterRef, Sum
 from django.db.models.functions import TruncMonth
 
 from orders.models import ImportRun
 from orders.selectors import data_version_get
 
-from .models import SalesDay
-from .rollups import CENTS
-from .services import rollups_fold
+from .models import CustomerTotal, DayCustomers, SalesDay
+from .ranges import RangePlan, month_next, range_plan_for_span
+from .ranking import entity_top_lists
+from .services import day_customers_refresh, rollups_fold
+from .sums import ENTITY, entity_sums_sql, fetch
 
 CENT = Decimal("0.01")
 
@@ -31,81 +30,6 @@ CENT = Decimal("0.01")
 def money(cents: int | Decimal | None) -> Decimal:
     """Whole cents as a Decimal with two places."""
     return Decimal(int(cents or 0)).scaleb(-2)
-
-
-# --- Ranges -----------------------------------------------------------------------------
-
-def _month_first(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _month_last(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def _month_next(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _month_previous(month: date) -> date:
-    return (month - timedelta(days=1)).replace(day=1)
-
-
-@dataclass
-class RangePlan:
-    """Where to read a range from: whole months from the rollups, ragged edges from the orders.
-
-    edges: (first day, last day, sign) read from the orders. A ragged edge that covers most
-    of its month is read as the whole month less the days outside the range (sign -1):
-    a 30-day edge then reads one day of orders, not thirty.
-    """
-
-    empty: bool = False
-    all_time: bool = False
-    month_from: date | None = None  # first month (its first day), None = open
-    month_to: date | None = None
-    months: bool = True  # False when no whole month is read
-    halves: list[date] = field(default_factory=list)  # halves of months read whole (their first day)
-    edges: list[tuple[date, date, int]] = field(default_factory=list)
-
-
-def _halves(month: date) -> list[tuple[date, date]]:
-    return [(month, month.replace(day=15)), (month.replace(day=16), _month_last(month))]
-
-
-def _edge_cover(edge_from: date, edge_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date, int]]]:
-    """Read a part month from one rollup block (a half or the month) and the fewest days of orders.
-
-    Return the block (or None) and the days to add (+1) or take away (-1). Each block costs
-    about a day of orders to read (at 10M orders a half or a month is 50,000 customer rows,
-    a day 27,000 orders), so the cheapest cover minimises days read plus blocks.
-    """
-    month = _month_first(edge_from)
-    best = (edge_to - edge_from).days + 1, None
-    for block in [*_halves(month), (month, _month_last(month))]:
-        cost = 1 + sum((b - a).days + 1 for a, b, _sign in _difference(edge_from, edge_to, block))
-        if cost < best[0]:
-            best = cost, block
-    block = best[1]
-    if block is None:
-        return None, [(edge_from, edge_to, 1)]
-    return block, _difference(edge_from, edge_to, block)
-
-
-def _difference(edge_from: date, edge_to: date, block: tuple[date, date]) -> list[tuple[date, date, int]]:
-    """The days of the edge outside the block (+1) and of the block outside the edge (-1)."""
-    one = timedelta(days=1)
-    block_from, block_to = block
-    days = []
-    if edge_from < block_from:
-        days.append((edge_from, min(edge_to, block_from - one), 1))
-    if block_from < edge_from:
-        days.append((block_from, min(block_to, edge_from - one), -1))
-    if edge_to > block_to:
-        days.append((max(edge_from, block_to + one), edge_to, 1))
-    if block_to > edge_to:
-        days.append((max(block_from, edge_to + one), block_to, -1))
-    return days
 
 
 def orders_date_span() -> dict:
@@ -120,184 +44,73 @@ def range_plan(*, start: date | None, end: date | None) -> RangePlan:
     return range_plan_for_span(start=start, end=end, first=span["first"], last=span["last"])
 
 
-def range_plan_for_span(*, start: date | None, end: date | None, first: date | None, last: date | None) -> RangePlan:
-    """Plan the range given the first and last day with orders (a pure function)."""
-    if first is None or (start and start > last) or (end and end < first) or (start and end and start > end):
-        return RangePlan(empty=True)
-    # A bound outside the days with orders cuts nothing off.
-    start = start if start and start > first else None
-    end = end if end and end < last else None
-    if start is None and end is None:
-        return RangePlan(all_time=True)
-    plan = RangePlan()
-    ragged = []  # the parts of months at the ends of the range
-    if start is not None:
-        plan.month_from = start if start.day == 1 else _month_next(_month_first(start))
-        if start.day != 1:
-            ragged.append((start, min(end, _month_last(start)) if end else _month_last(start)))
-    if end is not None:
-        plan.month_to = _month_first(end) if end == _month_last(end) else _month_previous(_month_first(end))
-        if end != _month_last(end):
-            edge_from = max(start, _month_first(end)) if start else _month_first(end)
-            if not ragged or ragged[0][0] < edge_from:
-                ragged.append((edge_from, end))
-    for edge_from, edge_to in ragged:
-        block, days = _edge_cover(edge_from, edge_to)
-        if block is not None and block[1] == _month_last(block[0]) and block[0].day == 1:
-            # The whole month: next to the whole months read (the start edge's just before
-            # them, the end edge's just after).
-            first = block[0]
-            if plan.month_from and plan.month_to and plan.month_from > plan.month_to:
-                plan.month_from = plan.month_to = first  # the first whole month read
-            elif plan.month_from and first < plan.month_from:
-                plan.month_from = first
-            else:
-                plan.month_to = first
-        elif block is not None:
-            plan.halves.append(block[0])
-        plan.edges.extend(days)
-    if plan.month_from and plan.month_to and plan.month_from > plan.month_to:
-        plan.months = False
-    return plan
-
-
 # --- Sums per customer or product ----------------------------------------------------------
 
-_ENTITY = {
-    "customer": {"table": "orders_customer", "id": "customer_id", "month": "reports_customermonth", "half": "reports_customerhalfmonth", "total": "reports_customertotal"},
-    "product": {"table": "orders_product", "id": "product_id", "month": "reports_productmonth", "half": "reports_producthalfmonth", "total": "reports_producttotal"},
-}
-
-
-def _date_param(day: date):
-    return connection.ops.adapt_datefield_value(day)
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    """Run an aggregation; on PostgreSQL give its hash table room to stay in memory (50k customers)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _entity_sums_sql(entity: str, plan: RangePlan) -> tuple[str, list]:
-    """SQL for (pk, revenue_cents, quantity, orders) of each customer/product with orders in the plan."""
-    names = _ENTITY[entity]
-    key = names["id"]  # the foreign-key column in rollups and orders
+def _entity_tops(entity: str, plan: RangePlan, *, metrics: list[str], limit: int) -> dict[str, list[tuple[str, int]]]:
+    """For each metric, the `limit` customers/products with the highest value in the plan, ties by id ascending."""
+    if plan.empty or limit <= 0:
+        return {metric: [] for metric in metrics}
     if plan.all_time:
-        return (
-            f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['total']} WHERE orders > 0",
-            [],
-        )
-    parts, params = [], []
-    if plan.months:
-        where, month_params = [], []
-        if plan.month_from:
-            where.append("month >= %s")
-            month_params.append(_date_param(plan.month_from))
-        if plan.month_to:
-            where.append("month <= %s")
-            month_params.append(_date_param(plan.month_to))
-        parts.append(
-            f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['month']}"
-            + (" WHERE " + " AND ".join(where) if where else "")
-        )
-        params += month_params
-    if plan.halves:
-        parts.append(
-            f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['half']}"
-            f" WHERE half IN ({', '.join(['%s'] * len(plan.halves))})"
-        )
-        params += [_date_param(half) for half in plan.halves]
-    for edge_from, edge_to, sign in plan.edges:
-        # Summed per edge, so the outer sum adds a few rows per customer, not every order.
-        # PostgreSQL: prices are exact decimals, so the cents are summed once per group; the
-        # covering order_date index has every column read here (an index-only scan).
-        cents = (
-            "CAST(sum(quantity * unit_price) * 100 AS bigint)"
-            if connection.vendor == "postgresql"
-            else f"sum({CENTS.format(prefix='')})"
-        )
-        minus = "-" if sign < 0 else ""
-        parts.append(
-            f"SELECT {key} AS pk, {minus}{cents} AS revenue_cents, {minus}sum(quantity) AS quantity,"
-            f" {minus}count(*) AS orders FROM orders_order WHERE order_date >= %s AND order_date <= %s GROUP BY {key}"
-        )
-        params += [_date_param(edge_from), _date_param(edge_to)]
-    union = " UNION ALL ".join(parts)
-    return (
-        f"SELECT pk, sum(revenue_cents) AS revenue_cents, sum(quantity) AS quantity, sum(orders) AS orders"
-        f" FROM ({union}) parts GROUP BY pk HAVING sum(orders) > 0",
-        params,
+        return {metric: _total_top(entity, metric, limit=limit) for metric in metrics}
+    tops = entity_top_lists(entity, plan, metrics=metrics, limit=limit)
+    return tops if tops is not None else _summed_tops(entity, plan, metrics=metrics, limit=limit)
+
+
+def _total_top(entity: str, metric: str, *, limit: int) -> list[tuple[str, int]]:
+    """All time: the threshold (the limit-th value) comes from the metric's index on the totals.
+
+    Only the rows at or above it are joined and sorted, ties included.
+    """
+    names = ENTITY[entity]
+    sql = (
+        f"SELECT e.{names['id']}, t.{metric} FROM {names['total']} t JOIN {names['table']} e ON e.id = t.{names['id']}"
+        f" WHERE t.orders > 0 AND t.{metric} >= COALESCE((SELECT {metric} FROM {names['total']} WHERE orders > 0"
+        f" ORDER BY {metric} DESC LIMIT 1 OFFSET %s), -1)"
+        f" ORDER BY t.{metric} DESC, e.{names['id']} LIMIT %s"
     )
+    return [(row[0], int(row[1])) for row in fetch(sql, [limit - 1, limit])]
+
+
+def _summed_tops(entity: str, plan: RangePlan, *, metrics: list[str], limit: int) -> dict[str, list[tuple[str, int]]]:
+    """Sum every customer/product of the plan once, and keep the rows at or above each metric's limit-th value."""
+    names = ENTITY[entity]
+    sums, params = entity_sums_sql(entity, plan)
+    threshold = "s.{m} >= COALESCE((SELECT {m} FROM sums ORDER BY {m} DESC LIMIT 1 OFFSET %s), -1)"
+    sql = (
+        f"WITH sums AS MATERIALIZED ({sums})"
+        f" SELECT e.{names['id']}, {', '.join(f's.{metric}' for metric in metrics)}"
+        f" FROM sums s JOIN {names['table']} e ON e.id = s.pk"
+        f" WHERE {' OR '.join(threshold.format(m=metric) for metric in metrics)}"
+    )
+    rows = fetch(sql, [*params, *[limit - 1] * len(metrics)])
+    return {
+        metric: sorted(((row[0], int(row[1 + index])) for row in rows), key=lambda pair: (-pair[1], pair[0]))[:limit]
+        for index, metric in enumerate(metrics)
+    }
 
 
 def _entity_top(entity: str, metric: str, *, start, end, limit: int) -> list[tuple[str, int]]:
     """The `limit` customers/products with the highest metric, ties by their id ascending."""
-    plan = range_plan(start=start, end=end)
-    if plan.empty or limit <= 0:
-        return []
-    names = _ENTITY[entity]
-    if plan.all_time:
-        # The threshold (the limit-th value) comes from the metric's index; only rows at or
-        # above it are joined and sorted, ties included.
-        sql = (
-            f"SELECT e.{names['id']}, t.{metric} FROM {names['total']} t JOIN {names['table']} e ON e.id = t.{names['id']}"
-            f" WHERE t.orders > 0 AND t.{metric} >= COALESCE((SELECT {metric} FROM {names['total']} WHERE orders > 0"
-            f" ORDER BY {metric} DESC LIMIT 1 OFFSET %s), -1)"
-            f" ORDER BY t.{metric} DESC, e.{names['id']} LIMIT %s"
-        )
-        params = [limit - 1, limit]
-    else:
-        sums, params = _entity_sums_sql(entity, plan)
-        sql = (
-            f"WITH sums AS ({sums})"
-            f" SELECT e.{names['id']}, s.{metric} FROM sums s JOIN {names['table']} e ON e.id = s.pk"
-            f" WHERE s.{metric} >= COALESCE((SELECT {metric} FROM sums ORDER BY {metric} DESC LIMIT 1 OFFSET %s), -1)"
-            f" ORDER BY s.{metric} DESC, e.{names['id']} LIMIT %s"
-        )
-        params = [*params, limit - 1, limit]
-    return [(row[0], int(row[1])) for row in _fetch(sql, params)]
+    return _entity_tops(entity, range_plan(start=start, end=end), metrics=[metric], limit=limit)[metric]
 
 
 def _entity_summary(entity: str, *, start, end, limit: int = 5) -> dict:
-    """Top `limit` by revenue and by quantity, and how many had orders: one aggregation for all three."""
-    plan = range_plan(start=start, end=end)
-    if plan.empty:
-        return {"by_revenue": [], "by_quantity": [], "count": 0}
-    names = _ENTITY[entity]
-    sums, params = _entity_sums_sql(entity, plan)
-    threshold = "COALESCE((SELECT {m} FROM sums ORDER BY {m} DESC LIMIT 1 OFFSET %s), -1)"
-    sql = (
-        f"WITH sums AS MATERIALIZED ({sums})"
-        f" SELECT e.{names['id']}, s.revenue_cents, s.quantity, (SELECT count(*) FROM sums)"
-        f" FROM sums s JOIN {names['table']} e ON e.id = s.pk"
-        f" WHERE s.revenue_cents >= {threshold.format(m='revenue_cents')} OR s.quantity >= {threshold.format(m='quantity')}"
-    )
-    rows = [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in _fetch(sql, [*params, limit - 1, limit - 1])]
-    return {
-        "by_revenue": [(key, cents) for key, cents, _q, _n in sorted(rows, key=lambda r: (-r[1], r[0]))[:limit]],
-        "by_quantity": [(key, quantity) for key, _c, quantity, _n in sorted(rows, key=lambda r: (-r[2], r[0]))[:limit]],
-        "count": rows[0][3] if rows else 0,
-    }
+    """Top `limit` by revenue and by quantity, read together."""
+    tops = _entity_tops(entity, range_plan(start=start, end=end), metrics=["revenue_cents", "quantity"], limit=limit)
+    return {"by_revenue": tops["revenue_cents"], "by_quantity": tops["quantity"]}
 
 
 def _entity_all(entity: str, *, start, end) -> list[tuple[str, int, int]]:
     plan = range_plan(start=start, end=end)
     if plan.empty:
         return []
-    names = _ENTITY[entity]
-    sums, params = _entity_sums_sql(entity, plan)
+    names = ENTITY[entity]
+    sums, params = entity_sums_sql(entity, plan)
     sql = (
         f"SELECT e.{names['id']}, s.revenue_cents, s.quantity FROM ({sums}) s JOIN {names['table']} e ON e.id = s.pk"
         f" ORDER BY s.revenue_cents DESC, e.{names['id']}"
     )
-    return [(row[0], int(row[1]), int(row[2])) for row in _fetch(sql, params)]
+    return [(row[0], int(row[1]), int(row[2])) for row in fetch(sql, params)]
 
 
 # --- The contract -------------------------------------------------------------------------
@@ -352,7 +165,7 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
     month, last = min(totals), max(totals)
     while month <= last:
         months.append({"month": f"{month:%Y-%m}", "total_revenue": money(totals.get(month, 0))})
-        month = _month_next(month)
+        month = month_next(month)
     return months
 
 
@@ -376,11 +189,30 @@ def headline(*, start: date | None = None, end: date | None = None, customers: i
 
 
 def _customer_count(*, start, end) -> int:
-    plan = range_plan(start=start, end=end)
-    if plan.empty:
+    """How many customers ordered in the range: the union of its days' customer sets (all time: the totals)."""
+    if range_plan(start=start, end=end).all_time:
+        return CustomerTotal.objects.filter(orders__gt=0).count()
+    days = dict(_days(start, end).values_list("day", "changes"))
+    if not days:
         return 0
-    sums, params = _entity_sums_sql("customer", plan)
-    return _fetch(f"SELECT count(*) FROM ({sums}) s", params)[0][0]
+    sets = {
+        row.day: (row.changes, bytes(row.customers))
+        for row in DayCustomers.objects.filter(day__gte=min(days), day__lte=max(days))
+    }
+    stale = [day for day, changes in days.items() if sets.get(day, (None,))[0] != changes]
+    if stale:
+        sets.update(day_customers_refresh(days=stale))
+    union = 0
+    for day in days:
+        union |= int.from_bytes(sets[day][1], "little")
+    return union.bit_count()
+
+
+def day_customers_stale() -> list[date]:
+    """The days with orders whose customer set is missing or older than the day's count of changes."""
+    rollups_fold()
+    fresh = DayCustomers.objects.filter(day=OuterRef("day"), changes=OuterRef("changes"))
+    return list(SalesDay.objects.filter(orders__gt=0).exclude(Exists(fresh)).order_by("day").values_list("day", flat=True))
 
 
 def customer_revenues(*, start: date | None = None, end: date | None = None) -> list[dict]:
@@ -404,16 +236,16 @@ def new_and_returning_customers(*, start: date | None = None, end: date | None =
     plan = range_plan(start=start, end=end)
     if plan.empty:
         return {"new": 0, "returning": 0}
-    in_range, params = _entity_sums_sql("customer", plan)
+    in_range, params = entity_sums_sql("customer", plan)
     span = orders_date_span()
     if start is None or start <= span["first"]:
         before_sql, before_params = None, []
     else:
         before_plan = range_plan(start=None, end=start - timedelta(days=1))
-        before_sql, before_params = _entity_sums_sql("customer", before_plan)
+        before_sql, before_params = entity_sums_sql("customer", before_plan)
     if before_sql is None:
-        return {"new": _fetch(f"SELECT count(*) FROM ({in_range}) s", params)[0][0], "returning": 0}
-    total, returning = _fetch(
+        return {"new": fetch(f"SELECT count(*) FROM ({in_range}) s", params)[0][0], "returning": 0}
+    total, returning = fetch(
         f"SELECT count(*), count(b.pk) FROM ({in_range}) s LEFT JOIN ({before_sql}) b ON b.pk = s.pk",
         [*params, *before_params],
     )[0]
@@ -502,7 +334,7 @@ def dashboard_get(*, start: date | None = None, end: date | None = None) -> dict
         customers = _entity_summary("customer", start=start, end=end)
         products = _entity_summary("product", start=start, end=end)
         value = {
-            "headline": headline_compared(start=start, end=end, customers=customers["count"]),
+            "headline": headline_compared(start=start, end=end),
             "top_customers_by_revenue": [
                 {"customer_id": key, "total_revenue": money(cents)} for key, cents in customers["by_revenue"]
             ],

@@ -6,7 +6,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .models import DayCustomers
 from .rollups import rollups_rebuild_sql, sqlite_fold_sql, sqlite_pending_sql
+
+# Days refreshed per statement: each brings every customer id of its day (27,000 at 10M orders).
+_DAYS_PER_READ = 31
 
 
 def rollups_fold() -> None:
@@ -24,6 +28,55 @@ def rollups_fold() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in sqlite_fold_sql():
             cursor.execute(statement)
+
+
+def customers_bitmap(pks) -> bytes:
+    """The set of customer pks as bytes, little-endian: bit n (byte n // 8, bit n % 8) set for pk n."""
+    pks = list(pks)
+    if not pks:
+        return b""
+    bits = bytearray(max(pks) // 8 + 1)
+    for pk in pks:
+        bits[pk >> 3] |= 1 << (pk & 7)
+    return bytes(bits)
+
+
+def day_customers_refresh(*, days: list[date]) -> dict[date, tuple[int, bytes]]:
+    """Recompute the customer sets of these days from the orders; return {day: (changes, bitmap)}.
+
+    Each day's count and its customers are read in one statement, so one snapshot: the set
+    is never older than the count it is stored under. Two refreshes at once both store
+    correct sets; the later may keep an older count, which only makes the next read refresh.
+    """
+    rollups_fold()
+    gather = "string_agg(CAST(customer_id AS text), ',')" if connection.vendor == "postgresql" else "group_concat(customer_id)"
+    fresh = {}
+    for offset in range(0, len(days), _DAYS_PER_READ):
+        chunk = days[offset : offset + _DAYS_PER_READ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.day, s.changes, (SELECT {gather} FROM orders_order o WHERE o.order_date = s.day)"
+                f" FROM reports_salesday s WHERE s.day IN ({', '.join(['%s'] * len(chunk))})",
+                [connection.ops.adapt_datefield_value(day) for day in chunk],
+            )
+            rows = cursor.fetchall()
+        for day, changes, customers in rows:
+            day = day if isinstance(day, date) else date.fromisoformat(day)
+            fresh[day] = (int(changes), customers_bitmap(int(pk) for pk in customers.split(",")) if customers else b"")
+        DayCustomers.objects.bulk_create(
+            [DayCustomers(day=day, changes=changes, customers=bitmap) for day, (changes, bitmap) in fresh.items() if day in chunk],
+            update_conflicts=True,
+            unique_fields=["day"],
+            update_fields=["changes", "customers"],
+        )
+    return fresh
+
+
+def day_customers_refresh_stale() -> int:
+    """Refresh every day whose customer set is missing or older than its count: after a load. Return how many."""
+    from .selectors import day_customers_stale
+
+    return len(day_customers_refresh(days=day_customers_stale()))
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""After a load that changed data, warm the dashboard's presets in the shared cache.
+"""After a load that changed data: recount the customers of the days it wrote, and warm the dashboard's presets.
 
 The reports read rollups, but a range that cuts months still sums tens of thousands of
 customer rows at 10M orders (hundreds of milliseconds); warmed, the first view after a load
@@ -21,3 +21,11 @@ def dashboard_cache_warm_after_load(sender, run_id: int, **kwargs) -> None:
     from .tasks import dashboard_cache_warm_task
 
     dashboard_cache_warm_task.delay()
+
+
+@receiver(import_run_loaded, dispatch_uid="reports_day_customers_refresh")
+def day_customers_refresh_after_load(sender, run_id: int, **kwargs) -> None:
+    """Recount the customers of the days the load wrote, so the first view after it reads fresh sets."""
+    from .tasks import day_customers_refresh_task
+
+    day_customers_refresh_task.delay()

@@ -11,3 +11,12 @@ def dashboard_cache_warm_task() -> int:
     from .services import dashboard_cache_warm
 
     return dashboard_cache_warm()
+
+
+# Acknowledged on receipt too: a lost refresh is redone by the next read of those days.
+@shared_task(ignore_result=True, acks_late=False)
+def day_customers_refresh_task() -> int:
+    """Recompute the customer sets of the days whose orders changed."""
+    from .services import day_customers_refresh_stale
+
+    return day_customers_refresh_stale()
