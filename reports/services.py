@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -30,15 +31,13 @@ def rollups_fold() -> None:
             cursor.execute(statement)
 
 
-def customers_bitmap(pks) -> bytes:
+def customers_bitmap(pks: np.ndarray) -> bytes:
     """The set of customer pks as bytes, little-endian: bit n (byte n // 8, bit n % 8) set for pk n."""
-    pks = list(pks)
-    if not pks:
+    if not len(pks):
         return b""
-    bits = bytearray(max(pks) // 8 + 1)
-    for pk in pks:
-        bits[pk >> 3] |= 1 << (pk & 7)
-    return bytes(bits)
+    present = np.zeros(int(pks.max()) + 1, dtype=bool)
+    present[pks] = True
+    return np.packbits(present, bitorder="little").tobytes()
 
 
 def day_customers_refresh(*, days: list[date]) -> dict[date, tuple[int, bytes]]:
@@ -62,7 +61,8 @@ def day_customers_refresh(*, days: list[date]) -> dict[date, tuple[int, bytes]]:
             rows = cursor.fetchall()
         for day, changes, customers in rows:
             day = day if isinstance(day, date) else date.fromisoformat(day)
-            fresh[day] = (int(changes), customers_bitmap(int(pk) for pk in customers.split(",")) if customers else b"")
+            pks = np.fromstring(customers or "", dtype=np.int64, sep=",")
+            fresh[day] = (int(changes), customers_bitmap(pks))
         DayCustomers.objects.bulk_create(
             [DayCustomers(day=day, changes=changes, customers=bitmap) for day, (changes, bitmap) in fresh.items() if day in chunk],
             update_conflicts=True,

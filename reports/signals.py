@@ -25,7 +25,15 @@ def dashboard_cache_warm_after_load(sender, run_id: int, **kwargs) -> None:
 
 @receiver(import_run_loaded, dispatch_uid="reports_day_customers_refresh")
 def day_customers_refresh_after_load(sender, run_id: int, **kwargs) -> None:
-    """Recount the customers of the days the load wrote, so the first view after it reads fresh sets."""
+    """Recount the customers of the days the load wrote, so the first view after it reads fresh sets.
+
+    Only with a worker to do it: run in-process (no broker), it would hold the load's
+    caller for seconds after a load that touched every day (right after a big load the
+    orders' pages are read from the table, not the index alone); the first view of those
+    days recounts them instead.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return
     from .tasks import day_customers_refresh_task
 
     day_customers_refresh_task.delay()
