@@ -7,6 +7,9 @@ a month), read from the orders themselves through their order_date index. On SQL
 pending changes logged by the triggers are folded into the rollups first. A bound
 beyond the first or last day with orders is no bound at all, so the dashboard's presets
 (this month, year to date, last 12 months, ...) and "all time" never touch the orders.
+The cutting is reports.ranges; a top 5 is read in the order of its metric where that
+settles early (reports.ranking), and summed over everyone otherwise (reports.sums); how
+many customers bought is the union of the range's per-day customer sets.
 """
 
 from datetime import date, timedelta
