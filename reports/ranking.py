@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .ranges import RangePlan, month_first
-from .rollups import CENTS
-from .sums import ENTITY, date_param, fetch
+from .sums import ENTITY, date_param, entity_sums_sql, fetch
 
 PROBE_DEPTH = 64
 DEPTHS = [64, 128, 256, 384, 512, 768, 1024, 1536, 2048]
@@ -130,28 +129,9 @@ def _candidate_sums(entity: str, plan: RangePlan, lists: list[Block], *, metrics
                 f" ORDER BY {metric} DESC LIMIT {depth}) l"
             )
             params.append(date_param(block.day))
-    parts = []
-    for column, days in (("month", plan.month_starts()), ("half", plan.halves)):
-        if days:
-            parts.append(
-                f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names[column]}"
-                f" WHERE {column} IN ({', '.join(['%s'] * len(days))}) AND {key} IN (SELECT pk FROM candidates)"
-            )
-            params += [date_param(day) for day in days]
-    for edge_from, edge_to, sign in plan.edges:
-        # The candidates' own orders of those days: a few thousand entries of the covering
-        # order_date index, not every customer's sums.
-        minus = "-" if sign < 0 else ""
-        parts.append(
-            f"SELECT {key} AS pk, {minus}{CENTS.format(prefix='')} AS revenue_cents, {minus}quantity AS quantity, {minus}1 AS orders"
-            f" FROM orders_order WHERE order_date >= %s AND order_date <= %s AND {key} IN (SELECT pk FROM candidates)"
-        )
-        params += [date_param(edge_from), date_param(edge_to)]
-    sql = (
-        f"WITH candidates AS ({' UNION '.join(met)})"
-        " SELECT pk, sum(revenue_cents), sum(quantity), sum(orders)"
-        f" FROM ({' UNION ALL '.join(parts)}) parts GROUP BY pk HAVING sum(orders) > 0"
-    )
+    sums, sums_params = entity_sums_sql(entity, plan, candidates="candidates")
+    sql = f"WITH candidates AS ({' UNION '.join(met)}) {sums}"
+    params += sums_params
     return {
         pk: {"revenue_cents": int(cents), "quantity": int(quantity), "orders": int(orders)}
         for pk, cents, quantity, orders in fetch(sql, params)

@@ -44,8 +44,13 @@ def edge_sums_sql(key: str) -> str:
     )
 
 
-def entity_sums_sql(entity: str, plan: RangePlan) -> tuple[str, list]:
-    """SQL for (pk, revenue_cents, quantity, orders) of each customer/product with orders in the plan."""
+def entity_sums_sql(entity: str, plan: RangePlan, *, candidates: str | None = None) -> tuple[str, list]:
+    """SQL for (pk, revenue_cents, quantity, orders) of each customer/product with orders in the plan.
+
+    candidates: the name of a query of pks (a CTE the caller defines) to sum only those:
+    each is then looked up by key in every block, and the days at the ends are read as
+    those customers' own orders instead of everyone's sums.
+    """
     names = ENTITY[entity]
     key = names["id"]  # the foreign-key column in rollups and orders
     if plan.all_time:
@@ -53,32 +58,43 @@ def entity_sums_sql(entity: str, plan: RangePlan) -> tuple[str, list]:
             f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['total']} WHERE orders > 0",
             [],
         )
+    only = f" AND {key} IN (SELECT pk FROM {candidates})" if candidates else ""
     parts, params = [], []
-    if plan.months:
-        where, month_params = [], []
-        if plan.month_from:
-            where.append("month >= %s")
-            month_params.append(date_param(plan.month_from))
-        if plan.month_to:
-            where.append("month <= %s")
-            month_params.append(date_param(plan.month_to))
+    if plan.months and candidates:
+        months = plan.month_starts()  # listed, so that each candidate is a few index lookups
+        parts.append(
+            f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['month']}"
+            f" WHERE month IN ({', '.join(['%s'] * len(months))}){only}"
+        )
+        params += [date_param(month) for month in months]
+    elif plan.months:
+        where = ["month >= %s"] * bool(plan.month_from) + ["month <= %s"] * bool(plan.month_to)
         parts.append(
             f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['month']}"
             + (" WHERE " + " AND ".join(where) if where else "")
         )
-        params += month_params
+        params += [date_param(month) for month in (plan.month_from, plan.month_to) if month]
     if plan.halves:
         parts.append(
             f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['half']}"
-            f" WHERE half IN ({', '.join(['%s'] * len(plan.halves))})"
+            f" WHERE half IN ({', '.join(['%s'] * len(plan.halves))}){only}"
         )
         params += [date_param(half) for half in plan.halves]
     for edge_from, edge_to, sign in plan.edges:
-        # Summed per edge, so the outer sum adds a few rows per customer, not every order.
         minus = "-" if sign < 0 else ""
+        if candidates:
+            # The candidates' own orders of those days: a few thousand entries of the
+            # covering order_date index.
+            source = (
+                f"SELECT {key} AS pk, {CENTS.format(prefix='')} AS revenue_cents, quantity, 1 AS orders"
+                f" FROM orders_order WHERE order_date >= %s AND order_date <= %s{only}"
+            )
+        else:
+            # Summed per edge, so the outer sum adds a few rows per customer, not every order.
+            source = edge_sums_sql(key)
         parts.append(
             f"SELECT pk, {minus}revenue_cents AS revenue_cents, {minus}quantity AS quantity, {minus}orders AS orders"
-            f" FROM ({edge_sums_sql(key)}) edge"
+            f" FROM ({source}) edge"
         )
         params += [date_param(edge_from), date_param(edge_to)]
     union = " UNION ALL ".join(parts)
