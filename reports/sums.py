@@ -62,11 +62,12 @@ def entity_sums_sql(entity: str, plan: RangePlan, *, candidates: str | None = No
     parts, params = [], []
     if plan.months and candidates:
         months = plan.month_starts()  # listed, so that each candidate is a few index lookups
-        parts.append(
-            f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['month']}"
-            f" WHERE month IN ({', '.join(['%s'] * len(months))}){only}"
-        )
-        params += [date_param(month) for month in months]
+        if months:
+            parts.append(
+                f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['month']}"
+                f" WHERE month IN ({', '.join(['%s'] * len(months))}){only}"
+            )
+            params += [date_param(month) for month in months]
     elif plan.months:
         where = ["month >= %s"] * bool(plan.month_from) + ["month <= %s"] * bool(plan.month_to)
         parts.append(
