@@ -141,8 +141,9 @@ def _pg_function(event: str, rollups: list, conn) -> str:
 
 
 def _pg_install(rollups: list, conn) -> list[str]:
-    # Room on each page for a changed row's new version: the update stays HOT (no index entry),
-    # since no index covers the sums.
+    # Room on each page for a changed row's new version: the update stays on its page, and
+    # HOT (no new index entry) where no index covers the sums: the days; totals, months and
+    # halves are also read in the order of their sums, for the top lists.
     statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in rollups]
     for event, tables in (
         ("INSERT", "NEW TABLE AS new_rows"),
