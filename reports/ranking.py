@@ -27,8 +27,8 @@ from datetime import date
 from .ranges import RangePlan, month_first
 from .sums import ENTITY, date_param, entity_sums_sql, fetch
 
-PROBE_DEPTH = 64
-DEPTHS = [64, 128, 256, 384, 512, 768, 1024, 1536, 2048]
+PROBE_DEPTH = 256
+DEPTHS = [256, 384, 512, 768, 1024, 1536, 2048]
 # Past this many lists the bound (a sum of one value per list) is too loose to stop early.
 MAX_LISTS = 8
 
@@ -54,20 +54,21 @@ def entity_top_lists(entity: str, plan: RangePlan, *, metrics: list[str], limit:
     if len(lists) > MAX_LISTS:
         return None
     bounds = _bounds(lists, metrics=metrics)
-    totals = _candidate_sums(entity, plan, lists, metrics=metrics, depth=PROBE_DEPTH)
-    depth = PROBE_DEPTH
+    probed = _candidate_sums(entity, plan, lists, metrics=metrics, depth=PROBE_DEPTH)
+    tops = {}
     for metric in metrics:
-        values = sorted((sums[metric] for sums in totals.values()), reverse=True)
+        values = sorted((sums[metric] for sums in probed.values()), reverse=True)
         floor = values[limit - 1] if len(values) >= limit else None
-        needed = next(
+        depth = next(
             (d for d in DEPTHS if bounds[metric][d][1] or (floor is not None and bounds[metric][d][0] < floor)), None
         )
-        if needed is None:
+        if depth is None:
             return None
-        depth = max(depth, needed)
-    if depth > PROBE_DEPTH:
-        totals = _candidate_sums(entity, plan, lists, metrics=metrics, depth=depth)
-    return {metric: _ranked(entity, totals, metric, limit=limit) for metric in metrics}
+        totals = probed
+        if depth > PROBE_DEPTH:
+            totals = {**probed, **_candidate_sums(entity, plan, lists, metrics=[metric], depth=depth, floor=floor or 0)}
+        tops[metric] = _ranked(entity, totals, metric, limit=limit)
+    return tops
 
 
 def _lists(plan: RangePlan, names: dict) -> list[Block]:
@@ -117,24 +118,38 @@ def _values_at_depths(lists: list[Block], *, metrics: list[str]) -> list[tuple]:
     return fetch(" UNION ALL ".join(selects), params)
 
 
-def _candidate_sums(entity: str, plan: RangePlan, lists: list[Block], *, metrics: list[str], depth: int) -> dict[int, dict[str, int]]:
-    """Meet the first `depth` rows of each list; return each one met's sums over the whole range, by pk (orders > 0 only)."""
-    names = ENTITY[entity]
-    key = names["id"]
+def _candidate_sums(
+    entity: str, plan: RangePlan, lists: list[Block], *, metrics: list[str], depth: int, floor: int | None = None
+) -> dict[int, dict[str, int]]:
+    """Meet the first `depth` rows of each list; return the sums over the whole range of those met, by pk (orders > 0 only).
+
+    floor (one metric): sum only those who may still reach it. One met in some lists has
+    there the value read, and elsewhere at most the value the list stopped at (0 for a list
+    read to its end); below the floor on that count, they cannot be in the top.
+    """
+    key = ENTITY[entity]["id"]
     met, params = [], []
     for metric in metrics:
-        for block in lists:
+        for list_no, block in enumerate(lists):
             met.append(
-                f"SELECT pk FROM (SELECT {key} AS pk FROM {block.table} WHERE {block.column} = %s"
-                f" ORDER BY {metric} DESC LIMIT {depth}) l"
+                f"SELECT {list_no} AS list, pk, v FROM (SELECT {key} AS pk, {metric} AS v FROM {block.table}"
+                f" WHERE {block.column} = %s ORDER BY {metric} DESC LIMIT {depth}) l"
             )
             params.append(date_param(block.day))
+    ctes = [f"met AS ({' UNION ALL '.join(met)})"]
+    if floor is None:
+        ctes.append("candidates AS (SELECT DISTINCT pk FROM met)")
+    else:
+        ctes.append(f"ends AS (SELECT list, CASE WHEN count(*) = {depth} THEN min(v) ELSE 0 END AS t FROM met GROUP BY list)")
+        ctes.append(
+            "candidates AS (SELECT met.pk FROM met JOIN ends ON ends.list = met.list GROUP BY met.pk"
+            " HAVING sum(met.v) - sum(ends.t) + (SELECT sum(t) FROM ends) >= %s)"
+        )
+        params.append(floor)
     sums, sums_params = entity_sums_sql(entity, plan, candidates="candidates")
-    sql = f"WITH candidates AS ({' UNION '.join(met)}) {sums}"
-    params += sums_params
     return {
         pk: {"revenue_cents": int(cents), "quantity": int(quantity), "orders": int(orders)}
-        for pk, cents, quantity, orders in fetch(sql, params)
+        for pk, cents, quantity, orders in fetch(f"WITH {', '.join(ctes)} {sums}", [*params, *sums_params])
     }
 
 
