@@ -17,6 +17,8 @@
    load), then measures as above.
    After each load it runs what a Celery worker runs after a load (the recount of the
    days' customers, timed on its own); the cache warm-up needs a shared cache and is off.
+   Reads are measured right after the load, then again after VACUUM ANALYZE (what
+   autovacuum does soon after: dead rollup rows gone, fresh statistics).
 Needs PostgreSQL at --pg (default postgres://postgres@127.0.0.1:5432).
 """
 
@@ -123,6 +125,11 @@ def post_load_refresh(env: dict) -> float:
     return run_measured([PYTHON, "manage.py", "shell", "-c", "from reports.services import day_customers_refresh_stale as f; f()"], env)[0]
 
 
+def vacuum_analyze(env: dict) -> None:
+    """What autovacuum does within a minute or so of a load (a server may run with it off, as this machine's does)."""
+    psql(env["DATABASE_URL"], "VACUUM ANALYZE")
+
+
 def triggers(env: dict, action: str) -> None:
     run_measured(
         [PYTHON, "manage.py", "shell", "-c", f"from reports.rollups import rollup_triggers_{action} as f; f()"], env
@@ -178,6 +185,8 @@ def main() -> None:
     refresh_1m = post_load_refresh(envs["with rollups"])
     print(f"post-load recount of the days' customers (a worker's task after the loads): {refresh_1m:.1f} s", flush=True)
     reads_1m = measure(envs["with rollups"])
+    vacuum_analyze(envs["with rollups"])
+    reads_1m_vacuumed = measure(envs["with rollups"])
     if not args.skip_ingest_compare:
         first_clean, update_clean = work / "first_clean.csv", work / "update_clean.csv"
         for messy, clean in ((first, first_clean), (update, update_clean)):
@@ -205,7 +214,8 @@ def main() -> None:
     if ("without rollups", "baseline") in by:
         ours, base = by[("with rollups", "ingest")], by[("without rollups", "baseline")]
         print(f"| ratio with rollups to the baseline without | {ours[0] / base[0]:.2f} | {ours[1] / base[1]:.2f} |")
-    print_reads(f"Reads at {rows:,} + update orders (server time, PostgreSQL)", reads_1m)
+    print_reads(f"Reads at {rows:,} + update orders, right after the loads (server time, PostgreSQL)", reads_1m)
+    print_reads(f"Reads at {rows:,} + update orders, after VACUUM ANALYZE (server time, PostgreSQL)", reads_1m_vacuumed)
 
     if args.big_orders:
         env = django_env(fresh_database(args.pg, "bench_reports_big"), log_dir)
@@ -228,7 +238,9 @@ def main() -> None:
         print(f"\n{args.big_orders:,} orders: filled in {fill:.0f} s, rollups rebuilt in {rebuild:.0f} s,"
               f" then a 10,000-row file (30% updates) ingested in {small_ingest:.1f} s;"
               f" the worker's post-load recount of the days' customers took {refresh:.1f} s", flush=True)
-        print_reads(f"Reads at {args.big_orders:,} orders (server time, PostgreSQL)", measure(env))
+        print_reads(f"Reads at {args.big_orders:,} orders, right after the load (server time, PostgreSQL)", measure(env))
+        vacuum_analyze(env)
+        print_reads(f"Reads at {args.big_orders:,} orders, after VACUUM ANALYZE (server time, PostgreSQL)", measure(env))
     print(f"\nLogs: {log_dir}")
 
 

@@ -28,7 +28,7 @@ from .ranges import RangePlan, month_first
 from .sums import ENTITY, date_param, entity_sums_sql, fetch
 
 PROBE_DEPTH = 256
-DEPTHS = [256, 384, 512, 768, 1024, 1536, 2048]
+DEPTHS = [256, 384, 512, 768, 1024, 1536]
 # Past this many lists the bound (a sum of one value per list) is too loose to stop early.
 MAX_LISTS = 8
 

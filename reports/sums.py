@@ -11,6 +11,11 @@ ENTITY = {
 }
 
 
+def _fence() -> str:
+    """PostgreSQL plans a subquery that ends in OFFSET 0 on its own (SQLite has no bare OFFSET)."""
+    return " OFFSET 0" if connection.vendor == "postgresql" else ""
+
+
 def date_param(day):
     return connection.ops.adapt_datefield_value(day)
 
@@ -75,7 +80,6 @@ def entity_sums_sql(entity: str, plan: RangePlan, *, candidates: str | None = No
             f"SELECT {key} AS pk, revenue_cents, quantity, orders FROM {names['total']} WHERE orders > 0",
             [],
         )
-    only = f" AND {key} IN (SELECT pk FROM {candidates})" if candidates else ""
     parts, params = [], []
     if plan.months and candidates:
         months = plan.month_starts()  # listed, so that each candidate is a few index lookups
@@ -101,11 +105,15 @@ def entity_sums_sql(entity: str, plan: RangePlan, *, candidates: str | None = No
     for edge_from, edge_to, sign in plan.edges:
         minus = "-" if sign < 0 else ""
         if candidates:
-            # The candidates' own orders of those days: a few thousand entries of the
-            # covering order_date index.
+            # The candidates' own orders of those days, read by date through the covering
+            # order_date index
+            # (OFFSET 0 keeps the days a subquery read by date: joined first, the planner
+            # may read each candidate's every order through the customer index instead.)
             source = (
-                f"SELECT {key} AS pk, {CENTS.format(prefix='')} AS revenue_cents, quantity, 1 AS orders"
-                f" FROM orders_order WHERE order_date >= %s AND order_date <= %s{only}"
+                f"SELECT pk, revenue_cents, quantity, orders FROM (SELECT {key} AS pk,"
+                f" {CENTS.format(prefix='')} AS revenue_cents, quantity, 1 AS orders FROM orders_order"
+                f" WHERE order_date >= %s AND order_date <= %s{_fence()}) days"
+                f" WHERE pk IN (SELECT pk FROM {candidates})"
             )
         else:
             # Summed per edge, so the outer sum adds a few rows per customer, not every order.
