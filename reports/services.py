@@ -59,12 +59,14 @@ def day_customers_refresh(*, days: list[date]) -> dict[date, tuple[int, bytes]]:
                 [connection.ops.adapt_datefield_value(day) for day in chunk],
             )
             rows = cursor.fetchall()
+        sets = []
         for day, changes, customers in rows:
             day = day if isinstance(day, date) else date.fromisoformat(day)
             pks = np.fromstring(customers or "", dtype=np.int64, sep=",")
             fresh[day] = (int(changes), customers_bitmap(pks))
+            sets.append(DayCustomers(day=day, changes=int(changes), customers=fresh[day][1]))
         DayCustomers.objects.bulk_create(
-            [DayCustomers(day=day, changes=changes, customers=bitmap) for day, (changes, bitmap) in fresh.items() if day in chunk],
+            sets,
             update_conflicts=True,
             unique_fields=["day"],
             update_fields=["changes", "customers"],
