@@ -102,6 +102,12 @@ def _bounds(lists: list[Block], *, metrics: list[str]) -> dict[str, dict[int, tu
     return bounds
 
 
+def _first_rows_sql(block: Block, metric: str, *, depth: int, key: str | None = None) -> str:
+    """SQL for the first `depth` rows of a list (one date param): (pk, v) with a key column, else (v)."""
+    columns = f"{key} AS pk, {metric} AS v" if key else f"{metric} AS v"
+    return f"SELECT {columns} FROM {block.table} WHERE {block.column} = %s ORDER BY {metric} DESC LIMIT {depth}"
+
+
 def _values_at_depths(lists: list[Block], *, metrics: list[str]) -> list[tuple]:
     """The value at each depth of the grid in each list: (metric, list, depth, value); none past a list's end."""
     selects, params = [], []
@@ -109,9 +115,7 @@ def _values_at_depths(lists: list[Block], *, metrics: list[str]) -> list[tuple]:
         for list_no, block in enumerate(lists):
             selects.append(
                 f"SELECT {metric_no} AS metric, {list_no} AS list, n, v FROM"
-                f" (SELECT v, row_number() OVER (ORDER BY v DESC) AS n FROM"
-                f" (SELECT {metric} AS v FROM {block.table} WHERE {block.column} = %s"
-                f" ORDER BY {metric} DESC LIMIT {DEPTHS[-1]}) l) ranked"
+                f" (SELECT v, row_number() OVER (ORDER BY v DESC) AS n FROM ({_first_rows_sql(block, metric, depth=DEPTHS[-1])}) l) ranked"
                 f" WHERE n IN ({', '.join(str(d) for d in DEPTHS)})"
             )
             params.append(date_param(block.day))
@@ -131,10 +135,7 @@ def _candidate_sums(
     met, params = [], []
     for metric in metrics:
         for list_no, block in enumerate(lists):
-            met.append(
-                f"SELECT {list_no} AS list, pk, v FROM (SELECT {key} AS pk, {metric} AS v FROM {block.table}"
-                f" WHERE {block.column} = %s ORDER BY {metric} DESC LIMIT {depth}) l"
-            )
+            met.append(f"SELECT {list_no} AS list, pk, v FROM ({_first_rows_sql(block, metric, depth=depth, key=key)}) l")
             params.append(date_param(block.day))
     ctes = [f"met AS ({' UNION ALL '.join(met)})"]
     if floor is None:

@@ -172,16 +172,13 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
     return months
 
 
-def headline(*, start: date | None = None, end: date | None = None, customers: int | None = None) -> dict:
+def headline(*, start: date | None = None, end: date | None = None) -> dict:
     """Revenue, orders, quantity, customers and average order value for the range.
-
-    `customers`: the count when the caller has it already (the dashboard does).
     """
     totals = _days(start, end).aggregate(cents=Sum("revenue_cents"), orders=Sum("orders"), quantity=Sum("quantity"))
     orders = int(totals["orders"] or 0)
     cents = int(totals["cents"] or 0)
-    if customers is None:
-        customers = _customer_count(start=start, end=end) if orders else 0
+    customers = _customer_count(start=start, end=end) if orders else 0
     return {
         "revenue": money(cents),
         "orders": orders,
@@ -305,12 +302,12 @@ def _change(current, previous):
     return (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
 
 
-def headline_compared(*, start: date | None, end: date | None, customers: int | None = None) -> dict:
+def headline_compared(*, start: date | None, end: date | None) -> dict:
     """The headline for the range and for the range of the same length before it, with the change in %.
 
     An open end is taken at the first or last day with orders; all time has nothing before it.
     """
-    current = headline(start=start, end=end, customers=customers)
+    current = headline(start=start, end=end)
     span = orders_date_span()
     result = {"current": current, "previous": None, "previous_start": None, "previous_end": None, "changes": {}}
     if start is None or span["first"] is None:
