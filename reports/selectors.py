@@ -173,8 +173,7 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
 
 
 def headline(*, start: date | None = None, end: date | None = None) -> dict:
-    """Revenue, orders, quantity, customers and average order value for the range.
-    """
+    """Revenue, orders, quantity, customers and average order value for the range."""
     totals = _days(start, end).aggregate(cents=Sum("revenue_cents"), orders=Sum("orders"), quantity=Sum("quantity"))
     orders = int(totals["orders"] or 0)
     cents = int(totals["cents"] or 0)
