@@ -35,30 +35,41 @@ class SalesDay(Sums):
 
     day = models.DateField(primary_key=True)
     # Order rows written on this day, ever: any write moves it, even one that leaves the
-    # sums as they were (an order moved to another customer). DayCustomers is fresh while
-    # it holds the same count.
+    # sums as they were (an order moved to another customer). A pack of sums is fresh while
+    # its days' counts add up to the count it was packed at.
     changes = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.day}: {self.orders} orders"
 
 
-class DayCustomers(models.Model):
-    """The customers who ordered on a day, as a bitmap (bit n set: the customer with pk n), for exact counts.
+class PackedSums(models.Model):
+    """The orders of a span of days (a day, a half month or a month), summed per customer or per product, packed.
 
-    How many customers bought in a range is the size of the union of its days' sets: 90
-    bitmaps of 6 KB at 50,000 customers, where the rollups would sum 150,000 month rows.
-    Kept lazily, not by the triggers: a set is recomputed from the orders of its day
-    (reports.services.day_customers_refresh) when SalesDay.changes has moved past the
-    count it was made at, on read and after each load.
+    A range's top 5 and its count of customers add up a few packs in memory
+    (reports.packing): at 10M orders three months are three packs of 550 KB, where the
+    rollups would sum 150,000 month rows in SQL. Kept lazily, not by the triggers: a pack
+    stored under an older count of changes than its days' SalesDay.changes add up to is
+    packed again (a day from its orders, a half from its days, a month from its halves),
+    on read and after each load (reports.services.packed_sums_get).
     """
 
-    day = models.DateField(primary_key=True)
-    changes = models.BigIntegerField()
-    customers = models.BinaryField()
+    class Entity(models.TextChoices):
+        CUSTOMER = "customer"
+        PRODUCT = "product"
+
+    entity = models.CharField(max_length=8, choices=Entity.choices)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    changes = models.BigIntegerField()  # the sum of SalesDay.changes over the span, when packed
+    sums = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity", "first_day", "last_day"], name="packedsums_span_unique")]
+        verbose_name_plural = "packed sums"
 
     def __str__(self):
-        return f"customers of {self.day}"
+        return f"{self.entity} sums of {self.first_day} to {self.last_day}"
 
 
 class CustomerMonth(Sums):
@@ -71,13 +82,6 @@ class CustomerMonth(Sums):
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-
-    class Meta:
-        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
-        indexes = [
-            models.Index(fields=["month", "-revenue_cents"], name="reports_custmonth_revenue"),
-            models.Index(fields=["month", "-quantity"], name="reports_custmonth_quantity"),
-        ]
 
     def __str__(self):
         return f"{self.month:%Y-%m} customer {self.customer_id}"
@@ -92,13 +96,6 @@ class ProductMonth(Sums):
     product = models.ForeignKey(
         Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-
-    class Meta:
-        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
-        indexes = [
-            models.Index(fields=["month", "-revenue_cents"], name="reports_prodmonth_revenue"),
-            models.Index(fields=["month", "-quantity"], name="reports_prodmonth_quantity"),
-        ]
 
     def __str__(self):
         return f"{self.month:%Y-%m} product {self.product_id}"
@@ -118,13 +115,6 @@ class CustomerHalfMonth(Sums):
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
 
-    class Meta:
-        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
-        indexes = [
-            models.Index(fields=["half", "-revenue_cents"], name="reports_custhalf_revenue"),
-            models.Index(fields=["half", "-quantity"], name="reports_custhalf_quantity"),
-        ]
-
     def __str__(self):
         return f"{self.half} half-month customer {self.customer_id}"
 
@@ -137,13 +127,6 @@ class ProductHalfMonth(Sums):
     product = models.ForeignKey(
         Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-
-    class Meta:
-        # Read in the order of each metric, a few hundred rows deep (reports/ranking.py).
-        indexes = [
-            models.Index(fields=["half", "-revenue_cents"], name="reports_prodhalf_revenue"),
-            models.Index(fields=["half", "-quantity"], name="reports_prodhalf_quantity"),
-        ]
 
     def __str__(self):
         return f"{self.half} half-month product {self.product_id}"

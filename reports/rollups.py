@@ -50,7 +50,7 @@ ROLLUPS = [
 
 
 SALES_DAY_TABLE = "reports_salesday"
-DAY_CUSTOMERS_TABLE = "reports_daycustomers"
+PACKED_SUMS_TABLE = "reports_packedsums"
 _changes_counted = set()  # aliases whose reports_salesday has its `changes` column
 
 
@@ -320,9 +320,9 @@ def rollups_fill_sql(vendor: str, *, tables: list[str] | None = None) -> list[st
 def rollups_rebuild_sql(vendor: str) -> list[str]:
     """Statements that recompute every rollup from the orders (after a restore, or to check)."""
     statements = [f"DELETE FROM {DELTA_TABLE}", *rollups_fill_sql(vendor)]
-    if DAY_CUSTOMERS_TABLE in connection.introspection.table_names():
-        # The counts start again: a set kept under an old count could pass for fresh.
-        statements.append(f"DELETE FROM {DAY_CUSTOMERS_TABLE}")
+    if PACKED_SUMS_TABLE in connection.introspection.table_names():
+        # The counts start again: a pack kept under an old count could pass for fresh.
+        statements.append(f"DELETE FROM {PACKED_SUMS_TABLE}")
     if vendor != "postgresql" and _fold_mark_exists(connection):
         # Every order is in the rollups now: none is left for the fold to read.
         statements.append(_sqlite_fold_mark_to_last_order())

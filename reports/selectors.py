@@ -15,17 +15,18 @@ many customers bought is the union of the range's per-day customer sets.
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 from django.db.models import Exists, Max, Min, OuterRef, Sum
 from django.db.models.functions import TruncMonth
 
-from orders.models import ImportRun
+from orders.models import Customer, ImportRun, Product
 from orders.selectors import data_version_get
 
-from .models import CustomerTotal, DayCustomers, SalesDay
-from .ranges import RangePlan, month_next, range_plan_for_span
-from .ranking import entity_top_lists
-from .services import day_customers_refresh, rollups_fold
-from .sums import ENTITY, entity_sums_sql, fetch
+from .models import CustomerTotal, PackedSums, SalesDay
+from .packing import Totals
+from .ranges import RangePlan, month_last, month_next, range_plan_for_span
+from .services import packed_sums_get, rollups_fold
+from .sums import ENTITY, fetch
 
 CENT = Decimal("0.01")
 
@@ -55,8 +56,39 @@ def _entity_tops(entity: str, plan: RangePlan, *, metrics: list[str], limit: int
         return {metric: [] for metric in metrics}
     if plan.all_time:
         return {metric: _total_top(entity, metric, limit=limit) for metric in metrics}
-    tops = entity_top_lists(entity, plan, metrics=metrics, limit=limit)
-    return tops if tops is not None else _summed_tops(entity, plan, metrics=metrics, limit=limit)
+    totals = range_totals(entity, plan)
+    leaders = {metric: totals.leaders(metric, limit) for metric in metrics}
+    ids = _ids_of(entity, sorted({pk for pairs in leaders.values() for pk, _value in pairs}))
+    return {
+        metric: sorted(((ids[pk], value) for pk, value in pairs), key=lambda pair: (-pair[1], pair[0]))[:limit]
+        for metric, pairs in leaders.items()
+    }
+
+
+def range_totals(entity: str, plan: RangePlan) -> Totals:
+    """Each customer's (or product's) sums over the plan: its months, halves and days of packed sums added up."""
+    spans = [((month, month_last(month)), 1) for month in plan.month_starts()]
+    spans += [((half, month_last(half) if half.day == 16 else half.replace(day=15)), 1) for half in plan.halves]
+    for edge_from, edge_to, sign in plan.edges:
+        spans += [((day, day), sign) for day in _days_of(edge_from, edge_to)]
+    packs = packed_sums_get(entity, [span for span, _sign in spans])
+    totals = Totals.empty()
+    for span, sign in spans:
+        totals.add(packs[span], sign)
+    return totals
+
+
+def _days_of(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def _ids_of(entity: str, pks: list[int]) -> dict[int, str]:
+    """The customer_id or product_id of each pk, read a chunk at a time (SQLite caps a statement's parameters)."""
+    model = Customer if entity == "customer" else Product
+    ids = {}
+    for offset in range(0, len(pks), 10_000):
+        ids.update(model.objects.filter(pk__in=pks[offset : offset + 10_000]).values_list("pk", ENTITY[entity]["id"]))
+    return ids
 
 
 def _total_top(entity: str, metric: str, *, limit: int) -> list[tuple[str, int]]:
@@ -74,24 +106,6 @@ def _total_top(entity: str, metric: str, *, limit: int) -> list[tuple[str, int]]
     return [(row[0], int(row[1])) for row in fetch(sql, [limit - 1, limit])]
 
 
-def _summed_tops(entity: str, plan: RangePlan, *, metrics: list[str], limit: int) -> dict[str, list[tuple[str, int]]]:
-    """Sum every customer/product of the plan once, and keep the rows at or above each metric's limit-th value."""
-    names = ENTITY[entity]
-    sums, params = entity_sums_sql(entity, plan)
-    threshold = "s.{m} >= COALESCE((SELECT {m} FROM sums ORDER BY {m} DESC LIMIT 1 OFFSET %s), -1)"
-    sql = (
-        f"WITH sums AS MATERIALIZED ({sums})"
-        f" SELECT e.{names['id']}, {', '.join(f's.{metric}' for metric in metrics)}"
-        f" FROM sums s JOIN {names['table']} e ON e.id = s.pk"
-        f" WHERE {' OR '.join(threshold.format(m=metric) for metric in metrics)}"
-    )
-    rows = fetch(sql, [*params, *[limit - 1] * len(metrics)])
-    return {
-        metric: sorted(((row[0], int(row[1 + index])) for row in rows), key=lambda pair: (-pair[1], pair[0]))[:limit]
-        for index, metric in enumerate(metrics)
-    }
-
-
 def _entity_top(entity: str, metric: str, *, start, end, limit: int) -> list[tuple[str, int]]:
     """The `limit` customers/products with the highest metric, ties by their id ascending."""
     return _entity_tops(entity, range_plan(start=start, end=end), metrics=[metric], limit=limit)[metric]
@@ -104,16 +118,21 @@ def _entity_summary(entity: str, *, start, end, limit: int = 5) -> dict:
 
 
 def _entity_all(entity: str, *, start, end) -> list[tuple[str, int, int]]:
+    """(id, revenue_cents, quantity) of every customer/product with orders in the range, revenue descending, then id."""
     plan = range_plan(start=start, end=end)
     if plan.empty:
         return []
-    names = ENTITY[entity]
-    sums, params = entity_sums_sql(entity, plan)
-    sql = (
-        f"SELECT e.{names['id']}, s.revenue_cents, s.quantity FROM ({sums}) s JOIN {names['table']} e ON e.id = s.pk"
-        f" ORDER BY s.revenue_cents DESC, e.{names['id']}"
-    )
-    return [(row[0], int(row[1]), int(row[2])) for row in fetch(sql, params)]
+    if plan.all_time:
+        sql = (
+            f"SELECT e.{ENTITY[entity]['id']}, t.revenue_cents, t.quantity FROM {ENTITY[entity]['total']} t"
+            f" JOIN {ENTITY[entity]['table']} e ON e.id = t.{ENTITY[entity]['id']} WHERE t.orders > 0"
+        )
+        rows = [(row[0], int(row[1]), int(row[2])) for row in fetch(sql, [])]
+    else:
+        sums = range_totals(entity, plan).rows()
+        ids = _ids_of(entity, sums["pk"].tolist())
+        rows = list(zip((ids[pk] for pk in sums["pk"].tolist()), sums["revenue_cents"].tolist(), sums["quantity"].tolist()))
+    return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
 # --- The contract -------------------------------------------------------------------------
@@ -188,30 +207,25 @@ def headline(*, start: date | None = None, end: date | None = None) -> dict:
 
 
 def _customer_count(*, start, end) -> int:
-    """How many customers ordered in the range: the union of its days' customer sets (all time: the totals)."""
-    if range_plan(start=start, end=end).all_time:
-        return CustomerTotal.objects.filter(orders__gt=0).count()
-    days = dict(_days(start, end).values_list("day", "changes"))
-    if not days:
+    """How many customers ordered in the range (all time: the totals)."""
+    plan = range_plan(start=start, end=end)
+    if plan.empty:
         return 0
-    sets = {
-        row.day: (row.changes, bytes(row.customers))
-        for row in DayCustomers.objects.filter(day__gte=min(days), day__lte=max(days))
-    }
-    stale = [day for day, changes in days.items() if sets.get(day, (None,))[0] != changes]
-    if stale:
-        sets.update(day_customers_refresh(days=stale))
-    union = 0
-    for day in days:
-        union |= int.from_bytes(sets[day][1], "little")
-    return union.bit_count()
+    if plan.all_time:
+        return CustomerTotal.objects.filter(orders__gt=0).count()
+    return range_totals("customer", plan).count()
 
 
-def day_customers_stale() -> list[date]:
-    """The days with orders whose customer set is missing or older than the day's count of changes."""
+def packed_days_stale() -> list[date]:
+    """The days with order writes whose customers' or products' pack is missing or older than the day's count."""
     rollups_fold()
-    fresh = DayCustomers.objects.filter(day=OuterRef("day"), changes=OuterRef("changes"))
-    return list(SalesDay.objects.filter(orders__gt=0).exclude(Exists(fresh)).order_by("day").values_list("day", flat=True))
+    fresh = PackedSums.objects.filter(first_day=OuterRef("day"), last_day=OuterRef("day"), changes=OuterRef("changes"))
+    return list(
+        SalesDay.objects.filter(changes__gt=0)
+        .exclude(Exists(fresh.filter(entity=PackedSums.Entity.CUSTOMER)) & Exists(fresh.filter(entity=PackedSums.Entity.PRODUCT)))
+        .order_by("day")
+        .values_list("day", flat=True)
+    )
 
 
 def customer_revenues(*, start: date | None = None, end: date | None = None) -> list[dict]:
@@ -235,20 +249,22 @@ def new_and_returning_customers(*, start: date | None = None, end: date | None =
     plan = range_plan(start=start, end=end)
     if plan.empty:
         return {"new": 0, "returning": 0}
-    in_range, params = entity_sums_sql("customer", plan)
+    in_range = _customers_with_orders(plan)
     span = orders_date_span()
     if start is None or start <= span["first"]:
-        before_sql, before_params = None, []
-    else:
-        before_plan = range_plan(start=None, end=start - timedelta(days=1))
-        before_sql, before_params = entity_sums_sql("customer", before_plan)
-    if before_sql is None:
-        return {"new": fetch(f"SELECT count(*) FROM ({in_range}) s", params)[0][0], "returning": 0}
-    total, returning = fetch(
-        f"SELECT count(*), count(b.pk) FROM ({in_range}) s LEFT JOIN ({before_sql}) b ON b.pk = s.pk",
-        [*params, *before_params],
-    )[0]
-    return {"new": total - returning, "returning": returning}
+        return {"new": len(in_range), "returning": 0}
+    before = _customers_with_orders(range_plan(start=None, end=start - timedelta(days=1)))
+    returning = len(np.intersect1d(in_range, before, assume_unique=True))
+    return {"new": len(in_range) - returning, "returning": returning}
+
+
+def _customers_with_orders(plan: RangePlan) -> np.ndarray:
+    """The pks of the customers with orders in the plan, ascending."""
+    if plan.empty:
+        return np.zeros(0, dtype=np.int64)
+    if plan.all_time:
+        return np.array(sorted(CustomerTotal.objects.filter(orders__gt=0).values_list("customer_id", flat=True)), dtype=np.int64)
+    return range_totals("customer", plan).rows()["pk"]
 
 
 def data_freshness() -> dict:

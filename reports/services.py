@@ -1,16 +1,20 @@
 """Writes for the reports app: the rollups' upkeep outside the triggers."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from .models import DayCustomers
+from .models import PackedSums, SalesDay
+from .packing import Totals, pack_rows
+from .ranges import month_first, month_last
 from .rollups import rollups_rebuild_sql, sqlite_fold_sql, sqlite_pending_sql
+from .sums import ENTITY, cents_sum_sql, date_param
 
-# Days refreshed per statement: each brings every customer id of its day (27,000 at 10M orders).
+# Days packed per statement: each brings its sums per customer (21,000 at 10M orders).
 _DAYS_PER_READ = 31
 
 
@@ -31,54 +35,147 @@ def rollups_fold() -> None:
             cursor.execute(statement)
 
 
-def customers_bitmap(pks: np.ndarray) -> bytes:
-    """The set of customer pks as bytes, little-endian: bit n (byte n // 8, bit n % 8) set for pk n."""
-    if not len(pks):
-        return b""
-    present = np.zeros(int(pks.max()) + 1, dtype=bool)
-    present[pks] = True
-    return np.packbits(present, bitorder="little").tobytes()
+Span = tuple[date, date]  # a day (first == last), a half month or a month
 
 
-def day_customers_refresh(*, days: list[date]) -> dict[date, tuple[int, bytes]]:
-    """Recompute the customer sets of these days from the orders; return {day: (changes, bitmap)}.
+def _day_sums_sql(key: str) -> str:
+    """SQL for the orders of the day `s.day` summed per `key`, as comma-separated text (pk, orders, quantity, cents).
 
-    Each day's count and its customers are read in one statement, so one snapshot: the set
-    is never older than the count it is stored under. Two refreshes at once both store
-    correct sets; the later may keep an older count, which only makes the next read refresh.
+    One statement per chunk of days, so a day's count and its sums are one snapshot: a
+    pack is never older than the count it is stored under.
+    """
+    if connection.vendor == "postgresql":
+        row, gather = "concat_ws(',', pk, orders, quantity, revenue_cents)", "string_agg({row}, ',')"
+    else:
+        row, gather = "pk || ',' || orders || ',' || quantity || ',' || revenue_cents", "group_concat({row})"
+    sums = (
+        f"SELECT {key} AS pk, count(*) AS orders, sum(quantity) AS quantity, {cents_sum_sql()} AS revenue_cents"
+        f" FROM orders_order WHERE order_date = s.day GROUP BY {key}"
+    )
+    return f"(SELECT {gather.format(row=row)} FROM ({sums}) g)"
+
+
+def packed_days_refresh(*, days: list[date]) -> dict[tuple[str, Span], tuple[int, bytes]]:
+    """Pack these days' orders per customer and per product, store the packs, return {(entity, span): (changes, pack)}.
+
+    Two refreshes at once both store correct packs; the later may keep an older count,
+    which only makes the next read pack that day again.
     """
     rollups_fold()
-    gather = "string_agg(CAST(customer_id AS text), ',')" if connection.vendor == "postgresql" else "group_concat(customer_id)"
-    fresh = {}
+    entities = [(entity, ENTITY[entity]["id"]) for entity in PackedSums.Entity.values]
+    fresh = {(entity, (day, day)): (0, b"") for day in days for entity, _key in entities}  # no orders ever
     for offset in range(0, len(days), _DAYS_PER_READ):
         chunk = days[offset : offset + _DAYS_PER_READ]
+        placeholders = ", ".join(["%s"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT s.day, s.changes, (SELECT {gather} FROM orders_order o WHERE o.order_date = s.day)"
-                f" FROM reports_salesday s WHERE s.day IN ({', '.join(['%s'] * len(chunk))})",
-                [connection.ops.adapt_datefield_value(day) for day in chunk],
+                f"SELECT s.day, s.changes, {', '.join(_day_sums_sql(key) for _entity, key in entities)}"
+                f" FROM reports_salesday s WHERE s.day IN ({placeholders})",
+                [date_param(day) for day in chunk],
             )
             rows = cursor.fetchall()
-        sets = []
-        for day, changes, customers in rows:
+        packs = []
+        for day, changes, *sums in rows:
             day = day if isinstance(day, date) else date.fromisoformat(day)
-            pks = np.fromstring(customers or "", dtype=np.int64, sep=",")
-            fresh[day] = (int(changes), customers_bitmap(pks))
-            sets.append(DayCustomers(day=day, changes=int(changes), customers=fresh[day][1]))
-        DayCustomers.objects.bulk_create(
-            sets,
-            update_conflicts=True,
-            unique_fields=["day"],
-            update_fields=["changes", "customers"],
-        )
+            for (entity, _key), text in zip(entities, sums):
+                blob = pack_rows(np.fromstring(text or "", dtype=np.int64, sep=","))
+                fresh[(entity, (day, day))] = (int(changes), blob)
+                packs.append(PackedSums(entity=entity, first_day=day, last_day=day, changes=int(changes), sums=blob))
+        _packs_store(packs)
     return fresh
 
 
-def day_customers_refresh_stale() -> int:
-    """Refresh every day whose customer set is missing or older than its count: after a load. Return how many."""
-    from .selectors import day_customers_stale
+def _packs_store(packs: list[PackedSums]) -> None:
+    PackedSums.objects.bulk_create(
+        packs, update_conflicts=True, unique_fields=["entity", "first_day", "last_day"], update_fields=["changes", "sums"]
+    )
 
-    return len(day_customers_refresh(days=day_customers_stale()))
+
+def _parts(span: Span) -> list[Span]:
+    """What a span is packed from: a month from its halves, a half from its days."""
+    first, last = span
+    if first == last:
+        raise ValueError("a day is packed from its orders")
+    if first.day == 1 and last == month_last(first) and last.day > 15:
+        return [(first, first.replace(day=15)), (first.replace(day=16), last)]
+    return [(first + timedelta(days=offset), first + timedelta(days=offset)) for offset in range((last - first).days + 1)]
+
+
+def packed_sums_get(entity: str, spans: list[Span]) -> dict[Span, bytes]:
+    """The packs of these spans for customers or products, each packed again first if its days changed since.
+
+    A pack is fresh when it was stored under the sum of its days' SalesDay.changes: the
+    counts only grow, so any order written on one of its days since makes the sum larger.
+    """
+    return {span: blob for span, (_stamp, blob) in _packs_get(entity, spans).items()}
+
+
+def _packs_get(entity: str, spans: list[Span]) -> dict[Span, tuple[int, bytes]]:
+    spans = list(dict.fromkeys(spans))
+    if not spans:
+        return {}
+    rollups_fold()
+    low, high = min(first for first, _ in spans), max(last for _, last in spans)
+    counts = dict(SalesDay.objects.filter(day__gte=low, day__lte=high).values_list("day", "changes"))
+
+    def changes(span: Span) -> int:
+        first, last = span
+        return sum(counts.get(first + timedelta(days=offset), 0) for offset in range((last - first).days + 1))
+
+    spans_match = Q()
+    for first, last in spans:
+        spans_match |= Q(first_day=first, last_day=last)
+    stored = {
+        (first, last): (stamp, bytes(blob))
+        for first, last, stamp, blob in PackedSums.objects.filter(spans_match, entity=entity).values_list(
+            "first_day", "last_day", "changes", "sums"
+        )
+    }
+    packs, stale_days, stale_blocks = {}, [], []
+    for span in spans:
+        stamp, blob = stored.get(span, (0, b""))
+        if stamp == changes(span):  # a span with no orders ever needs no stored pack
+            packs[span] = (stamp, blob)
+        elif span[0] == span[1]:
+            stale_days.append(span[0])
+        else:
+            stale_blocks.append(span)
+    if stale_days:
+        fresh = packed_days_refresh(days=stale_days)
+        packs.update({span: packed for (kind, span), packed in fresh.items() if kind == entity})
+    if stale_blocks:
+        packs.update(_blocks_pack(entity, stale_blocks))
+    return packs
+
+
+def _blocks_pack(entity: str, blocks: list[Span]) -> dict[Span, tuple[int, bytes]]:
+    """Pack each half from its days and each month from its halves; store them under their parts' counts."""
+    parts = _packs_get(entity, [part for block in blocks for part in _parts(block)])
+    fresh = {}
+    for block in blocks:
+        totals = Totals.empty()
+        for part in _parts(block):
+            totals.add(parts[part][1])
+        fresh[block] = (sum(parts[part][0] for part in _parts(block)), totals.pack())
+    _packs_store(
+        [
+            PackedSums(entity=entity, first_day=first, last_day=last, changes=stamp, sums=blob)
+            for (first, last), (stamp, blob) in fresh.items()
+        ]
+    )
+    return fresh
+
+
+def packed_sums_refresh_stale() -> int:
+    """Pack again every day whose orders changed, and its half and month: after a load. Return how many days."""
+    from .selectors import packed_days_stale
+
+    days = packed_days_stale()
+    months = sorted({month_first(day) for day in days})
+    blocks = [span for month in months for span in (*_parts((month, month_last(month))), (month, month_last(month)))]
+    for entity in PackedSums.Entity.values:
+        packed_sums_get(entity, blocks)
+    return len(days)
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""After a load that changed data: recount the customers of the days it wrote, and warm the dashboard's presets.
+"""After a load that changed data: pack the sums of the days it wrote again, and warm the dashboard's presets.
 
 The reports read rollups, but a range that cuts months still sums tens of thousands of
 customer rows at 10M orders (hundreds of milliseconds); warmed, the first view after a load
@@ -23,17 +23,17 @@ def dashboard_cache_warm_after_load(sender, run_id: int, **kwargs) -> None:
     dashboard_cache_warm_task.delay()
 
 
-@receiver(import_run_loaded, dispatch_uid="reports_day_customers_refresh")
-def day_customers_refresh_after_load(sender, run_id: int, **kwargs) -> None:
-    """Recount the customers of the days the load wrote, so the first view after it reads fresh sets.
+@receiver(import_run_loaded, dispatch_uid="reports_packed_sums_refresh")
+def packed_sums_refresh_after_load(sender, run_id: int, **kwargs) -> None:
+    """Pack the sums of the days the load wrote again, so the first view after it reads fresh packs.
 
     Only with a worker to do it: run in-process (no broker), it would hold the load's
     caller for seconds after a load that touched every day (right after a big load the
     orders' pages are read from the table, not the index alone); the first view of those
-    days recounts them instead.
+    days packs them instead.
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return
-    from .tasks import day_customers_refresh_task
+    from .tasks import packed_sums_refresh_task
 
-    day_customers_refresh_task.delay()
+    packed_sums_refresh_task.delay()

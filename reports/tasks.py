@@ -15,8 +15,8 @@ def dashboard_cache_warm_task() -> int:
 
 # Acknowledged on receipt too: a lost refresh is redone by the next read of those days.
 @shared_task(ignore_result=True, acks_late=False)
-def day_customers_refresh_task() -> int:
-    """Recompute the customer sets of the days whose orders changed."""
-    from .services import day_customers_refresh_stale
+def packed_sums_refresh_task() -> int:
+    """Pack again the sums of the days whose orders changed, and of their halves and months."""
+    from .services import packed_sums_refresh_stale
 
-    return day_customers_refresh_stale()
+    return packed_sums_refresh_stale()

@@ -48,17 +48,6 @@ delete = st.tuples(st.just("delete"), st.integers(1, 12).map(lambda n: f"ORD{n}"
 ranges = st.tuples(st.none() | days, st.none() | days).map(lambda r: tuple(sorted(r)) if None not in r else r)
 
 
-@pytest.fixture(params=["as configured", "lists read shallow"])
-def reading(request, monkeypatch):
-    """Also read the top lists one row first, then a few more: the paths 50,000 customers take."""
-    if request.param == "lists read shallow":
-        from reports import ranking
-
-        monkeypatch.setattr(ranking, "PROBE_DEPTH", 1)
-        monkeypatch.setattr(ranking, "DEPTHS", [1, 2, 3, 5, 8])
-        return request.param
-
-
 def _apply(step, folder, number: int) -> None:
     if step[0] == "load":
         _kind, lines, day = step
@@ -82,7 +71,7 @@ def _apply(step, folder, number: int) -> None:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.one_of(load, load, edit, delete), min_size=1, max_size=6), checks=st.lists(ranges, min_size=1, max_size=4))
-def test_every_report_equals_the_raw_aggregate_after_random_loads_and_edits(tmp_path, reading, steps, checks):
+def test_every_report_equals_the_raw_aggregate_after_random_loads_and_edits(tmp_path, steps, checks):
     with transaction.atomic():
         for number, step in enumerate(steps):
             _apply(step, tmp_path, number)
