@@ -15,8 +15,9 @@
    triggers are dropped for the fill and the rollups rebuilt after, as a restore would),
    loads a 10,000-row file through `manage.py ingest` on top (so "cold" is right after a
    load), then measures as above.
-   After each load it runs what a Celery worker runs after a load (the recount of the
-   days' customers, timed on its own); the cache warm-up needs a shared cache and is off.
+   After each load it runs what a Celery worker runs after a load (packing the sums of
+   the days it wrote, their halves and months, timed on its own); the cache warm-up
+   needs a shared cache and is off.
    Reads are measured right after the load, then again after VACUUM ANALYZE (what
    autovacuum does soon after: dead rollup rows gone, fresh statistics).
 Needs PostgreSQL at --pg (default postgres://postgres@127.0.0.1:5432).
@@ -121,8 +122,8 @@ def psql(database_url: str, sql: str) -> None:
 
 
 def post_load_refresh(env: dict) -> float:
-    """What a Celery worker does after each load (the bench runs tasks in-process, which skips it): recount the days' customers."""
-    return run_measured([PYTHON, "manage.py", "shell", "-c", "from reports.services import day_customers_refresh_stale as f; f()"], env)[0]
+    """What a Celery worker does after each load (the bench runs tasks in-process, which skips it): pack the days' sums."""
+    return run_measured([PYTHON, "manage.py", "shell", "-c", "from reports.services import packed_sums_refresh_stale as f; f()"], env)[0]
 
 
 def vacuum_analyze(env: dict) -> None:
@@ -183,7 +184,7 @@ def main() -> None:
         ingest_rows.append((kind, "ingest", *times))
         print(f"{kind}: ingest {times[0]:.1f} s, {times[1]:.1f} s", flush=True)
     refresh_1m = post_load_refresh(envs["with rollups"])
-    print(f"post-load recount of the days' customers (a worker's task after the loads): {refresh_1m:.1f} s", flush=True)
+    print(f"post-load packing of the days' sums (a worker's task after the loads): {refresh_1m:.1f} s", flush=True)
     reads_1m = measure(envs["with rollups"])
     vacuum_analyze(envs["with rollups"])
     reads_1m_vacuumed = measure(envs["with rollups"])
@@ -237,7 +238,7 @@ def main() -> None:
         refresh = post_load_refresh(env)
         print(f"\n{args.big_orders:,} orders: filled in {fill:.0f} s, rollups rebuilt in {rebuild:.0f} s,"
               f" then a 10,000-row file (30% updates) ingested in {small_ingest:.1f} s;"
-              f" the worker's post-load recount of the days' customers took {refresh:.1f} s", flush=True)
+              f" the worker's post-load packing of the days' sums took {refresh:.1f} s", flush=True)
         print_reads(f"Reads at {args.big_orders:,} orders, right after the load (server time, PostgreSQL)", measure(env))
         vacuum_analyze(env)
         print_reads(f"Reads at {args.big_orders:,} orders, after VACUUM ANALYZE (server time, PostgreSQL)", measure(env))

@@ -35,12 +35,11 @@ def _narrowest(values: np.ndarray) -> str:
 
 
 def pack(columns: dict[str, np.ndarray]) -> bytes:
-    """Pack one row per pk (pks unique): {column: array} for each of COLUMNS, sorted by pk here."""
-    order = np.argsort(columns["pk"], kind="stable")
+    """Pack one row per pk, pks ascending: {column: array} for each of COLUMNS."""
     codes = "".join(_narrowest(columns[name]) for name in COLUMNS)
-    parts = [_HEADER.pack(_MAGIC, len(order), codes.encode())]
+    parts = [_HEADER.pack(_MAGIC, len(columns["pk"]), codes.encode())]
     for name, code in zip(COLUMNS, codes):
-        parts.append(np.asarray(columns[name])[order].astype(_little(code)).tobytes())
+        parts.append(np.asarray(columns[name]).astype(_little(code)).tobytes())
     return b"".join(parts)
 
 
@@ -62,7 +61,25 @@ def unpack(blob: bytes) -> dict[str, np.ndarray]:
 def pack_rows(rows: np.ndarray) -> bytes:
     """Pack an (n, 4) array of (pk, orders, quantity, revenue_cents) rows, one per pk."""
     rows = np.asarray(rows, dtype=np.int64).reshape(-1, len(COLUMNS))
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
     return pack({name: rows[:, index] for index, name in enumerate(COLUMNS)})
+
+
+def pack_orders(keys: np.ndarray, quantities: np.ndarray, cents: np.ndarray) -> bytes:
+    """Pack single orders, one row each (their customer or product pk, quantity, revenue in cents), summed per pk."""
+    if not len(keys):
+        return pack_rows(np.zeros((0, len(COLUMNS)), dtype=np.int64))
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return pack(
+        {
+            "pk": keys[starts],
+            "orders": np.diff(np.r_[starts, len(keys)]),
+            "quantity": np.add.reduceat(quantities[order], starts),
+            "revenue_cents": np.add.reduceat(cents[order], starts),
+        }
+    )
 
 
 @dataclass

@@ -1,17 +1,17 @@
 """Reads for the reports: every report for a date range, from the rollups, exact to the cent.
 
-A range is inclusive at both ends; None leaves that end open. The rollups hold days
-(SalesDay), months per customer and per product, and all-time totals. A range is cut
-into whole months, read from the month rollups, and at most two ragged edges (part of
-a month), read from the orders themselves through their order_date index. On SQLite the
-pending changes logged by the triggers are folded into the rollups first. A bound
-beyond the first or last day with orders is no bound at all, so the dashboard's presets
-(this month, year to date, last 12 months, ...) and "all time" never touch the orders.
-The cutting is reports.ranges; a top 5 is read in the order of its metric where that
-settles early (reports.ranking), and summed over everyone otherwise (reports.sums); how
-many customers bought is the union of the range's per-day customer sets.
+A range is inclusive at both ends; None leaves that end open. The day rollup (SalesDay)
+gives the headline's sums and the monthly trend; the all-time totals per customer and
+per product give the all-time top lists. Any other range's top lists and customer count
+add up packed sums (reports.packing): the range is cut into whole months, halves and
+days (reports.ranges), and each span's pack is read, packed again first if an order of
+its days was written since (reports.services.packed_sums_get). On SQLite the pending
+changes logged by the triggers are folded into the rollups first. A bound beyond the
+first or last day with orders is no bound at all, so "all time" reads the totals.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -65,16 +65,34 @@ def _entity_tops(entity: str, plan: RangePlan, *, metrics: list[str], limit: int
     }
 
 
+_shared_totals: ContextVar[dict | None] = ContextVar("reports_shared_totals", default=None)
+
+
+@contextmanager
+def _totals_shared():
+    """Within this block, a range's totals are added up once: the dashboard's top lists and its customer count share them."""
+    token = _shared_totals.set({})
+    try:
+        yield
+    finally:
+        _shared_totals.reset(token)
+
+
 def range_totals(entity: str, plan: RangePlan) -> Totals:
     """Each customer's (or product's) sums over the plan: its months, halves and days of packed sums added up."""
     spans = [((month, month_last(month)), 1) for month in plan.month_starts()]
     spans += [((half, month_last(half) if half.day == 16 else half.replace(day=15)), 1) for half in plan.halves]
     for edge_from, edge_to, sign in plan.edges:
         spans += [((day, day), sign) for day in _days_of(edge_from, edge_to)]
+    shared, key = _shared_totals.get(), (entity, tuple(spans))
+    if shared is not None and key in shared:
+        return shared[key]
     packs = packed_sums_get(entity, [span for span, _sign in spans])
     totals = Totals.empty()
     for span, sign in spans:
         totals.add(packs[span], sign)
+    if shared is not None:
+        shared[key] = totals
     return totals
 
 
@@ -345,11 +363,12 @@ def dashboard_get(*, start: date | None = None, end: date | None = None) -> dict
     key = f"{_snapshot_key(data_version_get())}:dashboard:{start}:{end}"
     value = cache.get(key)
     if value is None:
-        # One aggregation per entity serves both of its cards and the customer count.
-        customers = _entity_summary("customer", start=start, end=end)
-        products = _entity_summary("product", start=start, end=end)
+        with _totals_shared():  # one sum per entity serves both of its cards and the customer count
+            customers = _entity_summary("customer", start=start, end=end)
+            products = _entity_summary("product", start=start, end=end)
+            compared = headline_compared(start=start, end=end)
         value = {
-            "headline": headline_compared(start=start, end=end),
+            "headline": compared,
             "top_customers_by_revenue": [
                 {"customer_id": key, "total_revenue": money(cents)} for key, cents in customers["by_revenue"]
             ],

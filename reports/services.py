@@ -3,16 +3,16 @@
 from datetime import date, timedelta
 
 import numpy as np
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from .models import PackedSums, SalesDay
-from .packing import Totals, pack_rows
+from .packing import Totals, pack_orders
 from .ranges import month_first, month_last
-from .rollups import rollups_rebuild_sql, sqlite_fold_sql, sqlite_pending_sql
-from .sums import ENTITY, cents_sum_sql, date_param
+from .rollups import CENTS, rollups_rebuild_sql, sqlite_fold_sql, sqlite_pending_sql
+from .sums import date_param
 
 # Days packed per statement: each brings its sums per customer (21,000 at 10M orders).
 _DAYS_PER_READ = 31
@@ -38,47 +38,47 @@ def rollups_fold() -> None:
 Span = tuple[date, date]  # a day (first == last), a half month or a month
 
 
-def _day_sums_sql(key: str) -> str:
-    """SQL for the orders of the day `s.day` summed per `key`, as comma-separated text (pk, orders, quantity, cents).
+def _day_orders_sql() -> str:
+    """SQL for the orders of the day `s.day` as comma-separated text: customer pk, product pk, quantity, cents, for each.
 
-    One statement per chunk of days, so a day's count and its sums are one snapshot: a
-    pack is never older than the count it is stored under.
+    Summed per customer and per product in numpy (reports.packing.pack_orders): on PostgreSQL,
+    a third of the time of two GROUP BYs with numeric sums.
     """
+    columns = ["customer_id", "product_id", "quantity", CENTS.format(prefix="")]
     if connection.vendor == "postgresql":
-        row, gather = "concat_ws(',', pk, orders, quantity, revenue_cents)", "string_agg({row}, ',')"
+        gather = f"string_agg(concat_ws(',', {', '.join(columns)}), ',')"
     else:
-        row, gather = "pk || ',' || orders || ',' || quantity || ',' || revenue_cents", "group_concat({row})"
-    sums = (
-        f"SELECT {key} AS pk, count(*) AS orders, sum(quantity) AS quantity, {cents_sum_sql()} AS revenue_cents"
-        f" FROM orders_order WHERE order_date = s.day GROUP BY {key}"
-    )
-    return f"(SELECT {gather.format(row=row)} FROM ({sums}) g)"
+        gather = "group_concat(" + " || ',' || ".join(columns) + ")"
+    return f"(SELECT {gather} FROM orders_order WHERE order_date = s.day)"
 
 
 def packed_days_refresh(*, days: list[date]) -> dict[tuple[str, Span], tuple[int, bytes]]:
     """Pack these days' orders per customer and per product, store the packs, return {(entity, span): (changes, pack)}.
 
-    Two refreshes at once both store correct packs; the later may keep an older count,
-    which only makes the next read pack that day again.
+    One statement per chunk of days, so a day's count and its orders are one snapshot: a
+    pack is never older than the count it is stored under. Two refreshes at once both
+    store correct packs; the later may keep an older count, which only makes the next read
+    pack that day again.
     """
     rollups_fold()
-    entities = [(entity, ENTITY[entity]["id"]) for entity in PackedSums.Entity.values]
-    fresh = {(entity, (day, day)): (0, b"") for day in days for entity, _key in entities}  # no orders ever
+    entities = {PackedSums.Entity.CUSTOMER: 0, PackedSums.Entity.PRODUCT: 1}  # their column in a day's orders
+    fresh = {(entity, (day, day)): (0, b"") for day in days for entity in entities}  # no orders ever
     for offset in range(0, len(days), _DAYS_PER_READ):
         chunk = days[offset : offset + _DAYS_PER_READ]
         placeholders = ", ".join(["%s"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT s.day, s.changes, {', '.join(_day_sums_sql(key) for _entity, key in entities)}"
+                f"SELECT s.day, s.changes, {_day_orders_sql()}"
                 f" FROM reports_salesday s WHERE s.day IN ({placeholders})",
                 [date_param(day) for day in chunk],
             )
             rows = cursor.fetchall()
         packs = []
-        for day, changes, *sums in rows:
-            day = day if isinstance(day, date) else date.fromisoformat(day)
-            for (entity, _key), text in zip(entities, sums):
-                blob = pack_rows(np.fromstring(text or "", dtype=np.int64, sep=","))
+        for day, changes, text in rows:
+            day = _as_date(day)
+            orders = np.fromstring(text or "", dtype=np.int64, sep=",").reshape(-1, 4)
+            for entity, column in entities.items():
+                blob = pack_orders(orders[:, column], orders[:, 2], orders[:, 3])
                 fresh[(entity, (day, day))] = (int(changes), blob)
                 packs.append(PackedSums(entity=entity, first_day=day, last_day=day, changes=int(changes), sums=blob))
         _packs_store(packs)
@@ -122,15 +122,7 @@ def _packs_get(entity: str, spans: list[Span]) -> dict[Span, tuple[int, bytes]]:
         first, last = span
         return sum(counts.get(first + timedelta(days=offset), 0) for offset in range((last - first).days + 1))
 
-    spans_match = Q()
-    for first, last in spans:
-        spans_match |= Q(first_day=first, last_day=last)
-    stored = {
-        (first, last): (stamp, bytes(blob))
-        for first, last, stamp, blob in PackedSums.objects.filter(spans_match, entity=entity).values_list(
-            "first_day", "last_day", "changes", "sums"
-        )
-    }
+    stored = _packs_read(entity, spans)
     packs, stale_days, stale_blocks = {}, [], []
     for span in spans:
         stamp, blob = stored.get(span, (0, b""))
@@ -146,6 +138,31 @@ def _packs_get(entity: str, spans: list[Span]) -> dict[Span, tuple[int, bytes]]:
     if stale_blocks:
         packs.update(_blocks_pack(entity, stale_blocks))
     return packs
+
+
+def _packs_read(entity: str, spans: list[Span]) -> dict[Span, tuple[int, bytes]]:
+    """The stored packs of these spans: {span: (changes, pack)}.
+
+    PostgreSQL: read in binary, not as hex text: a third of the time for three months at 10M orders.
+    """
+    pairs = ", ".join(["(%s, %s)"] * len(spans))
+    sql = f"SELECT first_day, last_day, changes, sums FROM {PackedSums._meta.db_table} WHERE entity = %s AND (first_day, last_day) IN ({pairs})"
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, [entity, *(day for span in spans for day in span)], binary=True)
+            rows = cursor.fetchall()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [entity, *(date_param(day) for span in spans for day in span)])
+            rows = cursor.fetchall()
+    return {
+        (_as_date(first), _as_date(last)): (int(stamp), bytes(blob)) for first, last, stamp, blob in rows
+    }
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _blocks_pack(entity: str, blocks: list[Span]) -> dict[Span, tuple[int, bytes]]:

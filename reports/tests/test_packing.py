@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reports.packing import Totals, pack, pack_rows, unpack
+from reports.packing import Totals, pack, pack_orders, pack_rows, unpack
 
 
 def test_a_pack_reads_back_every_value_exact_sorted_by_pk():
@@ -61,3 +61,14 @@ def test_a_zero_revenue_customer_with_orders_is_still_a_leader():
     totals.add(pack({"pk": np.array([3]), "orders": np.array([1]), "quantity": np.array([1]), "revenue_cents": np.array([0])}))
 
     assert totals.leaders("revenue_cents", 5) == [(3, 0)]
+
+
+def test_single_orders_are_summed_per_pk():
+    keys = np.array([7, 3, 7, 7, 3])
+    columns = unpack(pack_orders(keys, np.array([1, 2, 3, 4, 5]), np.array([100, 200, 300, 400, 3_000_000_000])))
+
+    assert columns["pk"].tolist() == [3, 7]
+    assert columns["orders"].tolist() == [2, 3]
+    assert columns["quantity"].tolist() == [7, 8]
+    assert columns["revenue_cents"].tolist() == [3_000_000_200, 800]
+    assert unpack(pack_orders(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)))["pk"].tolist() == []
