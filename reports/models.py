@@ -72,66 +72,6 @@ class PackedSums(models.Model):
         return f"{self.entity} sums of {self.first_day} to {self.last_day}"
 
 
-class CustomerMonth(Sums):
-    """One customer's orders in one month (month = its first day)."""
-
-    # No surrogate id: one index (this key) to keep up per row the trigger writes.
-    pk = models.CompositePrimaryKey("month", "customer")
-    month = models.DateField()
-    # No foreign-key constraint or extra index: the trigger writes these in bulk.
-    customer = models.ForeignKey(
-        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-
-    def __str__(self):
-        return f"{self.month:%Y-%m} customer {self.customer_id}"
-
-
-class ProductMonth(Sums):
-    """One product's orders in one month (month = its first day)."""
-
-    # No surrogate id: one index (this key) to keep up per row the trigger writes.
-    pk = models.CompositePrimaryKey("month", "product")
-    month = models.DateField()
-    product = models.ForeignKey(
-        Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-
-    def __str__(self):
-        return f"{self.month:%Y-%m} product {self.product_id}"
-
-
-class CustomerHalfMonth(Sums):
-    """One customer's orders in one half of a month: days 1 to 15 (half = the 1st) or 16 to the end (the 16th).
-
-    A range that starts or ends mid-month reads its part month as a half (plus or minus a
-    few days of orders), not as up to fifteen days of orders: at 10M orders every customer
-    buys in every half, so a half is 50,000 rows where fifteen days are 400,000 orders.
-    """
-
-    pk = models.CompositePrimaryKey("half", "customer")
-    half = models.DateField()
-    customer = models.ForeignKey(
-        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-
-    def __str__(self):
-        return f"{self.half} half-month customer {self.customer_id}"
-
-
-class ProductHalfMonth(Sums):
-    """One product's orders in one half of a month (see CustomerHalfMonth)."""
-
-    pk = models.CompositePrimaryKey("half", "product")
-    half = models.DateField()
-    product = models.ForeignKey(
-        Product, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-
-    def __str__(self):
-        return f"{self.half} half-month product {self.product_id}"
-
-
 class CustomerTotal(Sums):
     """One customer's orders of all time: the all-time top lists read a few index entries."""
 

@@ -1,4 +1,4 @@
-"""Date ranges cut into what the rollups hold: whole months, halves of months, and a few days of orders.
+"""Date ranges cut into what is packed (reports.packing): whole months, halves of months, and a few single days.
 
 A range is inclusive at both ends; None leaves that end open. Pure functions: the first and
 last day with orders come from the caller (reports.selectors.range_plan).
@@ -27,11 +27,11 @@ def month_previous(month: date) -> date:
 
 @dataclass
 class RangePlan:
-    """Where to read a range from: whole months from the rollups, ragged edges from the orders.
+    """Where to read a range from: whole months, halves, and the days of its ragged edges.
 
-    edges: (first day, last day, sign) read from the orders. A ragged edge that covers most
-    of its month is read as the whole month less the days outside the range (sign -1):
-    a 30-day edge then reads one day of orders, not thirty.
+    edges: (first day, last day, sign) read day by day. A ragged edge that covers most of
+    its month is read as the whole month less the days outside the range (sign -1): a
+    30-day edge then reads one day, not thirty.
     """
 
     empty: bool = False
@@ -61,11 +61,11 @@ def _halves(month: date) -> list[tuple[date, date]]:
 
 
 def _edge_cover(edge_from: date, edge_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date, int]]]:
-    """Read a part month from one rollup block (a half or the month) and the fewest days of orders.
+    """Read a part month from one block (a half or the month) and the fewest single days.
 
-    Return the block (or None) and the days to add (+1) or take away (-1). Each block costs
-    about a day of orders to read (at 10M orders a half or a month is 50,000 customer rows,
-    a day 27,000 orders), so the cheapest cover minimises days read plus blocks.
+    Return the block (or None) and the days to add (+1) or take away (-1). A block is
+    counted as one day (at 10M orders a month packs 50,000 customers, a day 21,000: the
+    same order of cost), so the cheapest cover minimises days read plus blocks.
     """
     month = month_first(edge_from)
     best = (edge_to - edge_from).days + 1, None

@@ -4,16 +4,17 @@ Why triggers: every writer of orders is covered without a call in it (the set-ba
 loader, admin edits, conflict resolution, repairs, a raw UPDATE in a shell), the rollup
 changes commit or roll back with the write itself, and under concurrent loads each
 rollup row is updated with `value = value + delta` under its row lock, so two loads
-touching the same month or customer both count.
+touching the same day or customer both count.
 
 - PostgreSQL: statement-level AFTER triggers with transition tables. One INSERT of a
-  million orders runs five GROUP BYs over the rows it wrote (set-based, like the loader),
-  and upserts the sums in key order, so concurrent loads lock rollup rows in one order.
+  million orders runs three GROUP BYs over the rows it wrote (days, customers, products;
+  set-based, like the loader), and upserts the sums in key order, so concurrent loads
+  lock rollup rows in one order.
   An update counts only the rows whose values changed: a re-sent file that moves
   business dates on leaves the rollups alone.
-- SQLite: only row-level triggers exist, and five upserts per row made a million-row
-  load ten times slower. The selectors fold pending changes into the rollups, set-based,
-  before they read (reports.services.rollups_fold): the orders above the fold mark (new
+- SQLite: only row-level triggers exist, and an upsert per rollup per row made a
+  million-row load ten times slower (with five rollups). The selectors fold pending
+  changes into the rollups, set-based, before they read (reports.services.rollups_fold): the orders above the fold mark (new
   since the last fold, read from orders_order by primary key) and the signed changes the
   triggers appended to reports_orderdelta for orders at or below it (updates, deletes, an
   insert with an explicit old id). A new order's trigger only compares its id with the
@@ -40,12 +41,17 @@ _SQLITE_HALF = (
 
 ROLLUPS = [
     ("reports_salesday", ["day"], ["order_date"]),
+    ("reports_customertotal", ["customer_id"], ["customer_id"]),
+    ("reports_producttotal", ["product_id"], ["product_id"]),
+]
+# Kept by the triggers only where their tables still exist: between migrations reports/0001
+# (0006 for the halves) and 0008, which drops them (packed sums serve ranges now), and
+# filled again if 0008 is migrated back.
+RETIRED_ROLLUPS = [
     ("reports_customermonth", ["month", "customer_id"], ["{month}", "customer_id"]),
     ("reports_productmonth", ["month", "product_id"], ["{month}", "product_id"]),
     ("reports_customerhalfmonth", ["half", "customer_id"], ["{half}", "customer_id"]),
     ("reports_producthalfmonth", ["half", "product_id"], ["{half}", "product_id"]),
-    ("reports_customertotal", ["customer_id"], ["customer_id"]),
-    ("reports_producttotal", ["product_id"], ["product_id"]),
 ]
 
 
@@ -73,11 +79,11 @@ def counts_changes(table: str, conn=None) -> bool:
 
 
 def rollups_present(conn=None) -> list[tuple[str, list[str], list[str]]]:
-    """The rollups whose tables exist: migrations before 0006 (run on every new database) lack the halves."""
+    """The rollups whose tables exist: migrations before 0006 (run on every new database) lack the halves, and 0008 drops the months."""
     conn = conn or connection
     with conn.cursor() as cursor:
         tables = set(conn.introspection.table_names(cursor))
-    return [rollup for rollup in ROLLUPS if rollup[0] in tables]
+    return [rollup for rollup in (*ROLLUPS, *RETIRED_ROLLUPS) if rollup[0] in tables]
 
 
 _VALUED = ["customer_id", "product_id", "quantity", "unit_price", "order_date"]
@@ -142,8 +148,8 @@ def _pg_function(event: str, rollups: list, conn) -> str:
 
 def _pg_install(rollups: list, conn) -> list[str]:
     # Room on each page for a changed row's new version: the update stays on its page, and
-    # HOT (no new index entry) where no index covers the sums: the days; totals, months and
-    # halves are also read in the order of their sums, for the top lists.
+    # HOT (no new index entry) where no index covers the sums: the days; the totals are
+    # also read in the order of their sums, for the all-time top lists.
     statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in rollups]
     for event, tables in (
         ("INSERT", "NEW TABLE AS new_rows"),

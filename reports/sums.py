@@ -5,8 +5,8 @@ from django.db import connection, transaction
 from .rollups import CENTS
 
 ENTITY = {
-    "customer": {"table": "orders_customer", "id": "customer_id", "month": "reports_customermonth", "half": "reports_customerhalfmonth", "total": "reports_customertotal"},
-    "product": {"table": "orders_product", "id": "product_id", "month": "reports_productmonth", "half": "reports_producthalfmonth", "total": "reports_producttotal"},
+    "customer": {"table": "orders_customer", "id": "customer_id", "total": "reports_customertotal"},
+    "product": {"table": "orders_product", "id": "product_id", "total": "reports_producttotal"},
 }
 
 

@@ -9,15 +9,7 @@ from django.db import connection
 from orders.models import Customer, Order
 from orders.services import sales_file_ingest
 from reports import selectors
-from reports.models import (
-    CustomerHalfMonth,
-    CustomerMonth,
-    CustomerTotal,
-    ProductHalfMonth,
-    ProductMonth,
-    ProductTotal,
-    SalesDay,
-)
+from reports.models import CustomerTotal, ProductTotal, SalesDay
 from reports.rollups import rollups_rebuild_sql
 from reports.services import rollups_fold
 
@@ -38,7 +30,7 @@ def _rollups() -> dict:
                 *[f.attname for f in model._meta.concrete_fields if f.name != "changes"]
             )
         )
-        for model in (SalesDay, CustomerMonth, ProductMonth, CustomerHalfMonth, ProductHalfMonth, CustomerTotal, ProductTotal)
+        for model in (SalesDay, CustomerTotal, ProductTotal)
     }
 
 
