@@ -333,3 +333,39 @@ def rollups_rebuild_sql(vendor: str) -> list[str]:
         # Every order is in the rollups now: none is left for the fold to read.
         statements.append(_sqlite_fold_mark_to_last_order())
     return statements
+
+
+def rollups_fill_and_install(conn, *, tables: list[str]) -> None:
+    """For a migration that adds rollups: fill these from the orders already stored, then triggers that keep them too.
+
+    SQLite: fold what is pending first, so that every order is in the other rollups as it
+    is in these (the fold's pending share, added to the empty tables, is replaced by the
+    fill). PostgreSQL: no order write may slip between the fill and the new triggers.
+    """
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            for statement in sqlite_fold_sql():
+                cursor.execute(statement)
+        else:
+            cursor.execute(f"LOCK TABLE {ORDER_TABLE} IN SHARE MODE")
+        for statement in rollups_fill_sql(conn.vendor, tables=tables):
+            cursor.execute(statement)
+    rollup_triggers_install(using=conn)
+
+
+def rollup_triggers_install_without(conn, *, tables: list[str]) -> None:
+    """For a migration that drops rollups: triggers that keep every rollup but these, before their tables go.
+
+    SQLite: fold what is pending first. The triggers are made for the rollup tables there
+    are: these are hidden meanwhile.
+    """
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            for statement in sqlite_fold_sql():
+                cursor.execute(statement)
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_hidden")
+    rollup_triggers_install(using=conn)
+    with conn.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table}_hidden RENAME TO {table}")

@@ -3,46 +3,19 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from reports.rollups import ORDER_TABLE, rollup_triggers_install, rollups_fill_sql, sqlite_fold_sql
+from reports.rollups import rollup_triggers_install_without, rollups_fill_and_install
 
 HALVES = ["reports_customerhalfmonth", "reports_producthalfmonth"]
 
 
 def fill_and_install(apps, schema_editor):
-    """Fill the halves from the orders already stored, then triggers that keep them too.
-
-    SQLite: fold what is pending first, so that every order is in the other rollups as it is
-    in the halves (the fold's pending share, added to the empty halves, is replaced by the fill).
-    PostgreSQL: no order write may slip between the fill and the new triggers.
-    """
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for statement in sqlite_fold_sql():
-                cursor.execute(statement)
-        else:
-            cursor.execute(f"LOCK TABLE {ORDER_TABLE} IN SHARE MODE")
-        for statement in rollups_fill_sql(connection.vendor, tables=HALVES):
-            cursor.execute(statement)
-    rollup_triggers_install(using=connection)
+    """Fill the halves from the orders already stored, then triggers that keep them too."""
+    rollups_fill_and_install(schema_editor.connection, tables=HALVES)
 
 
 def triggers_without_halves(apps, schema_editor):
-    """Triggers that keep every rollup but the halves, before their tables go.
-
-    The triggers are made for the rollup tables there are: hide the halves meanwhile.
-    """
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for statement in sqlite_fold_sql():
-                cursor.execute(statement)
-        for table in HALVES:
-            cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_hidden")
-    rollup_triggers_install(using=connection)
-    with connection.cursor() as cursor:
-        for table in HALVES:
-            cursor.execute(f"ALTER TABLE {table}_hidden RENAME TO {table}")
+    """Triggers that keep every rollup but the halves, before their tables go."""
+    rollup_triggers_install_without(schema_editor.connection, tables=HALVES)
 
 
 class Migration(migrations.Migration):

@@ -3,42 +3,19 @@
 
 from django.db import migrations, models
 
-from reports.rollups import ORDER_TABLE, rollup_triggers_install, rollups_fill_sql, sqlite_fold_sql
+from reports.rollups import rollup_triggers_install_without, rollups_fill_and_install
 
 MONTHS_AND_HALVES = ["reports_customermonth", "reports_productmonth", "reports_customerhalfmonth", "reports_producthalfmonth"]
 
 
 def triggers_without_months_and_halves(apps, schema_editor):
-    """Triggers that keep only the days and the totals, before the month and half tables go.
-
-    SQLite: fold what is pending first, so the days and totals hold every order. The
-    triggers are made for the rollup tables there are: hide the months and halves meanwhile.
-    """
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for statement in sqlite_fold_sql():
-                cursor.execute(statement)
-        for table in MONTHS_AND_HALVES:
-            cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_hidden")
-    rollup_triggers_install(using=connection)
-    with connection.cursor() as cursor:
-        for table in MONTHS_AND_HALVES:
-            cursor.execute(f"ALTER TABLE {table}_hidden RENAME TO {table}")
+    """Triggers that keep only the days and the totals, before the month and half tables go."""
+    rollup_triggers_install_without(schema_editor.connection, tables=MONTHS_AND_HALVES)
 
 
 def fill_and_install(apps, schema_editor):
     """Back to 0007: fill the month and half tables again from the orders, then triggers that keep them too."""
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for statement in sqlite_fold_sql():
-                cursor.execute(statement)
-        else:
-            cursor.execute(f"LOCK TABLE {ORDER_TABLE} IN SHARE MODE")
-        for statement in rollups_fill_sql(connection.vendor, tables=MONTHS_AND_HALVES):
-            cursor.execute(statement)
-    rollup_triggers_install(using=connection)
+    rollups_fill_and_install(schema_editor.connection, tables=MONTHS_AND_HALVES)
 
 
 def sums_stored_uncompressed(apps, schema_editor):

@@ -8,7 +8,7 @@ from django.db import connection
 
 from orders.models import Customer, Order
 from orders.services import sales_file_ingest
-from reports import selectors, tasks
+from reports import selectors, services, tasks
 from reports.models import PackedSums, SalesDay
 from reports.packing import unpack
 from reports.rollups import rollups_rebuild_sql
@@ -76,7 +76,9 @@ def test_a_pack_left_from_before_a_rebuild_is_not_read_as_fresh(shop):
     assert selectors.headline(start=date(2024, 1, 1), end=date(2024, 2, 29))["customers"] == 1
 
 
-def test_ragged_ranges_with_months_less_their_days_are_exact(order_create):
+@pytest.mark.parametrize("spans_per_read", [400, 2])
+def test_ragged_ranges_with_months_less_their_days_are_exact(order_create, monkeypatch, spans_per_read):
+    monkeypatch.setattr(services, "_SPANS_PER_READ", spans_per_read)  # 2: packs read a few statements at a time
     for number in range(60):
         day = date(2024, 3, 1 + number % 28) if number % 3 else date(2024, 4 + number % 2, 1 + number % 30)
         order_create(f"R{number}", f"C-{number % 7}", f"P-{number % 4}", 1 + number % 5, f"{number % 11}.{number % 97:02d}", day)
