@@ -87,8 +87,12 @@ def packed_days_refresh(*, days: list[date]) -> dict[tuple[str, Span], tuple[int
 
 
 def _packs_store(packs: list[PackedSums]) -> None:
+    """Upsert the packs in key order: a worker and a view packing the same spans at once lock them in one order."""
     PackedSums.objects.bulk_create(
-        packs, update_conflicts=True, unique_fields=["entity", "first_day", "last_day"], update_fields=["changes", "sums"]
+        sorted(packs, key=lambda pack: (pack.entity, pack.first_day, pack.last_day)),
+        update_conflicts=True,
+        unique_fields=["entity", "first_day", "last_day"],
+        update_fields=["changes", "sums"],
     )
 
 
