@@ -217,7 +217,7 @@ def rollups_rebuild() -> None:
 
 
 def dashboard_cache_warm(*, today: date | None = None) -> int:
-    """Compute the dashboard and every report for each preset range into the per-snapshot cache.
+    """Pack the days that changed, then compute the dashboard and every report for each preset into the cache.
 
     Called after a load commits, so the morning's first view of a preset (and its API call)
     is a cache hit even at millions of orders; return how many ranges were warmed.
@@ -225,6 +225,7 @@ def dashboard_cache_warm(*, today: date | None = None) -> int:
     from . import selectors
     from .filters import presets_for
 
+    packed_sums_refresh_stale()  # every range's top lists read the packs
     presets = presets_for(today=today or timezone.localdate())
     for preset in presets:
         selectors.dashboard_get(start=preset.start, end=preset.end)

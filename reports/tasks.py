@@ -7,7 +7,7 @@ from celery import shared_task
 # running again (the next view computes what it needs), and must not wait in the queue.
 @shared_task(ignore_result=True, acks_late=False)
 def dashboard_cache_warm_task() -> int:
-    """Warm the per-snapshot cache for the dashboard's presets after a load."""
+    """Pack the days a load changed, then warm the per-snapshot cache for the dashboard's presets."""
     from .services import dashboard_cache_warm
 
     return dashboard_cache_warm()

@@ -136,3 +136,25 @@ def test_without_a_worker_the_load_leaves_the_packing_to_the_first_view(tmp_path
     assert not PackedSums.objects.exists()
     assert selectors.headline(start=date(2024, 3, 1), end=date(2024, 3, 1))["customers"] == 1
     assert selectors.packed_days_stale() == [date(2024, 3, 2)]  # not viewed yet
+
+
+def test_with_a_shared_cache_one_task_packs_then_warms(tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.REPORTS_WARM_AFTER_LOAD = True
+    monkeypatch.setattr("reports.signals.cache_is_shared", lambda: True)
+    queued = []
+    monkeypatch.setattr(tasks.dashboard_cache_warm_task, "delay", lambda: queued.append("warm"))
+    monkeypatch.setattr(tasks.packed_sums_refresh_task, "delay", lambda: queued.append("pack"))
+    path = tmp_path / "sales_data_2024-03-02.csv"
+    path.write_text("order_id,customer_id,product_id,quantity,price,order_date\n1001,C1,P1,2,10.00,2024-03-01\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        sales_file_ingest(path=path)
+    assert queued == ["warm"]
+
+    calls = []
+    packing = services.packed_sums_refresh_stale
+    monkeypatch.setattr(services, "packed_sums_refresh_stale", lambda: calls.append("pack") or packing())
+    monkeypatch.setattr(selectors, "dashboard_get", lambda **kwargs: calls.append("warm"))
+    services.dashboard_cache_warm(today=date(2024, 3, 20))  # what the task runs
+    assert calls[:2] == ["pack", "warm"]
+    assert selectors.packed_days_stale() == []
