@@ -56,8 +56,13 @@ class RangePlan:
         return months
 
 
-def _halves(month: date) -> list[tuple[date, date]]:
-    return [(month, month.replace(day=15)), (month.replace(day=16), month_last(month))]
+def half_span(half: date) -> tuple[date, date]:
+    """The first and last day of the half month that starts on `half` (the 1st or the 16th)."""
+    return (half, half.replace(day=15)) if half.day == 1 else (half, month_last(half))
+
+
+def month_halves(month: date) -> list[tuple[date, date]]:
+    return [half_span(month), half_span(month.replace(day=16))]
 
 
 def _edge_cover(edge_from: date, edge_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date, int]]]:
@@ -69,7 +74,7 @@ def _edge_cover(edge_from: date, edge_to: date) -> tuple[tuple[date, date] | Non
     """
     month = month_first(edge_from)
     best = (edge_to - edge_from).days + 1, None
-    for block in [*_halves(month), (month, month_last(month))]:
+    for block in [*month_halves(month), (month, month_last(month))]:
         cost = 1 + sum((b - a).days + 1 for a, b, _sign in _difference(edge_from, edge_to, block))
         if cost < best[0]:
             best = cost, block

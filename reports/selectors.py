@@ -24,7 +24,7 @@ from orders.selectors import data_version_get
 
 from .models import CustomerTotal, PackedSums, SalesDay
 from .packing import Totals
-from .ranges import RangePlan, month_last, month_next, range_plan_for_span
+from .ranges import RangePlan, half_span, month_last, month_next, range_plan_for_span
 from .services import packed_sums_get, rollups_fold
 from .sums import ENTITY, fetch
 
@@ -81,7 +81,7 @@ def _totals_shared():
 def range_totals(entity: str, plan: RangePlan) -> Totals:
     """Each customer's (or product's) sums over the plan: its months, halves and days of packed sums added up."""
     spans = [((month, month_last(month)), 1) for month in plan.month_starts()]
-    spans += [((half, month_last(half) if half.day == 16 else half.replace(day=15)), 1) for half in plan.halves]
+    spans += [(half_span(half), 1) for half in plan.halves]
     for edge_from, edge_to, sign in plan.edges:
         spans += [((day, day), sign) for day in _days_of(edge_from, edge_to)]
     shared, key = _shared_totals.get(), (entity, tuple(spans))

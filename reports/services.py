@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .models import PackedSums, SalesDay
 from .packing import Totals, pack_orders
-from .ranges import month_first, month_last
+from .ranges import month_first, month_halves, month_last
 from .rollups import CENTS, rollups_rebuild_sql, sqlite_fold_sql, sqlite_pending_sql
 from .sums import date_param
 
@@ -102,7 +102,7 @@ def _parts(span: Span) -> list[Span]:
     if first == last:
         raise ValueError("a day is packed from its orders")
     if first.day == 1 and last == month_last(first):
-        return [(first, first.replace(day=15)), (first.replace(day=16), last)]
+        return month_halves(first)
     return [(first + timedelta(days=offset), first + timedelta(days=offset)) for offset in range((last - first).days + 1)]
 
 
