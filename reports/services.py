@@ -162,7 +162,8 @@ def _packs_read(entity: str, spans: list[Span]) -> dict[Span, tuple[int, bytes]]
         if connection.vendor == "postgresql":
             connection.ensure_connection()
             with psycopg.Cursor(connection.connection) as cursor:
-                cursor.execute(sql, [entity, *(day for span in chunk for day in span)], binary=True)
+                # Never prepared server-side, as Django's own queries: safe behind a transaction pooler.
+                cursor.execute(sql, [entity, *(day for span in chunk for day in span)], prepare=False, binary=True)
                 rows += cursor.fetchall()
         else:
             with connection.cursor() as cursor:
