@@ -1,4 +1,4 @@
-"""Rollups of the orders, kept exact by database triggers (see reports/rollups.py), and the dashboard permission.
+"""Rollups of the orders kept exact by database triggers (reports/rollups.py), packed sums kept lazily, and the permission.
 
 Money is kept in integer cents: SQLite stores decimals as floating point, and a sum of
 floats is not exact to the cent. Rows are never deleted when their orders move away: a row
