@@ -105,8 +105,14 @@ def test_a_customer_whose_orders_moved_away_is_not_listed(order_create):
     ]
 
 
+@pytest.fixture
+def no_warm_up(monkeypatch):
+    """A process-local cache, as without Redis: no preset warm-up after a load, whatever the run's cache."""
+    monkeypatch.setattr("reports.signals.cache_is_shared", lambda: False)
+
+
 def test_after_a_load_a_worker_packs_the_days_it_wrote_and_their_halves_and_months(
-    tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks
+    tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks, no_warm_up
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a broker; the task itself is run in-process here
     monkeypatch.setattr(tasks.packed_sums_refresh_task, "delay", lambda: tasks.packed_sums_refresh_task())
@@ -126,7 +132,9 @@ def test_after_a_load_a_worker_packs_the_days_it_wrote_and_their_halves_and_mont
     assert selectors.packed_days_stale() == []
 
 
-def test_without_a_worker_the_load_leaves_the_packing_to_the_first_view(tmp_path, settings, django_capture_on_commit_callbacks):
+def test_without_a_worker_the_load_leaves_the_packing_to_the_first_view(
+    tmp_path, settings, django_capture_on_commit_callbacks, no_warm_up
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     path = tmp_path / "sales_data_2024-03-02.csv"
     path.write_text("order_id,customer_id,product_id,quantity,price,order_date\n1001,C1,P1,2,10.00,2024-03-01\n1002,C2,P1,2,10.00,2024-03-02\n")
