@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 COLUMNS = ("pk", "orders", "quantity", "revenue_cents")
+SUMS = COLUMNS[1:]
 _MAGIC = b"PK1"
 _HEADER = struct.Struct("<3sI4s")  # magic, rows, one type code per column
 _TYPES = {"b": np.int8, "h": np.int16, "i": np.int32, "q": np.int64}
@@ -95,7 +96,7 @@ class Totals:
 
     @classmethod
     def empty(cls) -> "Totals":
-        return cls(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
+        return cls(*(np.zeros(0, dtype=np.int64) for _ in SUMS))
 
     def add(self, blob: bytes, sign: int = 1) -> None:
         columns = unpack(blob)
@@ -104,12 +105,12 @@ class Totals:
             return
         size = int(pks.max()) + 1
         if size > len(self.orders):
-            for name in ("orders", "quantity", "revenue_cents"):
+            for name in SUMS:
                 grown = np.zeros(max(size, 2 * len(self.orders)), dtype=np.int64)
                 grown[: len(getattr(self, name))] = getattr(self, name)
                 setattr(self, name, grown)
         # pks are unique within a pack, so a fancy-indexed += adds each row once.
-        for name in ("orders", "quantity", "revenue_cents"):
+        for name in SUMS:
             getattr(self, name)[pks] += sign * columns[name]
 
     def count(self) -> int:
@@ -119,7 +120,7 @@ class Totals:
     def rows(self) -> dict[str, np.ndarray]:
         """The pks with orders and their sums, as columns."""
         pks = np.flatnonzero(self.orders > 0)
-        return {"pk": pks, "orders": self.orders[pks], "quantity": self.quantity[pks], "revenue_cents": self.revenue_cents[pks]}
+        return {"pk": pks, **{name: getattr(self, name)[pks] for name in SUMS}}
 
     def pack(self) -> bytes:
         return pack(self.rows())
