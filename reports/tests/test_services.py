@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 
 from orders.services import sales_file_ingest
 from reports import selectors, tasks
