@@ -19,7 +19,8 @@ RUN groupadd --system --gid "${APP_GID}" django \
 
 WORKDIR /app
 
-# Requirements first: this layer is rebuilt only when requirements.txt changes.
+# Requirements first: this layer is rebuilt only when requirements.txt changes. The app's
+# packages only: the test and lint tools (requirements-dev.txt) stay out of the image.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

@@ -2,10 +2,11 @@
 """Set up and run salesproject with nothing but Python 3.11+.
 
     python3 dev.py run     # install, migrate, load bucket/, create a staff login, serve the admin
-    python3 dev.py test    # install, then run every test (extra arguments go to pytest)
+    python3 dev.py test    # install, run ruff, then every test (extra arguments go to pytest)
 
-Dependencies go in .venv/ beside this file, from requirements.txt, and are
-installed again only when requirements.txt changes.
+Dependencies go in .venv/ beside this file: `run` installs requirements.txt, `test`
+requirements-dev.txt (the same plus the test and lint tools). Each is installed again
+only when it changes.
 """
 
 import hashlib
@@ -22,6 +23,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 REQUIREMENTS = ROOT / "requirements.txt"
+DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
+# The digests of the requirement files whose packages are in .venv, one a line.
 STAMP = VENV / ".requirements.sha256"
 STAFF_USERNAME = "staff"
 
@@ -30,18 +33,31 @@ def say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
-def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+def requirements_digest(requirements: Path) -> str:
+    # requirements-dev.txt includes requirements.txt: a change to either changes its digest.
+    files = [REQUIREMENTS] if requirements == REQUIREMENTS else [REQUIREMENTS, requirements]
+    return hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
+
+
+def ensure_environment(requirements: Path) -> None:
+    # ruff.toml targets Python 3.11: this is what stops an older one, with a message.
+    if sys.version_info < (3, 11):  # noqa: UP036
         sys.exit("salesproject needs Python 3.11 or newer.")
     if not PYTHON.exists():
         say(f"creating a virtual environment in {VENV}")
         venv.create(VENV, with_pip=True)
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    if not STAMP.exists() or STAMP.read_text().strip() != wanted:
-        say("installing requirements.txt (once; again only when it changes)")
-        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS], check=True)
-        STAMP.write_text(wanted)
+    current = {path: requirements_digest(path) for path in (REQUIREMENTS, DEV_REQUIREMENTS)}
+    installed = set(STAMP.read_text().split()) if STAMP.exists() else set()
+    if current[requirements] in installed:
+        return
+    say(f"installing {requirements.name} (once; again only when it changes)")
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", requirements], check=True)
+    # Installing the dev file installs requirements.txt too; a digest of an older file is dropped.
+    installed = (installed & set(current.values())) | {current[requirements]}
+    if requirements == DEV_REQUIREMENTS:
+        installed.add(current[REQUIREMENTS])
+    STAMP.write_text("".join(f"{digest}\n" for digest in sorted(installed)))
 
 
 def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -94,16 +110,22 @@ def start_background_services() -> list[subprocess.Popen]:
 
 
 def test(argv: list[str]) -> int:
+    # Lint first: a finding fails the run before a test starts (settings in ruff.toml).
+    say("ruff check .")
+    lint = subprocess.run([PYTHON, "-m", "ruff", "check", "."], cwd=ROOT)
+    if lint.returncode != 0:
+        return lint.returncode
     return subprocess.run([PYTHON, "-m", "pytest", *argv], cwd=ROOT).returncode
 
 
 def main() -> int:
-    commands = {"run": run, "test": test}
+    commands = {"run": (run, REQUIREMENTS), "test": (test, DEV_REQUIREMENTS)}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__.strip())
         return 2
-    ensure_environment()
-    return commands[sys.argv[1]](sys.argv[2:])
+    command, requirements = commands[sys.argv[1]]
+    ensure_environment(requirements)
+    return command(sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -103,7 +103,8 @@ def measure_in_process() -> dict:
 
 def measure(env: dict) -> dict:
     output = subprocess.run(
-        [PYTHON, str(Path(__file__).resolve()), "--measure"], cwd=ROOT, env={**env, "DJANGO_DEBUG": "false"}, capture_output=True, text=True, check=True
+        [PYTHON, str(Path(__file__).resolve()), "--measure"],
+        cwd=ROOT, env={**env, "DJANGO_DEBUG": "false"}, capture_output=True, text=True, check=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 

@@ -15,7 +15,6 @@ the web process must stay flat however big the file is.
 import argparse
 import http.client
 import http.cookies
-import os
 import re
 import signal
 import socket
