@@ -1,7 +1,5 @@
 """Reads for Quick Insights."""
 
-from django.db.models import QuerySet
-
 from .models import Insight
 
 
@@ -14,8 +12,3 @@ def insight_latest(*, data_version: int, range_key: str, model: str, prompt_vers
         .order_by("-generation")
         .first()
     )
-
-
-def insight_history(*, range_key: str) -> QuerySet[Insight]:
-    """Return every answer made for the date range, newest first."""
-    return Insight.objects.filter(range_key=range_key).order_by("-data_version", "-generation")

@@ -9,41 +9,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from reports.filters import DateRangeError, date_range_from
+from reports.http import error_response
 
 from .models import Insight
 from .render import markdown_render
 from .services import InsightRegenerateLimited, insight_regenerate, insight_request
 
 DASHBOARD_PERMISSION = "reports.view_dashboard"
-BAD_DATE = "start and end must be dates in the form YYYY-MM-DD."
-START_AFTER_END = "start must not be after end."
 LOGIN_REQUIRED = "Sign in to see insights."
 PERMISSION_REQUIRED = "You need the dashboard permission to see insights."
 STAFF_REQUIRED = "Only staff can regenerate insights."
 PANEL_POLL_SECONDS = 2
 
 
-class BadRange(ValueError):
-    pass
-
-
 def can_view_dashboard(user) -> bool:
     return user.is_active and (user.is_superuser or user.has_perm(DASHBOARD_PERMISSION))
-
-
-def range_parse(params) -> tuple[date | None, date | None]:
-    """Return (start, end) from the query; empty or absent means open."""
-    values = []
-    for name in ("start", "end"):
-        text = (params.get(name) or "").strip()
-        try:
-            values.append(date.fromisoformat(text) if text else None)
-        except ValueError:
-            raise BadRange(BAD_DATE) from None
-    start, end = values
-    if start and end and start > end:
-        raise BadRange(START_AFTER_END)
-    return start, end
 
 
 def snapshot_payload(*, data_version: int, changed_at, start: date | None, end: date | None) -> dict:
@@ -78,20 +61,20 @@ def insight_payload(insight: Insight) -> tuple[int, dict]:
 def quick_insights_api(request):
     """GET: the answer for the range (200) or 202 while a worker makes it. POST (staff): regenerate."""
     if not request.user.is_authenticated:
-        return JsonResponse({"error": LOGIN_REQUIRED}, status=401)
+        return error_response(LOGIN_REQUIRED, status=401)
     if not can_view_dashboard(request.user):
-        return JsonResponse({"error": PERMISSION_REQUIRED}, status=403)
+        return error_response(PERMISSION_REQUIRED, status=403)
     try:
-        start, end = range_parse(request.GET if request.method == "GET" else request.POST)
-    except BadRange as error:
-        return JsonResponse({"error": str(error)}, status=400)
+        start, end = date_range_from(request.GET if request.method == "GET" else request.POST)
+    except DateRangeError as error:
+        return error_response(str(error), status=400)
     if request.method == "POST":
         if not request.user.is_staff:
-            return JsonResponse({"error": STAFF_REQUIRED}, status=403)
+            return error_response(STAFF_REQUIRED, status=403)
         try:
             insight = insight_regenerate(start=start, end=end, user=request.user)
         except InsightRegenerateLimited as error:
-            return JsonResponse({"error": str(error)}, status=429)
+            return error_response(str(error), status=429)
     else:
         insight = insight_request(start=start, end=end, user=request.user)
     status, payload = insight_payload(insight)
@@ -119,13 +102,14 @@ def _panel_context(*, request, insight: Insight, start, end, message: str = "") 
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def insights_page(request):
     """The Quick Insights page; an HTMX request gets just the panel (asking for the answer if needed)."""
     if not can_view_dashboard(request.user):
         raise PermissionDenied(PERMISSION_REQUIRED)
     try:
-        start, end = range_parse(request.GET)
-    except BadRange as error:
+        start, end = date_range_from(request.GET)
+    except DateRangeError as error:
         return HttpResponseBadRequest(str(error))
     context = {"start": start, "end": end, "open_url": _page_url(start=start, end=end)}
     if request.htmx or request.GET.get("open"):
@@ -138,13 +122,14 @@ def insights_page(request):
 
 @login_required
 @require_POST
+@vary_on_headers("HX-Request")
 def insights_regenerate(request):
     """Regenerate (staff): a new call for the current snapshot, the old answer kept in the history."""
     if not can_view_dashboard(request.user) or not request.user.is_staff:
         raise PermissionDenied(STAFF_REQUIRED)
     try:
-        start, end = range_parse(request.POST)
-    except BadRange as error:
+        start, end = date_range_from(request.POST)
+    except DateRangeError as error:
         return HttpResponseBadRequest(str(error))
     message = ""
     try:

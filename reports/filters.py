@@ -1,8 +1,8 @@
 """The dashboard's date filter: reading ?start=…&end=…, and the presets."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-import re
 
 BAD_DATE = "{name} must be a date written YYYY-MM-DD, got {value!r}."
 END_BEFORE_START = "end ({end}) is before start ({start})."
@@ -33,6 +33,11 @@ def date_range_parse(*, start: str | None, end: str | None) -> tuple[date | None
     return days[0], days[1]
 
 
+def date_range_from(params) -> tuple[date | None, date | None]:
+    """The range in a query's or a form's start and end fields; raise DateRangeError when they cannot be one."""
+    return date_range_parse(start=params.get("start"), end=params.get("end"))
+
+
 @dataclass(frozen=True)
 class Preset:
     key: str
@@ -60,9 +65,3 @@ def presets_for(*, today: date) -> list[Preset]:
         Preset("last-12-months", "Last 12 months", twelve_back, today),
         Preset("all-time", "All time", None, None),
     ]
-
-
-def previous_range(*, start: date, end: date) -> tuple[date, date]:
-    """The range of the same length just before [start, end]."""
-    length = (end - start).days + 1
-    return start - timedelta(days=length), start - timedelta(days=1)

@@ -25,6 +25,15 @@ from orders.selectors import data_version_get
 from .models import CustomerTotal, PackedSums, SalesDay
 from .packing import Totals
 from .ranges import RangePlan, half_span, month_last, month_next, range_plan_for_span
+from .registry import (
+    MONTHLY_REVENUE,
+    TOP_CUSTOMERS_BY_QUANTITY,
+    TOP_CUSTOMERS_BY_REVENUE,
+    TOP_LISTS,
+    TOP_PRODUCTS_BY_QUANTITY,
+    TOP_PRODUCTS_BY_REVENUE,
+    Report,
+)
 from .services import packed_sums_get, rollups_fold
 from .sums import ENTITY, fetch
 
@@ -129,10 +138,9 @@ def _entity_top(entity: str, metric: str, *, start, end, limit: int) -> list[tup
     return _entity_tops(entity, range_plan(start=start, end=end), metrics=[metric], limit=limit)[metric]
 
 
-def _entity_summary(entity: str, *, start, end, limit: int = 5) -> dict:
-    """Top `limit` by revenue and by quantity, read together."""
-    tops = _entity_tops(entity, range_plan(start=start, end=end), metrics=["revenue_cents", "quantity"], limit=limit)
-    return {"by_revenue": tops["revenue_cents"], "by_quantity": tops["quantity"]}
+def _entity_summary(entity: str, *, start, end, limit: int = 5) -> dict[str, list[tuple[str, int]]]:
+    """Top `limit` by revenue and by quantity, read together, keyed by the packed sum ranked."""
+    return _entity_tops(entity, range_plan(start=start, end=end), metrics=["revenue_cents", "quantity"], limit=limit)
 
 
 def _entity_all(entity: str, *, start, end) -> list[tuple[str, int, int]]:
@@ -153,34 +161,31 @@ def _entity_all(entity: str, *, start, end) -> list[tuple[str, int, int]]:
     return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
-# --- The contract -------------------------------------------------------------------------
+# --- The contract: the reports of reports.registry ---------------------------------------
+
+def _top_list_items(report: Report, pairs: list[tuple[str, int]]) -> list[dict]:
+    """A top list's (id, value) pairs as the report's items; money from whole cents."""
+    return [{report.id_field: key, report.value_field: money(value) if report.money else value} for key, value in pairs]
+
+
+def _top_list(report: Report, *, start: date | None, end: date | None, limit: int) -> list[dict]:
+    return _top_list_items(report, _entity_top(report.entity, report.metric, start=start, end=end, limit=limit))
+
 
 def top_customers_by_revenue(*, start: date | None = None, end: date | None = None, limit: int = 5) -> list[dict]:
-    return [
-        {"customer_id": customer_id, "total_revenue": money(cents)}
-        for customer_id, cents in _entity_top("customer", "revenue_cents", start=start, end=end, limit=limit)
-    ]
+    return _top_list(TOP_CUSTOMERS_BY_REVENUE, start=start, end=end, limit=limit)
 
 
 def top_customers_by_quantity(*, start: date | None = None, end: date | None = None, limit: int = 5) -> list[dict]:
-    return [
-        {"customer_id": customer_id, "total_quantity_purchased": quantity}
-        for customer_id, quantity in _entity_top("customer", "quantity", start=start, end=end, limit=limit)
-    ]
+    return _top_list(TOP_CUSTOMERS_BY_QUANTITY, start=start, end=end, limit=limit)
 
 
 def top_products_by_quantity(*, start: date | None = None, end: date | None = None, limit: int = 5) -> list[dict]:
-    return [
-        {"product_id": product_id, "total_quantity_sold": quantity}
-        for product_id, quantity in _entity_top("product", "quantity", start=start, end=end, limit=limit)
-    ]
+    return _top_list(TOP_PRODUCTS_BY_QUANTITY, start=start, end=end, limit=limit)
 
 
 def top_products_by_revenue(*, start: date | None = None, end: date | None = None, limit: int = 5) -> list[dict]:
-    return [
-        {"product_id": product_id, "total_revenue": money(cents)}
-        for product_id, cents in _entity_top("product", "revenue_cents", start=start, end=end, limit=limit)
-    ]
+    return _top_list(TOP_PRODUCTS_BY_REVENUE, start=start, end=end, limit=limit)
 
 
 def _days(start: date | None, end: date | None):
@@ -204,7 +209,9 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
     months = []
     month, last = min(totals), max(totals)
     while month <= last:
-        months.append({"month": f"{month:%Y-%m}", "total_revenue": money(totals.get(month, 0))})
+        months.append(
+            {MONTHLY_REVENUE.id_field: f"{month:%Y-%m}", MONTHLY_REVENUE.value_field: money(totals.get(month, 0))}
+        )
         month = month_next(month)
     return months
 
@@ -299,12 +306,16 @@ def data_freshness() -> dict:
 
 # --- The dashboard and the API: per-snapshot cache ------------------------------------------
 
+# Each report's selector, by the report's name.
 REPORTS = {
-    "top-customers": top_customers_by_revenue,
-    "top-customers-by-quantity": top_customers_by_quantity,
-    "top-products": top_products_by_quantity,
-    "top-products-by-revenue": top_products_by_revenue,
-    "monthly-revenue": monthly_revenue,
+    report.name: selector
+    for report, selector in (
+        (TOP_CUSTOMERS_BY_REVENUE, top_customers_by_revenue),
+        (TOP_CUSTOMERS_BY_QUANTITY, top_customers_by_quantity),
+        (TOP_PRODUCTS_BY_QUANTITY, top_products_by_quantity),
+        (TOP_PRODUCTS_BY_REVENUE, top_products_by_revenue),
+        (MONTHLY_REVENUE, monthly_revenue),
+    )
 }
 
 
@@ -364,24 +375,12 @@ def dashboard_get(*, start: date | None = None, end: date | None = None) -> dict
     value = cache.get(key)
     if value is None:
         with _totals_shared():  # one sum per entity serves both of its cards and the customer count
-            customers = _entity_summary("customer", start=start, end=end)
-            products = _entity_summary("product", start=start, end=end)
+            tops = {entity: _entity_summary(entity, start=start, end=end) for entity in ("customer", "product")}
             compared = headline_compared(start=start, end=end)
         value = {
             "headline": compared,
-            "top_customers_by_revenue": [
-                {"customer_id": key, "total_revenue": money(cents)} for key, cents in customers["by_revenue"]
-            ],
-            "top_customers_by_quantity": [
-                {"customer_id": key, "total_quantity_purchased": quantity} for key, quantity in customers["by_quantity"]
-            ],
-            "top_products_by_quantity": [
-                {"product_id": key, "total_quantity_sold": quantity} for key, quantity in products["by_quantity"]
-            ],
-            "top_products_by_revenue": [
-                {"product_id": key, "total_revenue": money(cents)} for key, cents in products["by_revenue"]
-            ],
-            "monthly_revenue": monthly_revenue(start=start, end=end),
+            **{report.data_key: _top_list_items(report, tops[report.entity][report.metric]) for report in TOP_LISTS},
+            MONTHLY_REVENUE.data_key: monthly_revenue(start=start, end=end),
         }
         cache.set(key, value, timeout=60 * 60)
     return value

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .registry import REPORTS
 
 app_name = "reports"
 
@@ -11,6 +12,6 @@ urlpatterns = [
     # The original FastAPI service's endpoints and field names: its clients keep working.
     *(
         path(f"api/{name}/", views.api_report, {"name": name}, name=f"api-{name}")
-        for name in views.API_FIELDS
+        for name in REPORTS
     ),
 ]

@@ -2,8 +2,6 @@
 
 import base64
 import csv
-import json
-from decimal import Decimal
 from functools import wraps
 
 from django.contrib.auth import authenticate
@@ -13,10 +11,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url, trigger_client_event
 
 from . import selectors
 from .cards import cards_build, range_query
-from .filters import DateRangeError, date_range_parse, presets_for
+from .filters import DateRangeError, date_range_from, presets_for
+from .http import MoneyJSONEncoder, error_response
+from .registry import REPORTS
 
 PERMISSION = "reports.view_dashboard"
 NOT_AUTHENTICATED = "Authentication credentials were not provided or are not valid."
@@ -34,7 +35,7 @@ def _decorate(view, decorators):
 def _dashboard(request):
     today = timezone.localdate()
     try:
-        start, end = date_range_parse(start=request.GET.get("start"), end=request.GET.get("end"))
+        start, end = date_range_from(request.GET)
         error = None
     except DateRangeError as problem:
         start = end = None
@@ -61,7 +62,7 @@ def _dashboard(request):
     status = 400 if error and not partial else 200
     response = render(request, template, context, status=status)
     if error and partial:
-        response["HX-Push-Url"] = "false"
+        push_url(response, False)
     return response
 
 
@@ -77,7 +78,7 @@ def _freshness(request):
     response = render(request, "reports/partials/freshness.html", {"freshness": freshness})
     if known is not None:
         # The cards listen for this event and fetch themselves again.
-        response["HX-Trigger"] = "reports-data-changed"
+        trigger_client_event(response, "reports-data-changed")
     return response
 
 
@@ -85,10 +86,11 @@ dashboard_freshness = _decorate(_freshness, dashboard_required)
 
 
 def _report_csv(request, name: str):
-    if name not in selectors.REPORTS:
+    report = REPORTS.get(name)
+    if report is None:
         raise Http404(name)
     try:
-        start, end = date_range_parse(start=request.GET.get("start"), end=request.GET.get("end"))
+        start, end = date_range_from(request.GET)
     except DateRangeError as problem:
         return HttpResponse(str(problem), status=400, content_type="text/plain; charset=utf-8")
     items = selectors.report_cached(name=name, start=start, end=end)
@@ -96,10 +98,10 @@ def _report_csv(request, name: str):
     span = "_".join(day.isoformat() for day in (start, end) if day) or "all-time"
     response["Content-Disposition"] = f'attachment; filename="{name}_{span}.csv"'
     writer = csv.writer(response)
-    fields = API_FIELDS[name]
-    writer.writerow(fields)
+    writer.writerow(report.fields)
     for item in items:
-        writer.writerow([f"{item[f]:.2f}" if isinstance(item[f], Decimal) else item[f] for f in fields])
+        value = item[report.value_field]
+        writer.writerow([item[report.id_field], f"{value:.2f}" if report.money else value])
     return response
 
 
@@ -107,28 +109,6 @@ report_csv = _decorate(_report_csv, dashboard_required)
 
 
 # --- JSON API ---------------------------------------------------------------------------
-
-API_FIELDS = {
-    "top-customers": ["customer_id", "total_revenue"],
-    "top-customers-by-quantity": ["customer_id", "total_quantity_purchased"],
-    "top-products": ["product_id", "total_quantity_sold"],
-    "top-products-by-revenue": ["product_id", "total_revenue"],
-    "monthly-revenue": ["month", "total_revenue"],
-}
-
-
-def json_with_money(items: list[dict]) -> str:
-    """A JSON list in which money (Decimal) is a number with exactly two decimals, never a float."""
-
-    def value(item):
-        if isinstance(item, Decimal):
-            return f"{item:.2f}"
-        return json.dumps(item)
-
-    return "[" + ", ".join(
-        "{" + ", ".join(f"{json.dumps(key)}: {value(item[key])}" for key in item) + "}" for item in items
-    ) + "]"
-
 
 def _api_user(request):
     """The session's user, or the one named by HTTP Basic credentials (for scripts)."""
@@ -149,11 +129,11 @@ def api_view(view):
     def wrapper(request, *args, **kwargs):
         user = _api_user(request)
         if user is None:
-            response = JsonResponse({"detail": NOT_AUTHENTICATED}, status=401)
+            response = error_response(NOT_AUTHENTICATED, status=401)
             response["WWW-Authenticate"] = 'Basic realm="salesproject reports"'
             return response
         if not user.has_perm(PERMISSION):
-            return JsonResponse({"detail": NOT_PERMITTED}, status=403)
+            return error_response(NOT_PERMITTED, status=403)
         return view(request, *args, **kwargs)
 
     return require_GET(wrapper)
@@ -162,9 +142,9 @@ def api_view(view):
 @api_view
 def api_report(request, name: str):
     try:
-        start, end = date_range_parse(start=request.GET.get("start"), end=request.GET.get("end"))
+        start, end = date_range_from(request.GET)
     except DateRangeError as problem:
-        return JsonResponse({"detail": str(problem)}, status=400)
+        return error_response(str(problem), status=400)
     items = selectors.report_cached(name=name, start=start, end=end)
-    fields = API_FIELDS[name]
-    return HttpResponse(json_with_money([{f: item[f] for f in fields} for item in items]), content_type="application/json")
+    fields = REPORTS[name].fields
+    return JsonResponse([{f: item[f] for f in fields} for item in items], encoder=MoneyJSONEncoder, safe=False)

@@ -8,7 +8,8 @@ from django.utils import timezone
 from insights.models import Insight
 from insights.prompt import PROMPT_VERSION
 from insights.services import REGENERATE_LIMITED, snapshot_get
-from insights.views import BAD_DATE, LOGIN_REQUIRED, PERMISSION_REQUIRED, STAFF_REQUIRED, START_AFTER_END
+from insights.views import LOGIN_REQUIRED, PERMISSION_REQUIRED, STAFF_REQUIRED
+from reports.filters import BAD_DATE, END_BEFORE_START
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +36,7 @@ def test_the_api_needs_a_login(client, shop_orders):
     response = client.get(API)
 
     assert response.status_code == 401
-    assert response.json() == {"error": LOGIN_REQUIRED}
+    assert response.json() == {"detail": LOGIN_REQUIRED}
 
 
 def test_the_api_needs_the_dashboard_permission(client, django_user_model, shop_orders):
@@ -44,7 +45,7 @@ def test_the_api_needs_the_dashboard_permission(client, django_user_model, shop_
     response = client.get(API)
 
     assert response.status_code == 403
-    assert response.json() == {"error": PERMISSION_REQUIRED}
+    assert response.json() == {"detail": PERMISSION_REQUIRED}
     assert Insight.objects.count() == 0
 
 
@@ -109,16 +110,17 @@ def test_the_api_answers_202_while_a_worker_generates(viewer_client, shop_orders
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"start": "yesterday"}, BAD_DATE),
-        ({"end": "2024-02-30"}, BAD_DATE),
-        ({"start": "2024-03-02", "end": "2024-03-01"}, START_AFTER_END),
+        ({"start": "yesterday"}, BAD_DATE.format(name="start", value="yesterday")),
+        ({"end": "2024-02-30"}, BAD_DATE.format(name="end", value="2024-02-30")),
+        ({"start": "20240101"}, BAD_DATE.format(name="start", value="20240101")),
+        ({"start": "2024-03-02", "end": "2024-03-01"}, END_BEFORE_START.format(start="2024-03-02", end="2024-03-01")),
     ],
 )
 def test_the_api_refuses_a_bad_range(viewer_client, query, message):
     response = viewer_client.get(API, query)
 
     assert response.status_code == 400
-    assert response.json() == {"error": message}
+    assert response.json() == {"detail": message}
     assert Insight.objects.count() == 0
 
 
@@ -126,7 +128,7 @@ def test_regenerate_through_the_api_is_for_staff(viewer_client, shop_orders, fak
     response = viewer_client.post(API)
 
     assert response.status_code == 403
-    assert response.json() == {"error": STAFF_REQUIRED}
+    assert response.json() == {"detail": STAFF_REQUIRED}
     assert fake_openai.calls == 0
 
 
@@ -139,7 +141,7 @@ def test_regenerate_through_the_api_is_rate_limited_per_user(staff_client, shop_
 
     assert first.status_code == 200
     assert second.status_code == 429
-    assert second.json() == {"error": REGENERATE_LIMITED.format(limit=1, minutes=10)}
+    assert second.json() == {"detail": REGENERATE_LIMITED.format(limit=1, minutes=10)}
     assert fake_openai.calls == 1
 
 
@@ -171,6 +173,23 @@ def test_the_panel_shows_the_answer_its_snapshot_source_and_model(viewer_client,
     assert 'class="quick-insights-model">gpt-4o<' in html
     assert "1 number in this answer matches nothing in the data" in html
     assert "Regenerate" not in html  # not staff
+
+
+def test_the_page_and_its_panel_vary_on_hx_request(viewer_client, shop_orders):
+    page = viewer_client.get("/insights/")
+    panel = viewer_client.get("/insights/", headers={"HX-Request": "true"})
+
+    assert "<html" in page.content.decode() and "<html" not in panel.content.decode()
+    assert page["Vary"].count("HX-Request") == 1
+    assert panel["Vary"].count("HX-Request") == 1
+
+
+def test_the_page_refuses_a_date_without_dashes_like_the_dashboard(viewer_client):
+    response = viewer_client.get("/insights/", {"start": "20240101"})
+
+    assert response.status_code == 400
+    assert response.content.decode() == BAD_DATE.format(name="start", value="20240101")
+    assert Insight.objects.count() == 0
 
 
 def test_the_panel_without_javascript_opens_on_the_page(viewer_client, shop_orders):
@@ -240,6 +259,15 @@ def test_staff_regenerate_from_the_panel_keeps_the_old_answer(staff_client, shop
         "old answer",
         "new answer",
     ]
+
+
+def test_regenerate_varies_on_hx_request(staff_client, shop_orders, fake_openai):
+    panel = staff_client.post("/insights/regenerate/", {}, headers={"HX-Request": "true"})
+    redirect = staff_client.post("/insights/regenerate/", {})
+
+    assert panel.status_code == 200 and redirect.status_code == 302
+    assert panel["Vary"].count("HX-Request") == 1
+    assert redirect["Vary"].count("HX-Request") == 1
 
 
 def test_regenerate_from_the_panel_says_when_the_limit_is_reached(staff_client, shop_orders, fake_openai, settings):
