@@ -4,10 +4,10 @@ from celery.result import EagerResult
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
-from django.template.response import TemplateResponse
 from django.db.models import Exists, OuterRef
+from django.http import FileResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ExportMixin
@@ -15,26 +15,19 @@ from import_export.formats import base_formats
 from import_export.signals import post_export
 from simple_history.admin import SimpleHistoryAdmin
 
-from .exports import csv_chunks, xlsx_file_write
-from .forms import OrderChangeForm, RejectedRowDismissForm, RejectedRowRepairForm
-from .ingest.headers import REQUIRED_COLUMNS
 from .admin_exports import OrderExportJobMixin
 from .admin_imports import ImportRunProgressMixin, OrderImportMixin
-from .export_jobs import export_job_start
+from .forms import OrderChangeForm, RejectedRowDismissForm, RejectedRowRepairForm
+from .ingest.clean import OrderRow
+from .ingest.headers import REQUIRED_COLUMNS
 from .models import Customer, ImportRun, Order, OrderConflict, Product, RejectedRow
 from .resources import OrderResource
 from .selectors import order_export_rows, rejected_row_values_read
-from .services import (
-    ORDER_FIELDS,
-    ConflictResolveError,
-    OrderValues,
-    RejectedRowResolveError,
-    import_run_load_again,
-    order_conflict_resolve,
-    order_correct,
-    rejected_row_dismiss,
-    rejected_row_repair,
-)
+from .services.corrections import ORDER_FIELDS, ConflictResolveError, order_conflict_resolve, order_correct
+from .services.export_jobs import export_job_start
+from .services.exports import csv_chunks, xlsx_file_write
+from .services.import_runs import import_run_load_again
+from .services.rejected_rows import RejectedRowResolveError, rejected_row_dismiss, rejected_row_repair
 
 logger = logging.getLogger("salesproject.app")
 
@@ -439,8 +432,8 @@ class RejectedRowAdmin(admin.ModelAdmin):
             form = RejectedRowRepairForm(request.POST, run=row.run)
             if form.is_valid():
                 data = form.cleaned_data
-                values = OrderValues(
-                    order_id=data["order_id"], customer_id=data["customer_id"], product_id=data["product_id"],
+                values = OrderRow(
+                    line=row.line_number, order_id=data["order_id"], customer_id=data["customer_id"], product_id=data["product_id"],
                     quantity=data["quantity"], unit_price=data["price"], order_date=data["order_date"],
                 )
                 try:

@@ -1,7 +1,7 @@
 """The Order admin's big XLSX exports: written by a worker, followed on a page, then downloaded.
 
 CSV always streams from the request. An XLSX file of more than EXPORT_XLSX_INLINE_MAX_ROWS
-orders is handed to orders.export_jobs instead, because writing it takes minutes.
+orders is handed to orders.services.export_jobs instead, because writing it takes minutes.
 """
 
 from django.contrib import messages
@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from .export_jobs import ExportJobError, export_job_file
 from .models import ExportJob
+from .services.export_jobs import ExportJobError, export_job_file
 
 
 class OrderExportJobMixin:

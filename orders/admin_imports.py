@@ -1,6 +1,6 @@
 """The Order admin's import: upload -> preview -> confirm, at django-import-export's usual URLs.
 
-Our reader, cleaner and precedence rules do the work (orders.uploads); this module only
+Our reader, cleaner and precedence rules do the work (orders.services.uploads); this module only
 checks the request, calls one service and answers.
 """
 
@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from .models import ImportRun, ImportUpload
 from .selectors import import_run_progress
+from .services.uploads import ACCEPTED_SUFFIXES, UploadError, upload_confirm, upload_receive
 from .tasks import import_upload_preview
-from .uploads import ACCEPTED_SUFFIXES, UploadError, upload_confirm, upload_receive
 
 IMPORT_PERMISSION = "orders.import_order"
 LOADED_MESSAGE = (

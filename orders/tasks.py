@@ -33,7 +33,7 @@ def ingest_file(self, import_run_id: int) -> dict:
     A database error (a deadlock, a lost connection, a database restarting) is retried with
     capped exponential backoff for minutes; the bucket scan queues again what outlasts that.
     """
-    from orders.services import (
+    from orders.services.import_runs import (
         TRANSIENT_DATABASE_ERRORS,
         import_run_execute,
         import_run_progress_counter,
@@ -61,7 +61,7 @@ def ingest_file(self, import_run_id: int) -> dict:
 def scan_bucket() -> dict:
     """Find new or changed files in the bucket and queue their loads; queue again the loads that stalled."""
     from orders.bucket import BucketError, bucket_get
-    from orders.services import bucket_scan
+    from orders.services.bucket_scan import bucket_scan
 
     try:
         scan = bucket_scan(bucket=bucket_get(), settle_seconds=settings.INGEST_SETTLE_SECONDS)
@@ -75,7 +75,7 @@ def scan_bucket() -> dict:
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=settings.INGEST_TASK_SOFT_TIME_LIMIT)
 def import_upload_preview(upload_id: str) -> None:
     """Make an uploaded file's preview: what loading it would do, with nothing written."""
-    from orders.uploads import upload_preview_build
+    from orders.services.uploads import upload_preview_build
 
     upload_preview_build(upload_id=upload_id)
 
@@ -83,6 +83,6 @@ def import_upload_preview(upload_id: str) -> None:
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=settings.INGEST_TASK_SOFT_TIME_LIMIT)
 def export_job_write(job_id: str) -> None:
     """Write an export too big for a web request."""
-    from orders.export_jobs import export_job_write as write
+    from orders.services.export_jobs import export_job_write as write
 
     write(job_id=job_id)

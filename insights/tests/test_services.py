@@ -20,7 +20,7 @@ from insights.services import (
     snapshot_get,
 )
 from orders.models import Order
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 
 from .fake_openai import DEFAULT_ANSWER
 

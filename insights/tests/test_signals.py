@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from insights.models import Insight
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 
 pytestmark = pytest.mark.django_db
 

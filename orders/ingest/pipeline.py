@@ -1,6 +1,6 @@
 """Load one sales file into the database: read, clean and stage it in chunks, then upsert.
 
-Runs inside the caller's transaction; the caller (orders.services) owns it.
+Runs inside the caller's transaction; the caller (orders.services.import_runs) owns it.
 """
 
 import gc

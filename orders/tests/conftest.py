@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 
 
 @pytest.fixture

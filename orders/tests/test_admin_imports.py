@@ -72,7 +72,7 @@ def test_a_user_without_the_import_permission_gets_403(client):
 
 
 def test_the_run_page_follows_a_load_under_way(admin_client, write_sales_file):
-    from orders.services import import_run_register
+    from orders.services.import_runs import import_run_register
 
     run, _ = import_run_register(path=write_sales_file("sales_data_2024-03-01.csv", HEADER + "1,C1,P1,1,1.00,2024-03-01\n"))
 

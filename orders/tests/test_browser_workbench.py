@@ -64,7 +64,7 @@ MESSY = (
 
 
 def test_sales_staff_repair_a_rejected_row_in_the_browser(browser_login, group_user, write_sales_file, screenshot):
-    from orders.services import sales_file_ingest
+    from orders.services.import_runs import sales_file_ingest
 
     run = sales_file_ingest(path=write_sales_file("sales_data_2024-10-15.csv", MESSY)).run
     page = browser_login(group_user("Sales staff"))

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from orders import bucket as bucket_module
 from orders.bucket import BucketError, S3Bucket, bucket_get
 from orders.models import BucketFile, ImportRun, ImportUpload, Order
-from orders.services import bucket_scan, import_run_execute, import_runs_stalled
-from orders.uploads import upload_confirm, upload_preview_build, upload_receive
+from orders.services.bucket_scan import bucket_scan
+from orders.services.import_runs import import_run_execute, import_runs_stalled
+from orders.services.uploads import upload_confirm, upload_preview_build, upload_receive
 
 HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
 
@@ -369,7 +370,7 @@ def test_a_run_denied_access_says_so(s3_bucket, enforced_auth, monkeypatch, djan
 def test_a_download_cut_mid_object_resumes_where_it_stopped(s3_bucket, moto_server, monkeypatch, caplog):
     import hashlib
 
-    from orders.services import import_run_register
+    from orders.services.import_runs import import_run_register
 
     from .s3 import CuttingProxy
 

@@ -24,7 +24,7 @@ from orders.ingest import reasons
 from orders.ingest.clean import RowCleaner
 from orders.ingest.load import OrderStage
 from orders.models import Customer, ImportRun, Order, Product, RejectedRow
-from orders.services import ALREADY_LOADED
+from orders.services.import_runs import ALREADY_LOADED
 
 pytestmark = pytest.mark.django_db
 

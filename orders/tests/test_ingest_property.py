@@ -28,7 +28,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, Phase, given, note, settings as hypothesis_settings, strategies as st
 
 from orders.models import BucketFile, Customer, ImportRun, Order, Product, RejectedRow
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 
 _HEALTH_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 # "ci" (the default) tries the same 100 examples on every run and reports failures as found:

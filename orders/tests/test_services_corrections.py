@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from orders.models import ImportRun, Order, OrderConflict
-from orders.services import (
+from orders.services.corrections import (
     CONFLICT_NOT_OPEN,
     KEPT_REASON,
     TAKEN_REASON,

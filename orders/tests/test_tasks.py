@@ -6,9 +6,10 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from orders import services, tasks
+from orders import tasks
 from orders.models import ImportRun, Order
-from orders.services import RETRIES_USED, import_run_register
+from orders.services import import_runs
+from orders.services.import_runs import RETRIES_USED, import_run_register
 from orders.tasks import ingest_file, retry_countdown
 
 HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
@@ -63,7 +64,7 @@ def registered_run(write_sales_file):
 
 def _failing_load(times: int):
     """sales_file_load that meets a database error the first `times` calls, then loads."""
-    real = services.sales_file_load
+    real = import_runs.sales_file_load
     calls = []
 
     def load(**kwargs):
@@ -80,15 +81,15 @@ def _failing_load(times: int):
 def test_a_database_error_is_retried_with_backoff_and_the_load_then_succeeds(registered_run):
     load, calls = _failing_load(2)
     recorded = []
-    real_record = services.import_run_retry_record
+    real_record = import_runs.import_run_retry_record
 
     def record(**kwargs):
         real_record(**kwargs)
         recorded.append(ImportRun.objects.values("status", "error", "next_retry_at").get(pk=kwargs["run_id"]))
 
     with (
-        mock.patch.object(services, "sales_file_load", side_effect=load),
-        mock.patch.object(services, "import_run_retry_record", side_effect=record),
+        mock.patch.object(import_runs, "sales_file_load", side_effect=load),
+        mock.patch.object(import_runs, "import_run_retry_record", side_effect=record),
         mock.patch.object(tasks, "retry_countdown", wraps=retry_countdown) as countdown,
     ):
         result = ingest_file.delay(registered_run.pk).get()
@@ -111,7 +112,7 @@ def test_when_the_retries_are_used_up_the_run_fails_as_a_curable_database_failur
     monkeypatch.setattr(ingest_file, "max_retries", 2)
     load, calls = _failing_load(10)
 
-    with mock.patch.object(services, "sales_file_load", side_effect=load):
+    with mock.patch.object(import_runs, "sales_file_load", side_effect=load):
         with pytest.raises(OperationalError):
             ingest_file.delay(registered_run.pk).get()
 
@@ -132,7 +133,7 @@ def test_a_loads_progress_is_shared_rows_done_out_of_rows_expected(write_sales_f
     path = write_sales_file("sales_data_2024-03-01.csv", HEADER + "".join(f"{n},C1,P1,1,1.00,2024-03-01\n" for n in range(5)))
     run, _ = import_run_register(path=path)
     seen = []
-    real_load = services.sales_file_load
+    real_load = import_runs.sales_file_load
 
     def load(**kwargs):
         def progress(rows):
@@ -146,7 +147,7 @@ def test_a_loads_progress_is_shared_rows_done_out_of_rows_expected(write_sales_f
     assert import_run_progress(run_id=run.pk) == {
         "status": ImportRun.Status.PENDING, "rows_done": None, "rows_expected": 5, "finished": False,
     }
-    with mock.patch.object(services, "sales_file_load", side_effect=load):
+    with mock.patch.object(import_runs, "sales_file_load", side_effect=load):
         ingest_file.delay(run.pk)
 
     assert seen == [2, 4, 5]
@@ -154,7 +155,7 @@ def test_a_loads_progress_is_shared_rows_done_out_of_rows_expected(write_sales_f
 
 
 def test_a_database_error_is_described_by_the_error_that_ended_the_load_not_the_failed_rollback():
-    from orders.services import database_error_describe
+    from orders.services.import_runs import database_error_describe
 
     try:
         try:

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from orders.models import Customer, Order
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 from reports import selectors, services, tasks
 from reports.models import PackedSums, SalesDay
 from reports.packing import unpack

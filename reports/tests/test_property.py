@@ -11,7 +11,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from orders.models import Customer, Order, Product
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 
 from .raw import report_all, report_all_from_selectors
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from orders.models import Customer, Order
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 from reports import selectors
 from reports.models import CustomerTotal, ProductTotal, SalesDay
 from reports.rollups import rollups_rebuild_sql

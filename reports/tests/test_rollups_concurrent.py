@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.db import connection
 
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 
 from .raw import report_all, report_all_from_selectors
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from orders.services import sales_file_ingest
+from orders.services.import_runs import sales_file_ingest
 from reports import selectors, tasks
 from reports.filters import presets_for
 from reports.services import cache_is_shared, dashboard_cache_warm

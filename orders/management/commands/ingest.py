@@ -7,8 +7,7 @@ from django.db import DatabaseError, connection
 
 from orders.bucket import BucketError, S3Bucket, bucket_get, sales_entries_sorted
 from orders.ingest.files import sales_files_in
-from orders.services import ALREADY_LOADED, sales_file_ingest
-
+from orders.services.import_runs import ALREADY_LOADED, sales_file_ingest
 
 DATABASE_UNREACHABLE = "Cannot reach the database ({where}): {reason}"
 BUCKET_EXIT_CODE = 4

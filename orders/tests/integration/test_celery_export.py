@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from orders.export_jobs import export_job_file, export_job_start
+from orders.services.export_jobs import export_job_file, export_job_start
 from orders.models import Customer, ExportJob, Order, Product
 
 from .worker import integration_skip_reason, wait_for

@@ -18,7 +18,8 @@ from django.db.models import Count, Max, Min, Sum
 
 from bench.generate import BAD_ROW_EVERY, write_sales_file
 from orders.models import BucketFile, Customer, DataVersion, ImportRun, Order, Product, RejectedRow
-from orders.services import bucket_scan, import_run_register
+from orders.services.bucket_scan import bucket_scan
+from orders.services.import_runs import import_run_register
 from orders.tasks import ingest_file, scan_bucket
 
 from .worker import SETTLE_SECONDS, integration_skip_reason, wait_for, worker_database_url

@@ -1,7 +1,7 @@
 """One step of the app, run in a process of its own against the outage tests' private services.
 
     python -m orders.tests.integration.outages.client scan           # orders.tasks.scan_bucket, here
-    python -m orders.tests.integration.outages.client register PATH  # orders.services.import_run_register
+    python -m orders.tests.integration.outages.client register PATH  # orders.services.import_runs.import_run_register
 
 The test process's Django is bound to pytest-django's database, so whatever must
 read or write the private PostgreSQL, or send to the private Redis, runs here, with
@@ -32,7 +32,7 @@ def main(argv: list[str]) -> dict:
         # Calling the task runs it in this process, as beat's message would in a worker.
         return scan_bucket()
     if command == "register":
-        from orders.services import import_run_register
+        from orders.services.import_runs import import_run_register
 
         run, created = import_run_register(path=Path(args[0]))
         return {"run": run.pk, "created": created, "status": run.status}

@@ -10,7 +10,8 @@ import os
 import re
 import tempfile
 import uuid
-from datetime import date, datetime, time as dt_time
+from datetime import date, datetime
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,13 +20,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from .bucket import BucketError, S3Bucket, S3Object, bucket_get, is_s3_url, s3_object_from_url
-from .ingest.files import business_date_from_name, file_fingerprint
-from .ingest.load import PREVIEW_KINDS
-from .ingest.pipeline import FileLoadResult, sales_file_load
-from .ingest.reader import FileReadError
-from .models import ImportRun, ImportUpload
-from .services import ALREADY_LOADED, import_run_dispatch, import_run_register
+from ..bucket import BucketError, S3Bucket, S3Object, bucket_get, is_s3_url, s3_object_from_url
+from ..ingest.files import business_date_from_name, file_fingerprint
+from ..ingest.load import PREVIEW_KINDS
+from ..ingest.pipeline import FileLoadResult, sales_file_load
+from ..ingest.reader import FileReadError
+from ..models import ImportRun, ImportUpload
+from .import_runs import ALREADY_LOADED, import_run_dispatch, import_run_register
 
 logger = logging.getLogger("salesproject.app")
 

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from orders import export_jobs
-from orders.export_jobs import ExportJobError, export_job_file, export_job_start, export_job_write
 from orders.models import Customer, ExportJob, Order, Product
+from orders.services import export_jobs
+from orders.services.export_jobs import ExportJobError, export_job_file, export_job_start, export_job_write
 
 pytestmark = pytest.mark.django_db
 

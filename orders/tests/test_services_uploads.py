@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from orders.ingest import reasons
 from orders.models import Customer, ImportRun, ImportUpload, Order, OrderConflict, Product
-from orders.services import ALREADY_LOADED, order_correct
-from orders.uploads import (
+from orders.services.corrections import order_correct
+from orders.services.import_runs import ALREADY_LOADED
+from orders.services.uploads import (
     CONTENT_MISMATCH,
     TOO_BIG,
     WRONG_SUFFIX,
@@ -166,15 +167,15 @@ def test_the_preview_says_what_the_load_would_do_and_writes_nothing(stored_order
     upload = receive(
         "sales_data_2024-03-05.csv",
         (
-            "order_id;customer_id;product_id;quantity;price;order_date\n"
-            "1;C1;P1;1;10,00;2024-03-01\n"  # unchanged
-            "2;C2;P1;3;12,50;2024-03-01\n"  # updated: new customer, quantity and price
-            "3;C1;P1;2;10,00;2024-03-01\n"  # superseded by the 10 March file
-            "4;C1;P1;2;10,00;2024-03-01\n"  # staff corrected it: a conflict
-            "5;C5;P5;1;1,00;2024-03-05\n"  # new
-            "6;C5;P5;x;1,00;2024-03-05\n"  # rejected
-            "5;C5;P5;2;1,00;2024-03-05\n"  # the last line of order 5 wins
-        ).encode(),
+            b"order_id;customer_id;product_id;quantity;price;order_date\n"
+            b"1;C1;P1;1;10,00;2024-03-01\n"  # unchanged
+            b"2;C2;P1;3;12,50;2024-03-01\n"  # updated: new customer, quantity and price
+            b"3;C1;P1;2;10,00;2024-03-01\n"  # superseded by the 10 March file
+            b"4;C1;P1;2;10,00;2024-03-01\n"  # staff corrected it: a conflict
+            b"5;C5;P5;1;1,00;2024-03-05\n"  # new
+            b"6;C5;P5;x;1,00;2024-03-05\n"  # rejected
+            b"5;C5;P5;2;1,00;2024-03-05\n"  # the last line of order 5 wins
+        ),
     )
 
     upload = upload_preview_build(upload_id=upload.pk)

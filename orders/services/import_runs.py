@@ -1,13 +1,10 @@
-"""Writes for the orders app: register sales files as import runs, load them, and keep them moving."""
+"""Import runs: register a sales file's version, load it, and keep the loads moving (dispatch, retries, progress)."""
 
-import gzip
 import logging
 import os
-import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -16,11 +13,11 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .bucket import BucketEntry, BucketError, S3Bucket, S3Object, is_s3_url, s3_object_from_url
-from .ingest.files import Snapshot, business_date_from_name, file_fingerprint, file_snapshot_take, sales_files_in
-from .ingest.pipeline import FileLoadResult, sales_file_load
-from .ingest.reader import FileReadError
-from .models import BucketFile, Customer, DataVersion, ImportRun, Order, OrderConflict, Product
+from ..bucket import BucketError, S3Object, is_s3_url, s3_object_from_url
+from ..ingest.files import Snapshot, business_date_from_name, file_fingerprint, file_snapshot_take
+from ..ingest.pipeline import FileLoadResult, sales_file_load
+from ..ingest.reader import FileReadError
+from ..models import DataVersion, ImportRun
 
 logger = logging.getLogger("salesproject.app")
 pipeline_logger = logging.getLogger("salesproject.pipeline")
@@ -107,7 +104,7 @@ def import_run_register(
     if received_at is None and isinstance(path, S3Object):
         received_at = path.modified or timezone.now()
     elif received_at is None:
-        received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
+        received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     file_name = file_name or path.name
     named_date = business_date_from_name(file_name)
     if named_date:
@@ -323,7 +320,7 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
 
 
 def _loaded_announce(run_id: int) -> None:
-    from .signals import import_run_loaded
+    from ..signals import import_run_loaded
 
     for receiver, response in import_run_loaded.send_robust(sender=ImportRun, run_id=run_id):
         if isinstance(response, Exception):
@@ -334,7 +331,7 @@ def import_run_progress_counter(*, run_id: int) -> Callable[[int], None]:
     """A progress callback for a load that others can watch: rows done, kept in the shared cache."""
     from django.core.cache import cache
 
-    from .selectors import PROGRESS_KEY
+    from ..selectors import PROGRESS_KEY
 
     key = PROGRESS_KEY.format(run_id=run_id)
     cache.set(key, 0, timeout=settings.INGEST_TASK_TIME_LIMIT)
@@ -371,7 +368,7 @@ def import_run_retry_record(*, run_id: int, error: Exception, retry: int, retrie
                   "finished_at": timezone.now()}
     else:
         when = timezone.now() + timedelta(seconds=countdown)
-        next_step = RETRY_NEXT.format(when=when.astimezone(dt_timezone.utc), retry=retry, retries=retries)
+        next_step = RETRY_NEXT.format(when=when.astimezone(UTC), retry=retry, retries=retries)
         message = DATABASE_FAILED.format(error=database_error_describe(error), next_step=next_step)
         fields = {"status": ImportRun.Status.RETRYING, "next_retry_at": when}
     logger.warning("import run %d: %s", run_id, message)
@@ -386,7 +383,7 @@ def import_run_dispatch(*, run_id: int) -> bool:
 
     A broker that cannot be reached leaves the run pending, and a later bucket scan queues it again.
     """
-    from .tasks import ingest_file
+    from ..tasks import ingest_file
 
     ImportRun.objects.filter(pk=run_id).update(dispatched_at=timezone.now())
     try:
@@ -416,15 +413,15 @@ def import_runs_stalled(*, now: datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     waited = now - timedelta(minutes=settings.INGEST_REDISPATCH_MINUTES)
-    Status = ImportRun.Status
+    pending, retrying, running = ImportRun.Status.PENDING, ImportRun.Status.RETRYING, ImportRun.Status.RUNNING
     stalled = ImportRun.objects.filter(
-        Q(status=Status.PENDING, dispatched_at__lt=waited)
-        | Q(status=Status.PENDING, dispatched_at__isnull=True, created_at__lt=waited)
-        | Q(status=Status.RETRYING, next_retry_at__lt=waited)
-        | Q(status=Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.INGEST_TASK_TIME_LIMIT))
+        Q(status=pending, dispatched_at__lt=waited)
+        | Q(status=pending, dispatched_at__isnull=True, created_at__lt=waited)
+        | Q(status=retrying, next_retry_at__lt=waited)
+        | Q(status=running, started_at__lt=now - timedelta(seconds=settings.INGEST_TASK_TIME_LIMIT))
     ).order_by("business_date", "pk")
     curable = ImportRun.objects.filter(
-        status=Status.FAILED, failure__in=CURABLE_FAILURES, finished_at__lt=waited
+        status=ImportRun.Status.FAILED, failure__in=CURABLE_FAILURES, finished_at__lt=waited
     ).order_by("business_date", "pk")
     readable = [run.pk for run in curable if _readable(run.snapshot) or _readable(run.path)]
     return [*stalled.values_list("pk", flat=True), *readable]
@@ -452,304 +449,3 @@ def data_version_bump() -> None:
     """
     if not DataVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now()):
         DataVersion.objects.get_or_create(pk=1, defaults={"version": 1, "changed_at": timezone.now()})
-
-
-# --- Corrections that stick -------------------------------------------------------------
-CONFLICT_NOT_OPEN = "This conflict was resolved already ({status}): nothing was changed."
-KEPT_REASON = "Kept the staff's values over {file_name} line {line_number}"
-TAKEN_REASON = "Took the values of {file_name} line {line_number}"
-ORDER_FIELDS = ("customer", "product", "quantity", "unit_price", "order_date")
-
-
-class ConflictResolveError(Exception):
-    """The conflict cannot be resolved; the message says why, for the user."""
-
-
-@transaction.atomic
-def order_correct(*, order_id: int, values: dict, user, reason: str = "") -> Order:
-    """Save a staff correction of an order; from now on no file overwrites it.
-
-    values holds any of customer, product, quantity, unit_price and order_date. The order's
-    history records who, when and why. A later file that disagrees becomes an OrderConflict.
-    """
-    order = Order.objects.select_for_update().get(pk=order_id)
-    for field, value in values.items():
-        if field not in ORDER_FIELDS:
-            raise ValueError(f"{field} is not a field staff correct")
-        setattr(order, field, value)
-    order.corrected_at = timezone.now()
-    order.corrected_by = user
-    order._history_user = user
-    order._change_reason = reason or None
-    order.save()
-    return order
-
-
-@transaction.atomic
-def order_conflict_resolve(*, conflict_id: int, take_file: bool, user) -> OrderConflict:
-    """Keep the staff's values, or take the file's; either way it is recorded in the order's history.
-
-    Taking the file's values also ends the correction: the order follows the files again.
-    """
-    conflict = OrderConflict.objects.select_for_update().select_related("run").get(pk=conflict_id)
-    if conflict.status != OrderConflict.Status.OPEN:
-        raise ConflictResolveError(CONFLICT_NOT_OPEN.format(status=conflict.get_status_display().lower()))
-    order = Order.objects.select_for_update().get(pk=conflict.order_id)
-    reason_values = {"file_name": conflict.run.file_name, "line_number": conflict.line_number}
-    if take_file:
-        order.customer = Customer.objects.get_or_create(customer_id=conflict.customer_id)[0]
-        order.product = Product.objects.get_or_create(product_id=conflict.product_id)[0]
-        order.quantity = conflict.quantity
-        order.unit_price = conflict.unit_price
-        order.order_date = conflict.order_date
-        order.source_run_id = conflict.run_id
-        order.source_file = conflict.run.file_name
-        order.source_line = conflict.line_number
-        order.source_business_date = conflict.business_date
-        order.corrected_at = None
-        order.corrected_by = None
-        order._change_reason = TAKEN_REASON.format(**reason_values)
-        conflict.status = OrderConflict.Status.TAKEN
-    else:
-        order._change_reason = KEPT_REASON.format(**reason_values)
-        conflict.status = OrderConflict.Status.KEPT
-    order._history_user = user
-    order.save()
-    conflict.resolved_at = timezone.now()
-    conflict.resolved_by = user
-    conflict.save(update_fields=["status", "resolved_at", "resolved_by"])
-    return conflict
-
-
-def staff_login_set(*, username: str, password: str) -> bool:
-    """Create or update a superuser with this password; return whether it was created."""
-    from django.contrib.auth import get_user_model
-
-    user, created = get_user_model().objects.get_or_create(username=username)
-    user.is_staff = True
-    user.is_superuser = True
-    user.set_password(password)
-    user.save()
-    return created
-
-
-@dataclass
-class BucketScan:
-    registered: list[int]  # import runs created by this scan, each dispatched to ingest_file
-    unsettled: list[str]  # files written to too recently: looked at again by the next scan
-    redispatched: list[int]  # runs that were registered before and are queued again
-    unreadable: list[str]  # files that could not be read: looked at again by the next scan
-
-
-def bucket_scan(*, bucket: Path | S3Bucket, settle_seconds: float, now: float | None = None) -> BucketScan:
-    """Record new or changed sales files in the bucket, and queue a load for each; queue again what stalled.
-
-    A file still being written is never read half-way: it waits until it has not
-    changed for settle_seconds. A file seen before with the same size and mtime
-    is not hashed again. One file that cannot be read does not stop the others.
-    The loads are queued once the transaction that records them commits.
-
-    An S3 bucket is listed first, page by page: a listing that fails raises BucketError
-    before anything is recorded or queued. There an object has settled when its size and
-    ETag are those the previous scan saw (settle_seconds does not apply).
-    """
-    now = time.time() if now is None else now
-    scan = BucketScan(registered=[], unsettled=[], redispatched=[], unreadable=[])
-    if isinstance(bucket, S3Bucket):
-        entries = bucket.sales_files()
-        seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=bucket.key_url(bucket.prefix))}
-        for entry in entries:
-            try:
-                _s3_object_scan(bucket, entry, seen.get(bucket.key_url(entry.key)), scan=scan)
-            except BucketError as error:  # changed while read, or unreadable: the next scan looks again
-                (scan.unsettled if error.missing else scan.unreadable).append(entry.name)
-                logger.error("bucket scan: %s cannot be read, skipped: %s", entry.name, error.message)
-    elif bucket.is_dir():
-        seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
-        for path in sales_files_in([bucket]):
-            try:
-                _bucket_file_scan(path, seen.get(str(path)), scan=scan, settle_seconds=settle_seconds, now=now)
-            except OSError as error:  # gone, or not readable: the next scan looks again
-                scan.unreadable.append(path.name)
-                logger.error("bucket scan: %s cannot be read, skipped: %s", path.name, error)
-    queued = set(scan.registered) | set(scan.redispatched)
-    for run_id in import_runs_stalled():
-        if run_id not in queued:
-            scan.redispatched.append(run_id)
-            transaction.on_commit(lambda run_id=run_id: import_run_dispatch(run_id=run_id), robust=True)
-    if scan.registered or scan.unsettled or scan.redispatched or scan.unreadable:
-        logger.info(
-            "bucket scan: %d new file version(s), %d still being written, %d queued again, %d unreadable",
-            len(scan.registered), len(scan.unsettled), len(scan.redispatched), len(scan.unreadable),
-        )
-    return scan
-
-
-def _bucket_file_scan(path: Path, known: BucketFile | None, *, scan: BucketScan, settle_seconds: float, now: float):
-    stat = path.stat()
-    if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-        return
-    if now - stat.st_mtime < settle_seconds or not _gzip_complete(path):
-        scan.unsettled.append(path.name)
-        return
-    with transaction.atomic():
-        run, created = import_run_register(path=path)
-        BucketFile.objects.update_or_create(
-            path=str(path), defaults={"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": run.sha256}
-        )
-        if created:
-            scan.registered.append(run.pk)
-        elif run.status == ImportRun.Status.PENDING or (
-            run.status == ImportRun.Status.FAILED and run.failure in CURABLE_FAILURES
-        ):
-            scan.redispatched.append(run.pk)  # dropped again after its file was lost: load it now
-        else:
-            return
-        transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk), robust=True)
-
-
-def _s3_object_scan(bucket: S3Bucket, entry: BucketEntry, known: BucketFile | None, *, scan: BucketScan):
-    url = bucket.key_url(entry.key)
-    if not known or (known.size, known.etag) != (entry.size, entry.etag):
-        # New, or changed since the last scan: it has settled when the next scan finds it the same.
-        BucketFile.objects.update_or_create(
-            path=url, defaults={"size": entry.size, "mtime_ns": 0, "etag": entry.etag, "sha256": ""}
-        )
-        scan.unsettled.append(entry.name)
-        return
-    if known.sha256:
-        return  # registered already
-    with transaction.atomic():
-        obj = bucket.object(entry.key, etag=entry.etag, size=entry.size, modified=entry.modified)
-        run, created = import_run_register(path=obj, received_at=entry.modified)
-        BucketFile.objects.filter(pk=known.pk).update(sha256=run.sha256)
-        if created:
-            scan.registered.append(run.pk)
-        elif run.status == ImportRun.Status.PENDING or (
-            run.status == ImportRun.Status.FAILED and run.failure in CURABLE_FAILURES
-        ):
-            scan.redispatched.append(run.pk)
-        else:
-            return
-        transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk), robust=True)
-
-
-def _gzip_complete(path: Path) -> bool:
-    """A .csv.gz copied half-way ends before its trailer: wait for the rest."""
-    if not path.name.lower().endswith(".gz"):
-        return True
-    try:
-        with gzip.open(path, "rb") as stream:
-            while stream.read(1 << 20):
-                pass
-    except EOFError:
-        return False
-    except (gzip.BadGzipFile, zlib.error):
-        return True  # not a copy in progress but a broken file: its load says so
-    return True
-
-
-# --- Staff workbench: rejected rows repaired or dismissed ---------------------------------
-# Imported here, not at the top, so that this block merges apart from the loader's rewrite.
-from datetime import date  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from .models import Customer, Order, Product, RejectedRow  # noqa: E402
-
-ROW_NOT_OPEN = "This rejected row is already {status}: nothing was changed."
-ORDER_WRITTEN_BY_LATER_FILE = (
-    "Order {order_id} was not changed: it was last written by {source_file} (business date {source_date}), "
-    "later than this row's file {file_name} (business date {run_date}). A later file wins, as in every load. "
-    "Dismiss the row if the later values are right."
-)
-ORDER_WRITTEN_BY_LATER_LINE = (
-    "Order {order_id} was not changed: line {source_line} of the same file, a later line, wrote it, "
-    "and inside one file the last line of an order wins. Dismiss the row if that line is right."
-)
-REPAIR_CHANGE_REASON = "Repaired from rejected row: {file_name} line {line_number}"
-
-
-class RejectedRowResolveError(Exception):
-    """The row cannot be repaired or dismissed; the message says why, for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class OrderValues:
-    order_id: str
-    customer_id: str
-    product_id: str
-    quantity: int
-    unit_price: Decimal
-    order_date: date
-
-
-def _open_row_locked(row_id: int) -> RejectedRow:
-    row = RejectedRow.objects.select_for_update().select_related("run").get(pk=row_id)
-    if row.status != RejectedRow.Status.OPEN:
-        raise RejectedRowResolveError(ROW_NOT_OPEN.format(status=row.get_status_display().lower()))
-    return row
-
-
-@transaction.atomic
-def rejected_row_repair(*, row_id: int, values: OrderValues, user, reason: str = "") -> Order:
-    """Load a rejected row's corrected values as an order, with its file's precedence.
-
-    The business date is that of the row's run: an order last written by a later file, or by a
-    later line of the same file, is left as it is (RejectedRowResolveError says so). The order's
-    history records who repaired it and why; the row is marked resolved.
-    """
-    row = _open_row_locked(row_id)
-    run = row.run
-    order = Order.objects.select_for_update().filter(order_id=values.order_id).first()
-    if order is not None and order.source_business_date is not None:
-        if order.source_business_date > run.business_date:
-            raise RejectedRowResolveError(
-                ORDER_WRITTEN_BY_LATER_FILE.format(
-                    order_id=order.order_id, source_file=order.source_file or "another file",
-                    source_date=order.source_business_date, file_name=run.file_name, run_date=run.business_date,
-                )
-            )
-        if order.source_run_id == run.pk and (order.source_line or 0) > row.line_number:
-            raise RejectedRowResolveError(
-                ORDER_WRITTEN_BY_LATER_LINE.format(order_id=order.order_id, source_line=order.source_line)
-            )
-    if order is None:
-        order = Order(order_id=values.order_id)
-    order.customer, _ = Customer.objects.get_or_create(customer_id=values.customer_id)
-    order.product, _ = Product.objects.get_or_create(product_id=values.product_id)
-    order.quantity = values.quantity
-    order.unit_price = values.unit_price
-    order.order_date = values.order_date
-    order.source_run_id = run.pk
-    order.source_file = run.file_name
-    order.source_line = row.line_number
-    order.source_business_date = run.business_date
-    # django-simple-history reads these when it writes the history row of this save.
-    order._history_user = user
-    order._change_reason = (reason or REPAIR_CHANGE_REASON.format(file_name=run.file_name, line_number=row.line_number))[:100]
-    order.save()  # the post_save signal moves the data version on
-
-    row.status = RejectedRow.Status.RESOLVED
-    row.resolved_by = user
-    row.resolved_at = timezone.now()
-    row.repaired_order_id = order.order_id
-    row.save(update_fields=["status", "resolved_by", "resolved_at", "repaired_order_id"])
-    logger.info("rejected row %d (%s line %d) repaired as order %s by %s", row.pk, run.file_name, row.line_number, order.order_id, user)
-    return order
-
-
-@transaction.atomic
-def rejected_row_dismiss(*, row_id: int, reason: str, user) -> RejectedRow:
-    """Close a rejected row without loading it; the reason is kept with who and when."""
-    row = _open_row_locked(row_id)
-    row.status = RejectedRow.Status.DISMISSED
-    row.dismissal_reason = reason
-    row.resolved_by = user
-    row.resolved_at = timezone.now()
-    row.save(update_fields=["status", "dismissal_reason", "resolved_by", "resolved_at"])
-    logger.info("rejected row %d (%s line %d) dismissed by %s", row.pk, row.run.file_name, row.line_number, user)
-    return row

@@ -6,14 +6,14 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from orders.ingest.clean import OrderRow
 from orders.models import ImportRun, Order, RejectedRow
 from orders.selectors import VALUES_NOT_PLACED, data_version_get, rejected_row_values_read
-from orders.services import (
+from orders.services.rejected_rows import (
     ORDER_WRITTEN_BY_LATER_FILE,
     ORDER_WRITTEN_BY_LATER_LINE,
     REPAIR_CHANGE_REASON,
     ROW_NOT_OPEN,
-    OrderValues,
     RejectedRowResolveError,
     rejected_row_dismiss,
     rejected_row_repair,
@@ -39,10 +39,11 @@ def rejected(ingest_text):
     return run.rejected_rows.get()
 
 
-def values(**changes) -> OrderValues:
-    base = dict(order_id="1002", customer_id="502", product_id="302", quantity=3,
+def values(**changes) -> OrderRow:
+    """The rejected line of MESSY (line 3), corrected."""
+    base = dict(line=3, order_id="1002", customer_id="502", product_id="302", quantity=3,
                 unit_price=Decimal("10.00"), order_date=date(2024, 1, 11))
-    return OrderValues(**{**base, **changes})
+    return OrderRow(**{**base, **changes})
 
 
 # --- What could be read from the raw line ----------------------------------------------
@@ -160,7 +161,7 @@ def test_repair_never_overwrites_a_later_line_of_the_same_file(ingest_text, admi
         pytest.skip("the loader keeps a rejected line's order from loading from its earlier lines only")
 
     with pytest.raises(RejectedRowResolveError) as raised:
-        rejected_row_repair(row_id=row.pk, values=values(order_id="1001"), user=admin_user)
+        rejected_row_repair(row_id=row.pk, values=values(line=row.line_number, order_id="1001"), user=admin_user)
 
     assert raised.value.message == ORDER_WRITTEN_BY_LATER_LINE.format(order_id="1001", source_line=4)
     assert Order.objects.get(order_id="1001").quantity == 4
@@ -267,7 +268,7 @@ def test_rejected_row_list_filters_on_open_resolved_and_dismissed(admin_client, 
         "1001,501,301,x,1.00,2024-01-10\n1002,502,302,y,2.00,2024-01-10\n1003,503,303,z,3.00,2024-01-10\n"
     ).run
     first, second, third = run.rejected_rows.order_by("line_number")
-    rejected_row_repair(row_id=first.pk, values=values(order_id="1001"), user=admin_user)
+    rejected_row_repair(row_id=first.pk, values=values(line=first.line_number, order_id="1001"), user=admin_user)
     rejected_row_dismiss(row_id=second.pk, reason="noise", user=admin_user)
     url = reverse("admin:orders_rejectedrow_changelist")
 

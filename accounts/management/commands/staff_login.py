@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.services import staff_login_set
+from accounts.services import staff_login_set
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """Exports too big for a web request: the admin starts them, a worker writes the file, staff download it.
 
 The file is written with the same writer as an export made inside the request
-(orders.exports), so escaping and formats are the same; it is kept where every web process
+(orders.services.exports), so escaping and formats are the same; it is kept where every web process
 can read it (the S3 bucket, or EXPORT_DIR beside a local one) until EXPORT_KEEP_HOURS have passed.
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from .bucket import BucketError, S3Bucket, bucket_get, is_s3_url, s3_object_from_url
+from ..bucket import BucketError, S3Bucket, bucket_get, is_s3_url, s3_object_from_url
+from ..models import ExportJob, Order
+from ..selectors import order_export_rows
 from .exports import xlsx_file_write
-from .models import ExportJob, Order
-from .selectors import order_export_rows
 
 logger = logging.getLogger("salesproject.app")
 
@@ -40,7 +40,7 @@ def export_job_start(
     rows_expected is the queryset's count when the caller has it already (a count of a
     million filtered orders is not free).
     """
-    from .tasks import export_job_write
+    from ..tasks import export_job_write
 
     _exports_prune()
     job = ExportJob.objects.create(
