@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "import_export",
     "simple_history",
+    "accounts",
     "orders",
     "reports",
     "insights",
