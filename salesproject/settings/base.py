@@ -1,8 +1,13 @@
-"""Settings shared by every environment, read from the environment with django-environ."""
+"""Settings shared by every environment.
+
+What an operator sets (secrets, addresses, folders, limits, the model) is read from the
+environment with django-environ; the tuning of the code's internals is a constant here.
+"""
 
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -41,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -72,12 +78,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
-            # A page cache of SQLITE_CACHE_MB (SQLite's default is 2 MB): a big load updates
-            # several indexes of a million rows, which a 2 MB cache reads from disk again and again.
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                f"PRAGMA cache_size=-{env.int('SQLITE_CACHE_MB', default=32) * 1024};"
-            ),
+            # A page cache of 32 MB (SQLite's default is 2 MB): a big load updates several
+            # indexes of a million rows, which a 2 MB cache reads from disk again and again.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;",
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -106,6 +109,29 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
+# --- Content-Security-Policy (django-csp) ---------------------------------
+# Scripts and styles come from our own static files only: an injected <script>, <style> or
+# onclick="" does nothing. htmx is configured not to need more (templates/htmx_config.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # django-import-export's export page has one handler attribute, onchange="onSelectToggleChange(event)"
+        # (its "Select all" box): that exact text may run, no other.
+        "script-src-attr": [UNSAFE_HASHES, "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
+        "style-src": [SELF],
+        # The admin pages of django-import-export (export) and django-simple-history (history)
+        # write style="" attributes. An attribute can neither run code nor select other elements
+        # to leak them; a <style> element is still refused.
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Ingestion ------------------------------------------------------------
 BUCKET_DIR = Path(env("BUCKET_DIR", default=str(BASE_DIR / "bucket")))
 # BUCKET_URL chooses the bucket: a folder path or file:///... (then it is BUCKET_DIR), or
@@ -118,17 +144,17 @@ if BUCKET_URL and not BUCKET_URL.startswith("s3://"):
     BUCKET_DIR = Path(unquote(urlparse(BUCKET_URL).path) if BUCKET_URL.startswith("file://") else BUCKET_URL)
 # S3 only: keys per listing request, attempts per request (botocore retries throttling, 5xx and
 # dropped connections with backoff), timeouts, and the size of each streamed read.
-BUCKET_S3_PAGE_SIZE = env.int("BUCKET_S3_PAGE_SIZE", default=1000)
-BUCKET_S3_MAX_ATTEMPTS = env.int("BUCKET_S3_MAX_ATTEMPTS", default=5)
-BUCKET_S3_CONNECT_TIMEOUT = env.float("BUCKET_S3_CONNECT_TIMEOUT", default=5.0)
-BUCKET_S3_READ_TIMEOUT = env.float("BUCKET_S3_READ_TIMEOUT", default=60.0)
-BUCKET_S3_CHUNK_BYTES = env.int("BUCKET_S3_CHUNK_BYTES", default=1 << 20)
+BUCKET_S3_PAGE_SIZE = 1000
+BUCKET_S3_MAX_ATTEMPTS = 5
+BUCKET_S3_CONNECT_TIMEOUT = 5.0
+BUCKET_S3_READ_TIMEOUT = 60.0
+BUCKET_S3_CHUNK_BYTES = 1 << 20
 # "auto", "path" or "virtual": some S3-compatible stores answer only one of them.
 BUCKET_S3_ADDRESSING_STYLE = env("BUCKET_S3_ADDRESSING_STYLE", default="auto")
 # With no broker, the watcher scans an S3 bucket this often (a folder: within seconds of a change).
 BUCKET_S3_POLL_SECONDS = env.float("BUCKET_S3_POLL_SECONDS", default=60.0)
 # Rows read, cleaned and written per batch: memory stays flat as files grow.
-INGEST_CHUNK_ROWS = env.int("INGEST_CHUNK_ROWS", default=20_000)
+INGEST_CHUNK_ROWS = 20_000
 # Used only when a file's dates cannot tell day-first from month-first ("DMY" or "MDY").
 INGEST_DEFAULT_DATE_ORDER = env("INGEST_DEFAULT_DATE_ORDER", default="DMY")
 # Used only when a file's numbers cannot tell the decimal mark ("." or ",").
@@ -143,19 +169,19 @@ INGEST_TASK_TIME_LIMIT = env.int("INGEST_TASK_TIME_LIMIT", default=60 * 60 + 300
 # In the bucket by default, so that every worker sharing the bucket finds it.
 INGEST_SNAPSHOT_DIR = Path(env("INGEST_SNAPSHOT_DIR", default=str(BUCKET_DIR / ".salesproject" / "snapshots")))
 # A load that meets a database error is retried with capped exponential backoff (with jitter):
-# about 12 minutes in all by default; the bucket scan re-dispatches whatever outlasts that.
-INGEST_RETRY_BACKOFF_SECONDS = env.float("INGEST_RETRY_BACKOFF_SECONDS", default=2.0)
-INGEST_RETRY_BACKOFF_MAX_SECONDS = env.float("INGEST_RETRY_BACKOFF_MAX_SECONDS", default=60.0)
-INGEST_RETRY_MAX = env.int("INGEST_RETRY_MAX", default=16)
+# about 12 minutes in all; the bucket scan re-dispatches whatever outlasts that.
+INGEST_RETRY_BACKOFF_SECONDS = 2.0
+INGEST_RETRY_BACKOFF_MAX_SECONDS = 60.0
+INGEST_RETRY_MAX = 16
 # Files staff upload in the admin are kept beside the bucket's, under names of ours, where every
 # web process and worker finds them between the preview and the confirmation.
 IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(BUCKET_DIR / ".salesproject" / "uploads")))
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 # Rows of each kind (new, updated, rejected...) an import preview shows; the counts cover them all.
-IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=300)
+IMPORT_PREVIEW_ROWS = 300
 # The bucket scan queues again a run whose load was queued this long ago and has not started
 # (a lost message, a broker that was down), or whose retry is this long overdue.
-INGEST_REDISPATCH_MINUTES = env.float("INGEST_REDISPATCH_MINUTES", default=10.0)
+INGEST_REDISPATCH_MINUTES = 10.0
 
 # --- Cache ----------------------------------------------------------------
 # Shared by every process when Redis is there (a load's progress, written by the worker, is read
@@ -169,7 +195,7 @@ CACHES = {
 }
 
 # After each load that changed data, compute the dashboard's presets into the shared cache.
-REPORTS_WARM_AFTER_LOAD = env.bool("REPORTS_WARM_AFTER_LOAD", default=True)
+REPORTS_WARM_AFTER_LOAD = True
 
 # --- Quick Insights -------------------------------------------------------
 # Without a key the insights are written from the facts by templates: no call, no cost.
@@ -179,15 +205,15 @@ OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o")
 # Seconds one API call may take before it counts as failed (and is retried).
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=30.0)
-INSIGHTS_MAX_TOKENS = env.int("INSIGHTS_MAX_TOKENS", default=1000)
-INSIGHTS_TEMPERATURE = env.float("INSIGHTS_TEMPERATURE", default=0.1)
+INSIGHTS_MAX_TOKENS = 1000
+INSIGHTS_TEMPERATURE = 0.1
 # Calls again after a 429, a 5xx or a timeout, waiting BACKOFF x 2^attempt seconds in between.
-INSIGHTS_MAX_RETRIES = env.int("INSIGHTS_MAX_RETRIES", default=3)
-INSIGHTS_RETRY_BACKOFF_SECONDS = env.float("INSIGHTS_RETRY_BACKOFF_SECONDS", default=2.0)
-INSIGHTS_TASK_SOFT_TIME_LIMIT = env.int("INSIGHTS_TASK_SOFT_TIME_LIMIT", default=180)
-INSIGHTS_TASK_TIME_LIMIT = env.int("INSIGHTS_TASK_TIME_LIMIT", default=210)
+INSIGHTS_MAX_RETRIES = 3
+INSIGHTS_RETRY_BACKOFF_SECONDS = 2.0
+INSIGHTS_TASK_SOFT_TIME_LIMIT = 180
+INSIGHTS_TASK_TIME_LIMIT = 210
 # A generation still unfinished after this long (its worker died) is handed out again.
-INSIGHTS_STALE_AFTER_SECONDS = env.int("INSIGHTS_STALE_AFTER_SECONDS", default=300)
+INSIGHTS_STALE_AFTER_SECONDS = 300
 # Regenerations each staff user may ask for within the window.
 INSIGHTS_REGENERATE_LIMIT = env.int("INSIGHTS_REGENERATE_LIMIT", default=5)
 INSIGHTS_REGENERATE_WINDOW_SECONDS = env.int("INSIGHTS_REGENERATE_WINDOW_SECONDS", default=3600)
@@ -209,8 +235,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Keep Django's LOGGING: a hijacked root logger would drop the worker's task lines from app.log.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A message whose worker died unacknowledged is delivered again after this many seconds;
-# it must be longer than the longest load, or a running load would be handed out twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
+# it must be longer than the longest load (its hard time limit), or a running load would be
+# handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(2 * 60 * 60, INGEST_TASK_TIME_LIMIT + 10 * 60)}
 
 # --- Logging --------------------------------------------------------------
 LOG_DIR = Path(env("LOG_DIR", default=str(BASE_DIR / "logs")))
@@ -258,14 +285,14 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 # Rows fetched from the database per round trip while an export streams.
-EXPORT_CHUNK_ROWS = env.int("EXPORT_CHUNK_ROWS", default=5_000)
+EXPORT_CHUNK_ROWS = 5_000
 # An XLSX export of more orders than this is written by a worker, not inside the request
 # (openpyxl writes a few thousand rows a second); the page follows it and offers the file.
-EXPORT_XLSX_INLINE_MAX_ROWS = env.int("EXPORT_XLSX_INLINE_MAX_ROWS", default=20_000)
+EXPORT_XLSX_INLINE_MAX_ROWS = 20_000
 # Where those files are kept until downloaded: beside the bucket, readable by every web process.
 EXPORT_DIR = Path(env("EXPORT_DIR", default=str(BUCKET_DIR / ".salesproject" / "exports")))
 # Written exports older than this are deleted when the next one is asked for.
-EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+EXPORT_KEEP_HOURS = 24
 
 # orders.Order's order_date index carries INCLUDE columns for the reports on PostgreSQL;
 # SQLite ignores them (a plain order_date index), which is all it needs there.

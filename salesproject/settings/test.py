@@ -4,7 +4,16 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env, log_file_handler
+from .base import (
+    INGEST_REDISPATCH_MINUTES,
+    INGEST_RETRY_BACKOFF_MAX_SECONDS,
+    INGEST_RETRY_BACKOFF_SECONDS,
+    INGEST_RETRY_MAX,
+    INSIGHTS_RETRY_BACKOFF_SECONDS,
+    LOGGING,
+    env,
+    log_file_handler,
+)
 
 SECRET_KEY = "test-only-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -20,6 +29,15 @@ EXPORT_DIR = Path(env("EXPORT_DIR", default=tempfile.mkdtemp(prefix="salesprojec
 # Never a developer's own S3 bucket from .env: a test points the app at one with the s3_bucket
 # fixture, and a test's worker subprocess at the same with TEST_BUCKET_URL.
 BUCKET_URL = env("TEST_BUCKET_URL", default="")
+# Constants in base.py, which the outage and Celery tests shorten for the worker and client
+# processes they start, through those processes' environment.
+INGEST_RETRY_BACKOFF_SECONDS = env.float("INGEST_RETRY_BACKOFF_SECONDS", default=INGEST_RETRY_BACKOFF_SECONDS)
+INGEST_RETRY_BACKOFF_MAX_SECONDS = env.float(
+    "INGEST_RETRY_BACKOFF_MAX_SECONDS", default=INGEST_RETRY_BACKOFF_MAX_SECONDS
+)
+INGEST_RETRY_MAX = env.int("INGEST_RETRY_MAX", default=INGEST_RETRY_MAX)
+INGEST_REDISPATCH_MINUTES = env.float("INGEST_REDISPATCH_MINUTES", default=INGEST_REDISPATCH_MINUTES)
+INSIGHTS_RETRY_BACKOFF_SECONDS = env.float("INSIGHTS_RETRY_BACKOFF_SECONDS", default=INSIGHTS_RETRY_BACKOFF_SECONDS)
 LOGGING["handlers"].update(
     {
         "app_file": log_file_handler(LOG_DIR, "app.log"),
