@@ -4,12 +4,12 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from salesproject.retries import retry_backoff_seconds
+
 from .llm import InsightCallRetryable
 
-
-def retry_backoff_seconds(*, retries: int) -> float:
-    """Seconds to wait before the next call: doubling from INSIGHTS_RETRY_BACKOFF_SECONDS, at most a minute."""
-    return min(settings.INSIGHTS_RETRY_BACKOFF_SECONDS * 2**retries, 60.0)
+# The backoff doubles from INSIGHTS_RETRY_BACKOFF_SECONDS up to this.
+RETRY_BACKOFF_MAX_SECONDS = 60.0
 
 
 @shared_task(
@@ -28,7 +28,9 @@ def insight_generate_task(self, insight_id: int) -> dict:
         try:
             insight = insight_generate(insight_id=insight_id, final_attempt=retries >= max_retries)
         except InsightCallRetryable as error:
-            countdown = retry_backoff_seconds(retries=retries)
+            countdown = retry_backoff_seconds(
+                retries=retries, base=settings.INSIGHTS_RETRY_BACKOFF_SECONDS, cap=RETRY_BACKOFF_MAX_SECONDS
+            )
             if not self.request.is_eager:
                 raise self.retry(exc=error, countdown=countdown, max_retries=max_retries) from error
             # In-process (no broker) Celery cannot schedule a retry for later: wait and call again here.

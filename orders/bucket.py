@@ -12,7 +12,6 @@ streamed in chunks (`S3Object.open`), so no file is ever needed on local disk.
 """
 
 import functools
-import hashlib
 import io
 import logging
 import os
@@ -23,7 +22,7 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 
-from .ingest.files import Snapshot, business_date_from_name
+from .ingest.files import Snapshot, business_date_from_name, stream_fingerprint
 
 logger = logging.getLogger("salesproject.app")
 
@@ -31,7 +30,6 @@ OUR_FOLDER = ".salesproject/"
 SNAPSHOTS = OUR_FOLDER + "snapshots/"
 UPLOADS = OUR_FOLDER + "uploads/"
 EXPORTS = OUR_FOLDER + "exports/"
-_GZIP_MAGIC = b"\x1f\x8b"
 _SALES_SUFFIXES = (".csv", ".csv.gz")
 
 # One line each, for the run, the scan's log and the command; the tests reuse them.
@@ -268,19 +266,11 @@ class S3Object:
         The ETag of the bytes read is kept on the returned snapshot's path (an S3Object), so the
         copy that follows can insist on exactly these bytes.
         """
-        digest = hashlib.sha256()
-        size = lines = 0
-        compressed = False
         with self.open() as stream:
             etag = stream.raw.etag
-            while block := stream.read(settings.BUCKET_S3_CHUNK_BYTES):
-                if not size:
-                    compressed = block.startswith(_GZIP_MAGIC)
-                digest.update(block)
-                size += len(block)
-                lines += block.count(b"\n")
+            sha256, size, lines = stream_fingerprint(stream, block_bytes=settings.BUCKET_S3_CHUNK_BYTES)
         read = S3Object(bucket=self.bucket, key=self.key, etag=etag, size=size)
-        return Snapshot(digest.hexdigest(), size, read, None if compressed else lines)
+        return Snapshot(sha256, size, read, lines)
 
     def snapshot_copy(self, *, sha256: str, etag: str) -> "S3Object":
         """Copy this object, server-side, to our snapshot of sha256, if it still holds the ETag hashed.

@@ -1,22 +1,13 @@
 """Celery tasks: thin wrappers that take ids, call one service, and own the retries."""
 
 import logging
-import random
 
 from celery import shared_task
 from django.conf import settings
 
+from salesproject.retries import retry_backoff_seconds
+
 logger = logging.getLogger("salesproject.app")
-
-
-def retry_countdown(*, retries: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Seconds before retry number retries + 1: exponential, capped, with "equal jitter".
-
-    Half of the delay is fixed, so even an unlucky draw backs off; the other half is random,
-    so that many loads failing together do not all come back at the same moment.
-    """
-    delay = min(cap, base * 2**retries)
-    return delay / 2 + (rng or random).uniform(0, delay / 2)
 
 
 @shared_task(
@@ -47,8 +38,10 @@ def ingest_file(self, import_run_id: int) -> dict:
         if retries >= self.max_retries:
             import_run_retry_record(run_id=import_run_id, error=error, retry=retries, retries=self.max_retries, countdown=None)
             raise
-        countdown = retry_countdown(
-            retries=retries, base=settings.INGEST_RETRY_BACKOFF_SECONDS, cap=settings.INGEST_RETRY_BACKOFF_MAX_SECONDS
+        # Jittered: loads that met the same outage do not all come back at the same moment.
+        countdown = retry_backoff_seconds(
+            retries=retries, base=settings.INGEST_RETRY_BACKOFF_SECONDS, cap=settings.INGEST_RETRY_BACKOFF_MAX_SECONDS,
+            jitter=True,
         )
         import_run_retry_record(
             run_id=import_run_id, error=error, retry=retries + 1, retries=self.max_retries, countdown=countdown

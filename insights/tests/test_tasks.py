@@ -9,13 +9,17 @@ from insights.fallback import FACTS_NOTE
 from insights.models import Insight
 from insights.prompt import PROMPT_VERSION
 from insights.services import TIME_LIMIT_ERROR, insight_generate_out_of_time, snapshot_get
-from insights.tasks import insights_pregenerate_after_load_task, retry_backoff_seconds
+from insights.tasks import RETRY_BACKOFF_MAX_SECONDS, insights_pregenerate_after_load_task
+from salesproject.retries import retry_backoff_seconds
 
 
 def test_the_backoff_doubles_from_the_setting_up_to_a_minute(settings):
     settings.INSIGHTS_RETRY_BACKOFF_SECONDS = 2.0
 
-    assert [retry_backoff_seconds(retries=n) for n in range(7)] == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert [
+        retry_backoff_seconds(retries=n, base=settings.INSIGHTS_RETRY_BACKOFF_SECONDS, cap=RETRY_BACKOFF_MAX_SECONDS)
+        for n in range(7)
+    ] == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
 
 
 def _pending(**fields) -> Insight:

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 _BUSINESS_DATE = re.compile(r"sales_data_(\d{4})-(\d{2})-(\d{2})", re.IGNORECASE)
 SALES_FILE_SUFFIXES = (".csv", ".csv.gz")
@@ -30,15 +31,32 @@ def is_sales_file(path: Path) -> bool:
     return path.is_file() and not name.startswith(".") and name.endswith(SALES_FILE_SUFFIXES)
 
 
+def stream_fingerprint(
+    stream: BinaryIO, *, block_bytes: int = _HASH_BLOCK, copy: BinaryIO | None = None
+) -> tuple[str, int, int | None]:
+    """Read a binary stream to its end; return its SHA-256, size and lines (None for gzip).
+
+    With copy, each block read is written there too: the copy holds exactly the bytes hashed.
+    """
+    digest = hashlib.sha256()
+    size = lines = 0
+    compressed = False
+    while block := stream.read(block_bytes):
+        if not size:
+            compressed = block.startswith(_GZIP_MAGIC)
+        digest.update(block)
+        size += len(block)
+        lines += block.count(b"\n")
+        if copy is not None:
+            copy.write(block)
+    return digest.hexdigest(), size, None if compressed else lines
+
+
 def file_fingerprint(path: Path) -> tuple[str, int]:
     """Return the SHA-256 of the file's bytes as stored, and its size."""
-    digest = hashlib.sha256()
-    size = 0
     with open(path, "rb") as stream:
-        while block := stream.read(_HASH_BLOCK):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
+        sha256, size, _lines = stream_fingerprint(stream)
+    return sha256, size
 
 
 @dataclass
@@ -56,27 +74,16 @@ def file_snapshot_take(path: Path, folder: Path) -> Snapshot:
     version it is named after, whatever happens to the original afterwards.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = lines = 0
-    compressed = False
     with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as copy:
         try:
-            while block := source.read(_HASH_BLOCK):
-                if not size:
-                    compressed = block.startswith(_GZIP_MAGIC)
-                digest.update(block)
-                size += len(block)
-                lines += block.count(b"\n")
-                copy.write(block)
+            sha256, size, lines = stream_fingerprint(source, copy=copy)
         except BaseException:
             copy.close()
             os.unlink(copy.name)
             raise
-    sha256 = digest.hexdigest()
     snapshot = folder / sha256
     os.replace(copy.name, snapshot)
-    return Snapshot(sha256, size, snapshot, None if compressed else lines)
-
+    return Snapshot(sha256, size, snapshot, lines)
 
 
 def sales_files_in(paths: list[Path]) -> list[Path]:

@@ -1,6 +1,5 @@
 """The Celery tasks: retries with capped exponential backoff, run in-process here."""
 
-import random
 from unittest import mock
 
 import pytest
@@ -10,20 +9,10 @@ from orders import tasks
 from orders.models import ImportRun, Order
 from orders.services import import_runs
 from orders.services.import_runs import RETRIES_USED, import_run_register
-from orders.tasks import ingest_file, retry_countdown
+from orders.tasks import ingest_file
+from salesproject.retries import retry_backoff_seconds
 
 HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
-
-
-def test_retry_countdown_doubles_up_to_the_cap_with_half_of_it_random():
-    rng = random.Random(7)
-    countdowns = [retry_countdown(retries=n, base=2, cap=60, rng=rng) for n in range(8)]
-
-    for retries, countdown in enumerate(countdowns):
-        delay = min(60, 2 * 2**retries)
-        assert delay / 2 <= countdown <= delay
-    assert countdowns[-1] >= 30  # capped at 60, never below half of it
-    assert max(countdowns) <= 60
 
 
 def test_retry_budget_lasts_minutes_not_seconds(settings):
@@ -78,7 +67,7 @@ def _failing_load(times: int):
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("eager_retries")
-def test_a_database_error_is_retried_with_backoff_and_the_load_then_succeeds(registered_run):
+def test_a_database_error_is_retried_with_backoff_and_the_load_then_succeeds(registered_run, settings):
     load, calls = _failing_load(2)
     recorded = []
     real_record = import_runs.import_run_retry_record
@@ -90,13 +79,19 @@ def test_a_database_error_is_retried_with_backoff_and_the_load_then_succeeds(reg
     with (
         mock.patch.object(import_runs, "sales_file_load", side_effect=load),
         mock.patch.object(import_runs, "import_run_retry_record", side_effect=record),
-        mock.patch.object(tasks, "retry_countdown", wraps=retry_countdown) as countdown,
+        mock.patch.object(tasks, "retry_backoff_seconds", wraps=retry_backoff_seconds) as countdown,
     ):
         result = ingest_file.delay(registered_run.pk).get()
 
     assert result["status"] == ImportRun.Status.LOADED
     assert len(calls) == 3
     assert [call.kwargs["retries"] for call in countdown.call_args_list] == [0, 1]
+    assert all(call.kwargs["jitter"] for call in countdown.call_args_list)
+    assert all(
+        (call.kwargs["base"], call.kwargs["cap"])
+        == (settings.INGEST_RETRY_BACKOFF_SECONDS, settings.INGEST_RETRY_BACKOFF_MAX_SECONDS)
+        for call in countdown.call_args_list
+    )
     # While it waited, the run said so, with the original error and when it is tried again.
     assert [row["status"] for row in recorded] == [ImportRun.Status.RETRYING] * 2
     assert all("OperationalError: server closed the connection unexpectedly" in row["error"] for row in recorded)
@@ -161,7 +156,7 @@ def test_a_database_error_is_described_by_the_error_that_ended_the_load_not_the_
         try:
             raise OperationalError("server closed the connection unexpectedly")
         except OperationalError:
-            raise OperationalError("connection failed: Connection refused")  # the rollback's own failure
+            raise OperationalError("connection failed: Connection refused")  # noqa: B904  (implicitly chained, as a failed rollback is)
     except OperationalError as error:
         described = database_error_describe(error)
 
