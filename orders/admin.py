@@ -1,15 +1,14 @@
 import logging
 
-from celery.result import EagerResult
-from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldError, PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.signals import post_export
@@ -22,10 +21,10 @@ from .ingest.clean import OrderRow
 from .ingest.headers import REQUIRED_COLUMNS
 from .models import Customer, ImportRun, Order, OrderConflict, Product, RejectedRow
 from .resources import OrderResource
-from .selectors import order_export_rows, rejected_row_values_read
+from .selectors import rejected_row_values_read
+from .services.bucket_scan import bucket_scan_request
 from .services.corrections import ORDER_FIELDS, ConflictResolveError, order_conflict_resolve, order_correct
-from .services.export_jobs import export_job_start
-from .services.exports import csv_chunks, xlsx_file_write
+from .services.export_jobs import order_export_start
 from .services.import_runs import import_run_load_again
 from .services.rejected_rows import RejectedRowResolveError, rejected_row_dismiss, rejected_row_repair
 
@@ -132,30 +131,8 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
 
     @admin.display(description="Conflicts with files")
     def open_conflicts(self, obj):
-        conflicts = list(obj.conflicts.filter(status=OrderConflict.Status.OPEN).select_related("run"))
-        if not conflicts:
-            return "None open."
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>line {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>"
-            '<button type="submit" class="button" formmethod="post" formaction="{}" formnovalidate>Keep mine</button> '
-            '<button type="submit" class="button" formmethod="post" formaction="{}" formnovalidate>'
-            "Take the file's values</button></td></tr>",
-            (
-                (
-                    conflict.run.file_name, conflict.line_number, conflict.customer_id, conflict.product_id,
-                    conflict.quantity, conflict.unit_price, conflict.order_date,
-                    reverse("admin:orders_order_conflict_resolve", args=[obj.pk, conflict.pk, "keep"]),
-                    reverse("admin:orders_order_conflict_resolve", args=[obj.pk, conflict.pk, "take"]),
-                )
-                for conflict in conflicts
-            ),
-        )
-        return format_html(
-            '<table class="conflicts"><thead><tr><th>File</th><th>Line</th><th>Customer</th><th>Product</th>'
-            "<th>Quantity</th><th>Unit price</th><th>Order date</th><th></th></tr></thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        conflicts = obj.conflicts.filter(status=OrderConflict.Status.OPEN).select_related("run")
+        return render_to_string("admin/orders/order/_open_conflicts.html", {"order": obj, "conflicts": conflicts})
 
     def get_urls(self):
         return [
@@ -181,45 +158,46 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
             messages.success(request, CONFLICT_RESOLVED[choice].format(file_name=conflict.run.file_name, line=conflict.line_number))
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order_pk]))
 
-    def _do_file_export(self, file_format, request, queryset, export_form=None):
-        """Stream the export instead of building a tablib Dataset of every order in memory.
+    def export_action(self, request):
+        """django-import-export's export page; a valid form's orders stream out instead of filling a Dataset.
 
-        django-import-export 4.4.3 calls this once the export form is valid, with the
-        changelist's filters already applied to queryset.
+        The library builds a tablib Dataset of every order before it answers, and has no hook for a
+        streamed response: this view takes the valid form and lets orders.services.export_jobs write.
+        Everything else (the form page, its errors, the permission) is the library's.
         """
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        resource_class = self.choose_export_resource_class(export_form, request)
-        resource = resource_class(**self.get_export_resource_kwargs(request))
-        fields = resource.get_export_fields(self.get_export_resource_fields_from_form(export_form))
-        headers = [field.column_name for field in fields]
-        lookups = resource.export_lookups(fields)
+        if request.method != "POST" or not self.has_export_permission(request):
+            return super().export_action(request)
+        formats = self.get_export_formats()
+        form = self.get_export_form_class()(formats, self.get_export_resource_classes(request), data=request.POST)
+        if not form.is_valid():
+            return super().export_action(request)
+        file_format = formats[int(form.cleaned_data["format"])]()
+        try:
+            return self._export_response(request, file_format, form)
+        except (ValueError, FieldError) as error:
+            messages.error(request, str(error))
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.export_template_name], self.init_request_context_data(request, form))
+
+    def _export_response(self, request, file_format, form):
+        queryset = self.get_export_queryset(request)  # the changelist's filters and search
+        resource = self.choose_export_resource_class(form, request)(**self.get_export_resource_kwargs(request))
+        fields = resource.get_export_fields(self.get_export_resource_fields_from_form(form))
         filename = self.get_export_filename(request, queryset, file_format)
-        total = queryset.count() if isinstance(file_format, base_formats.XLSX) else 0
-        if total > settings.EXPORT_XLSX_INLINE_MAX_ROWS:
-            # Minutes of writing: a worker does it, and the job's page offers the file.
-            job = export_job_start(
-                queryset=queryset, headers=headers, lookups=lookups, file_format="xlsx", file_name=filename,
-                user=request.user, rows_expected=total,
-            )
-            post_export.send(sender=None, model=self.model)
-            return HttpResponseRedirect(reverse("admin:orders_order_export_job", args=[job.pk]))
-        rows = order_export_rows(
-            queryset=queryset, lookups=lookups, chunk_rows=settings.EXPORT_CHUNK_ROWS
+        export = order_export_start(
+            queryset=queryset, headers=[field.column_name for field in fields], lookups=resource.export_lookups(fields),
+            file_format="xlsx" if isinstance(file_format, base_formats.XLSX) else "csv", file_name=filename,
+            user=request.user,
         )
-        if isinstance(file_format, base_formats.XLSX):
-            response = FileResponse(
-                xlsx_file_write(headers=headers, rows=rows),
-                as_attachment=True,
-                filename=filename,
-                content_type=file_format.get_content_type(),
-            )
-        else:
-            response = StreamingHttpResponse(
-                csv_chunks(headers=headers, rows=rows), content_type="text/csv; charset=utf-8"
-            )
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
         post_export.send(sender=None, model=self.model)
+        if export.job:  # minutes of writing: a worker does it, and the job's page offers the file
+            return HttpResponseRedirect(reverse("admin:orders_order_export_job", args=[export.job.pk]))
+        if export.xlsx_file:
+            return FileResponse(
+                export.xlsx_file, as_attachment=True, filename=filename, content_type=file_format.get_content_type()
+            )
+        response = StreamingHttpResponse(export.csv_chunks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 
@@ -267,33 +245,20 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
 
     @admin.display(description="Header mapping")
     def header_mapping_table(self, obj):
-        if not obj.header_mapping:
-            return "-"
-        rows = [(column, obj.header_mapping.get(column, "-")) for column in REQUIRED_COLUMNS]
-        return format_html(
-            '<table class="header-mapping"><thead><tr><th>Column</th><th>Header in the file</th></tr></thead>'
-            "<tbody>{}</tbody></table>",
-            format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows),
-        )
+        rows = [(column, obj.header_mapping.get(column, "-")) for column in REQUIRED_COLUMNS] if obj.header_mapping else []
+        return render_to_string("admin/orders/importrun/_header_mapping.html", {"rows": rows})
 
     @admin.display(description="Warnings")
     def warnings_list(self, obj):
-        if not obj.warnings:
-            return "None"
-        return format_html('<ul class="run-warnings">{}</ul>', format_html_join("", "<li>{}</li>", ((w,) for w in obj.warnings)))
+        return render_to_string("admin/orders/importrun/_warnings.html", {"warnings": obj.warnings})
 
     @admin.display(description="Time per step")
     def timings_table(self, obj):
-        if not obj.timings:
-            return "-"
-        rows = [(step, f"{seconds:.3f}") for step, seconds in obj.timings.items()]
-        total = sum(obj.timings.values())
-        return format_html(
-            '<table class="run-timings"><thead><tr><th>Step</th><th>Seconds</th></tr></thead>'
-            "<tbody>{}</tbody><tfoot><tr><th>Total</th><th>{}</th></tr></tfoot></table>",
-            format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows),
-            f"{total:.3f}",
-        )
+        timings = obj.timings or {}
+        return render_to_string("admin/orders/importrun/_timings.html", {
+            "rows": [(step, f"{seconds:.3f}") for step, seconds in timings.items()],
+            "total": f"{sum(timings.values()):.3f}",
+        })
 
     def has_add_permission(self, request):
         return False
@@ -329,24 +294,18 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_scan_permission(request):
             raise PermissionDenied
-        from .tasks import scan_bucket
-
         try:
-            result = scan_bucket.delay()
+            scan = bucket_scan_request()
         except Exception as error:  # the broker is down, or the in-process scan failed
             logger.exception("scan of the bucket requested from the admin failed")
             messages.error(request, SCAN_FAILED.format(error=error))
         else:
-            if isinstance(result, EagerResult):  # no broker: the scan (and its loads) ran in this request
-                scan = result.result
-                if scan["registered"] or scan["unsettled"]:
-                    messages.success(
-                        request, SCAN_DONE.format(registered=len(scan["registered"]), unsettled=len(scan["unsettled"]))
-                    )
-                else:
-                    messages.info(request, SCAN_NOTHING_NEW)
-            else:
+            if scan is None:
                 messages.success(request, SCAN_QUEUED)
+            elif scan.registered or scan.unsettled:
+                messages.success(request, SCAN_DONE.format(registered=len(scan.registered), unsettled=len(scan.unsettled)))
+            else:
+                messages.info(request, SCAN_NOTHING_NEW)
         return HttpResponseRedirect(reverse("admin:orders_importrun_changelist"))
 
 

@@ -1,7 +1,6 @@
 """The Order admin's big XLSX exports: written by a worker, followed on a page, then downloaded.
 
-CSV always streams from the request. An XLSX file of more than EXPORT_XLSX_INLINE_MAX_ROWS
-orders is handed to orders.services.export_jobs instead, because writing it takes minutes.
+orders.services.export_jobs decides which exports a worker writes.
 """
 
 from django.contrib import messages
@@ -10,6 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.views.decorators.vary import vary_on_headers
 
 from .models import ExportJob
 from .services.export_jobs import ExportJobError, export_job_file
@@ -20,7 +20,11 @@ class OrderExportJobMixin:
 
     def get_urls(self):
         views = [
-            path("export/<uuid:job_id>/", self.admin_site.admin_view(self.export_job_view), name="orders_order_export_job"),
+            path(
+                "export/<uuid:job_id>/",
+                self.admin_site.admin_view(vary_on_headers("HX-Request")(self.export_job_view)),
+                name="orders_order_export_job",
+            ),
             path(
                 "export/<uuid:job_id>/download/",
                 self.admin_site.admin_view(self.export_job_download_view),

@@ -12,6 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRefresh
 
 from .models import ImportRun, ImportUpload
 from .selectors import import_run_progress
@@ -55,7 +57,7 @@ class OrderImportMixin:
             path("import/", self.admin_site.admin_view(self.import_view), name="orders_order_import"),
             path(
                 "import/<uuid:upload_id>/",
-                self.admin_site.admin_view(self.import_preview_view),
+                self.admin_site.admin_view(vary_on_headers("HX-Request")(self.import_preview_view)),
                 name="orders_order_import_preview",
             ),
             path(
@@ -179,7 +181,7 @@ class ImportRunProgressMixin:
         views = [
             path(
                 "<int:run_id>/progress/",
-                self.admin_site.admin_view(self.progress_view),
+                self.admin_site.admin_view(vary_on_headers("HX-Request")(self.progress_view)),
                 name="orders_importrun_progress",
             )
         ]
@@ -189,12 +191,11 @@ class ImportRunProgressMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         progress = import_run_progress(run_id=run_id)
-        response = TemplateResponse(
+        if progress["finished"] and request.htmx:
+            return HttpResponseClientRefresh()  # show the final figures on the whole page
+        return TemplateResponse(
             request, "admin/orders/importrun/_progress.html", {"progress": progress, "run_id": run_id}
         )
-        if progress["finished"] and request.htmx:
-            response["HX-Refresh"] = "true"  # show the final figures on the whole page
-        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {})}

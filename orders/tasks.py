@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that take ids, call one service, and own the retries."""
 
 import logging
+from dataclasses import asdict
 
 from celery import shared_task
 from django.conf import settings
@@ -62,7 +63,7 @@ def scan_bucket() -> dict:
         # The listing failed: nothing was recorded or queued. One line in the app log; the task fails.
         logger.error("bucket scan failed: %s", error.message)
         raise
-    return {"registered": scan.registered, "unsettled": scan.unsettled, "redispatched": scan.redispatched}
+    return asdict(scan)
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=settings.INGEST_TASK_SOFT_TIME_LIMIT)

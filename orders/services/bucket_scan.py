@@ -69,6 +69,21 @@ def bucket_scan(*, bucket: Path | S3Bucket, settle_seconds: float, now: float | 
     return scan
 
 
+def bucket_scan_request() -> BucketScan | None:
+    """Ask a worker to scan the bucket now; return the scan when it ran in this process instead (no broker).
+
+    Raise what queueing raises: the broker is away, or the in-process scan failed.
+    """
+    from celery.result import EagerResult
+
+    from ..tasks import scan_bucket
+
+    result = scan_bucket.delay()
+    if isinstance(result, EagerResult):  # tasks in-process: the scan, and its loads, ran here
+        return BucketScan(**result.result)
+    return None
+
+
 def _bucket_file_scan(path: Path, known: BucketFile | None, *, scan: BucketScan, settle_seconds: float, now: float):
     stat = path.stat()
     if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):

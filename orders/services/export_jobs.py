@@ -1,15 +1,18 @@
-"""Exports too big for a web request: the admin starts them, a worker writes the file, staff download it.
+"""Exports of orders from the admin: streamed in the request, or, too big for it, written by a worker.
 
-The file is written with the same writer as an export made inside the request
-(orders.services.exports), so escaping and formats are the same; it is kept where every web process
-can read it (the S3 bucket, or EXPORT_DIR beside a local one) until EXPORT_KEEP_HOURS have passed.
+CSV always streams from the request, and so does an XLSX file of up to EXPORT_XLSX_INLINE_MAX_ROWS
+orders. A bigger XLSX file takes minutes: a worker writes it with the same writer
+(orders.services.exports), so escaping and formats are the same, and keeps it where every web
+process can read it (the S3 bucket, or EXPORT_DIR beside a local one) until EXPORT_KEEP_HOURS have passed.
 """
 
 import logging
 import pickle
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.utils import timezone
@@ -17,7 +20,7 @@ from django.utils import timezone
 from ..bucket import BucketError, S3Bucket, bucket_get, is_s3_url, s3_object_from_url
 from ..models import ExportJob, Order
 from ..selectors import order_export_rows
-from .exports import xlsx_file_write
+from .exports import csv_chunks, xlsx_file_write
 
 logger = logging.getLogger("salesproject.app")
 
@@ -29,6 +32,32 @@ FILE_GONE = "The file was deleted {hours} hours after it was written; export aga
 
 class ExportJobError(ValueError):
     """What staff read when an export cannot be written or fetched."""
+
+
+@dataclass(frozen=True)
+class OrderExport:
+    """An export begun: a CSV stream or an XLSX file to send now, or a job that a worker writes."""
+
+    csv_chunks: Iterator[str] | None = None
+    xlsx_file: BinaryIO | None = None
+    job: ExportJob | None = None
+
+
+def order_export_start(
+    *, queryset, headers: list[str], lookups: list[str], file_format: str, file_name: str, user
+) -> OrderExport:
+    """Export these orders (file_format "csv" or "xlsx"): in the request, or by a worker when it would take minutes."""
+    total = queryset.count() if file_format == "xlsx" else 0
+    if total > settings.EXPORT_XLSX_INLINE_MAX_ROWS:
+        job = export_job_start(
+            queryset=queryset, headers=headers, lookups=lookups, file_format=file_format, file_name=file_name,
+            user=user, rows_expected=total,
+        )
+        return OrderExport(job=job)
+    rows = order_export_rows(queryset=queryset, lookups=lookups, chunk_rows=settings.EXPORT_CHUNK_ROWS)
+    if file_format == "xlsx":
+        return OrderExport(xlsx_file=xlsx_file_write(headers=headers, rows=rows))
+    return OrderExport(csv_chunks=csv_chunks(headers=headers, rows=rows))
 
 
 def export_job_start(

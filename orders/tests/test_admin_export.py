@@ -193,6 +193,7 @@ def test_the_export_page_polls_while_a_worker_writes(admin_client, admin_user):
 
     assert 'hx-trigger="every 1s"' in page and '<strong id="rows-done">250000</strong> of 1000000 orders' in page
     assert region.lstrip().startswith('<div id="export-job"') and "<html" not in region
+    assert all("HX-Request" in admin_client.get(url, headers=headers)["Vary"] for headers in ({}, {"HX-Request": "true"}))
 
 
 def test_someone_elses_export_and_a_download_not_ready_are_refused(client, group_user, admin_user):

@@ -83,3 +83,16 @@ def test_the_run_page_follows_a_load_under_way(admin_client, write_sales_file):
     ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.LOADED, rows_read=1)
     partial = admin_client.get(f"/admin/orders/importrun/{run.pk}/progress/", headers={"HX-Request": "true"})
     assert partial["HX-Refresh"] == "true"
+
+
+def test_the_views_that_answer_htmx_with_a_partial_vary_on_hx_request(admin_client, write_sales_file):
+    from orders.services.import_runs import import_run_register
+
+    run, _ = import_run_register(path=write_sales_file("sales_data_2024-03-01.csv", HEADER + "1,C1,P1,1,1.00,2024-03-01\n"))
+    upload = ImportUpload.objects.create(file_name="sales.csv", stored="/nowhere/sales.csv", kind="csv", size=1)
+
+    for url in (f"/admin/orders/importrun/{run.pk}/progress/", f"/admin/orders/order/import/{upload.pk}/"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = admin_client.get(url, headers=headers)
+            assert response.status_code == 200
+            assert "HX-Request" in response["Vary"], url
