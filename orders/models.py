@@ -147,6 +147,10 @@ class Order(TimeStampedModel):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     # Indexed in Meta.indexes, with the columns the reports sum (a covering index).
     order_date = models.DateField()
+    # The fields whose columns the reports' rollup triggers read (reports/rollups.py, installed
+    # by the reports migrations): renaming one, or changing what it holds, needs a reports
+    # migration that installs the triggers again.
+    ROLLUP_FIELDS = ("id", "customer", "product", "quantity", "unit_price", "order_date")
 
     # Where the stored values came from; source_business_date decides precedence.
     # No constraint or index: every upserted row would pay for them, and a run is only a label here.

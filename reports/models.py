@@ -1,4 +1,4 @@
-"""Rollups of the orders kept exact by database triggers (reports/rollups.py), packed sums kept lazily, and the permission.
+"""Rollups of the orders kept exact by database triggers (reports/rollups.py), packed sums kept lazily (reports/packs.py), and the permission.
 
 Money is kept in integer cents: SQLite stores decimals as floating point, and a sum of
 floats is not exact to the cent. Rows are never deleted when their orders move away: a row
@@ -51,7 +51,7 @@ class PackedSums(models.Model):
     rollups would sum 150,000 month rows in SQL. Kept lazily, not by the triggers: a pack
     stored under an older count of changes than its days' SalesDay.changes add up to is
     packed again (a day from its orders, a half from its days, a month from its halves),
-    on read and after each load (reports.services.packed_sums_get).
+    on read and after each load (reports.packs.packed_sums_get).
     """
 
     class Entity(models.TextChoices):

@@ -5,7 +5,7 @@ quantity and revenue in cents. Each column is stored in the narrowest integer ty
 holds it, so a day at 10M orders (21,000 customers) packs into about 230 KB, and a range's
 top 5 is a sum of a few packs in memory (reports.selectors) rather than of tens of
 thousands of rollup rows in SQL. Pure functions: storing and refreshing packs is
-reports.services.
+reports.packs.
 """
 
 import struct

@@ -1,4 +1,4 @@
-"""The SQL that keeps the rollup tables exact: database triggers on orders_order, and a full rebuild.
+"""The SQL that keeps the rollup tables exact: database triggers on the orders, the SQLite fold, and a full rebuild.
 
 Why triggers: every writer of orders is covered without a call in it (the set-based
 loader, admin edits, conflict resolution, repairs, a raw UPDATE in a shell), the rollup
@@ -13,131 +13,102 @@ touching the same day or customer both count.
   An update counts only the rows whose values changed: a re-sent file that moves
   business dates on leaves the rollups alone.
 - SQLite: only row-level triggers exist, and an upsert per rollup per row made a
-  million-row load ten times slower (with five rollups). The selectors fold pending
-  changes into the rollups, set-based, before they read (reports.services.rollups_fold): the orders above the fold mark (new
-  since the last fold, read from orders_order by primary key) and the signed changes the
-  triggers appended to reports_orderdelta for orders at or below it (updates, deletes, an
-  insert with an explicit old id). A new order's trigger only compares its id with the
-  mark, so a first load logs nothing (logging every insert cost ~4 s per million rows).
-  One writer at a time on SQLite, and a load's uncommitted changes are invisible to a
-  reader, so a reader never waits for a load.
+  million-row load ten times slower. The reads fold pending changes into the rollups,
+  set-based, before they read (reports.packs.rollups_fold): the orders above the fold
+  mark (new since the last fold, read from the orders table by primary key) and the
+  signed changes the triggers appended to OrderDelta for orders at or below it (updates,
+  deletes, an insert with an explicit old id). A new order's trigger only compares its id
+  with the mark, so a first load logs nothing (logging every insert cost ~4 s per million
+  rows). One writer at a time on SQLite, and a load's uncommitted changes are invisible to
+  a reader, so a reader never waits for a load.
+
+The migrations install the triggers, each with its own copy of the SQL as it was then
+(reports/migrations/0002, then 0005 to 0008). This module is today's SQL: the fold and the
+rebuild read the tables the triggers keep, and rollup_triggers_install puts the triggers
+back after a bulk fill without them (bench/reports_bench.py). A test checks it against
+what the migrations installed; changing it means a migration that installs it again.
+
+Table and column names come from the models: the order columns are Order.ROLLUP_FIELDS;
+the reports tables' own columns are named as their fields.
 """
 
 from django.db import connection
 
-ORDER_TABLE = "orders_order"
-# (rollup table, key columns, key expressions over a delta row); months are first days.
-_PG_MONTH = "CAST(date_trunc('month', order_date) AS date)"
-_SQLITE_MONTH = "date({prefix}order_date, 'start of month')"
-# Halves of a month: days 1-15 start on the 1st, days 16 to the end on the 16th.
-_PG_HALF = (
-    "CAST(date_trunc('month', order_date) + CASE WHEN extract(day FROM order_date) > 15"
-    " THEN interval '15 days' ELSE interval '0 days' END AS date)"
-)
-_SQLITE_HALF = (
-    "CASE WHEN CAST(substr(order_date, 9, 2) AS INTEGER) > 15"
-    " THEN date(order_date, 'start of month', '+15 days') ELSE date(order_date, 'start of month') END"
-)
+from orders.models import Order
 
-ROLLUPS = [
-    ("reports_salesday", ["day"], ["order_date"]),
-    ("reports_customertotal", ["customer_id"], ["customer_id"]),
-    ("reports_producttotal", ["product_id"], ["product_id"]),
-]
-# Kept by the triggers only where their tables still exist: between migrations reports/0001
-# (0006 for the halves) and 0008, which drops them (packed sums serve ranges now), and
-# filled again if 0008 is migrated back.
-RETIRED_ROLLUPS = [
-    ("reports_customermonth", ["month", "customer_id"], ["{month}", "customer_id"]),
-    ("reports_productmonth", ["month", "product_id"], ["{month}", "product_id"]),
-    ("reports_customerhalfmonth", ["half", "customer_id"], ["{half}", "customer_id"]),
-    ("reports_producthalfmonth", ["half", "product_id"], ["{half}", "product_id"]),
-]
+from .models import CustomerTotal, OrderDelta, OrderFoldMark, PackedSums, ProductTotal, SalesDay
 
-
-SALES_DAY_TABLE = "reports_salesday"
-PACKED_SUMS_TABLE = "reports_packedsums"
-_changes_counted = set()  # aliases whose reports_salesday has its `changes` column
-
-
-def counts_changes(table: str, conn=None) -> bool:
-    """Whether this rollup counts the order rows written per key (SalesDay.changes, from migration 0007).
-
-    A write that moves an order from one customer to another leaves the day's sums as they
-    were; the count still moves, and tells the day's customer set it is stale.
-    """
-    conn = conn or connection
-    if table != SALES_DAY_TABLE:
-        return False
-    if conn.alias not in _changes_counted:
-        with conn.cursor() as cursor:
-            columns = {column.name for column in conn.introspection.get_table_description(cursor, SALES_DAY_TABLE)}
-        if "changes" not in columns:
-            return False
-        _changes_counted.add(conn.alias)
-    return True
-
-
-def rollups_present(conn=None) -> list[tuple[str, list[str], list[str]]]:
-    """The rollups whose tables exist: migrations before 0006 (run on every new database) lack the halves, and 0008 drops the months."""
-    conn = conn or connection
-    with conn.cursor() as cursor:
-        tables = set(conn.introspection.table_names(cursor))
-    return [rollup for rollup in (*ROLLUPS, *RETIRED_ROLLUPS) if rollup[0] in tables]
-
-
-_VALUED = ["customer_id", "product_id", "quantity", "unit_price", "order_date"]
+ORDER_TABLE = Order._meta.db_table
+_ORDER = {name: Order._meta.get_field(name).column for name in Order.ROLLUP_FIELDS}
+_ID, _CUSTOMER, _PRODUCT, _QUANTITY, _PRICE, _DATE = (_ORDER[name] for name in Order.ROLLUP_FIELDS)
+# The values a rollup sums or groups by: a change to any of them is a change to count.
+_VALUED = [_CUSTOMER, _PRODUCT, _QUANTITY, _PRICE, _DATE]
 # Revenue of one order in cents: exact on PostgreSQL (numeric), and on SQLite, whose REAL
 # prices have at most two decimals, once rounded.
-CENTS = "CAST(ROUND({prefix}quantity * {prefix}unit_price * 100) AS BIGINT)"
+CENTS = f"CAST(ROUND({{prefix}}{_QUANTITY} * {{prefix}}{_PRICE} * 100) AS BIGINT)"
+
+# (rollup table, its key column, the order column it groups by, whether it counts changes).
+# SalesDay counts the order rows written per day: a write that moves an order from one
+# customer to another leaves the day's sums as they were; the count still moves, and tells
+# the day's packs of sums they are stale.
+ROLLUPS = [
+    (SalesDay._meta.db_table, SalesDay._meta.pk.column, "order_date", True),
+    (CustomerTotal._meta.db_table, CustomerTotal._meta.pk.column, "customer", False),
+    (ProductTotal._meta.db_table, ProductTotal._meta.pk.column, "product", False),
+]
 
 
-def _upsert_sets(alias: str, *, changes: bool = False) -> str:
+def _upsert_sets(table: str, *, changes: bool) -> str:
     columns = ("revenue_cents", "quantity", "orders", "changes") if changes else ("revenue_cents", "quantity", "orders")
-    return ", ".join(f"{column} = {alias}.{column} + excluded.{column}" for column in columns)
+    return ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
+
+
+def _rollup_insert(table: str, key: str, selected: str, *, changes: bool) -> str:
+    """The head of a rollup's upsert: INSERT INTO the rollup, SELECT its key and sums."""
+    return (
+        f"INSERT INTO {table} ({key}, revenue_cents, quantity, orders{', changes' if changes else ''})"
+        f" SELECT {selected}, "
+    )
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
 
 def _pg_delta(event: str) -> str:
-    """The signed change of each order row the statement wrote: +new, -old."""
-    columns = "customer_id, product_id, order_date, CAST(quantity AS bigint) AS quantity, {cents} AS cents, {one} AS orders"
-    plus = "SELECT " + columns.format(cents=CENTS.format(prefix=""), one="1")
-    minus = (
-        "SELECT customer_id, product_id, order_date, -CAST(quantity AS bigint) AS quantity,"
-        " -" + CENTS.format(prefix="") + " AS cents, -1 AS orders"
-    )
+    """The signed change of each order row the statement wrote: +new, -old (its columns named as the order's)."""
+    keys = f"{_CUSTOMER}, {_PRODUCT}, {_DATE}"
+    cents = CENTS.format(prefix="")
     if event == "INSERT":
-        return f"{plus} FROM new_rows"
+        return f"SELECT {keys}, CAST({_QUANTITY} AS bigint) AS {_QUANTITY}, {cents} AS cents, 1 AS orders FROM new_rows"
     if event == "DELETE":
-        return f"{minus} FROM old_rows"
+        return f"SELECT {keys}, -CAST({_QUANTITY} AS bigint) AS {_QUANTITY}, -{cents} AS cents, -1 AS orders FROM old_rows"
     changed = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in _VALUED)
-    pairs = ", ".join(f"o.{c} AS old_{c}, n.{c} AS new_{c}" for c in _VALUED)
-    side = (
-        "SELECT {s}_customer_id AS customer_id, {s}_product_id AS product_id, {s}_order_date AS order_date,"
-        " {sign}CAST({s}_quantity AS bigint) AS quantity,"
-        " {sign}CAST(ROUND({s}_quantity * {s}_unit_price * 100) AS BIGINT) AS cents, {sign}1 AS orders FROM changed"
-    )
+    pairs = ", ".join(f"o.{column} AS old_{column}, n.{column} AS new_{column}" for column in _VALUED)
+
+    def side(s: str, sign: str) -> str:
+        return (
+            f"SELECT {s}_{_CUSTOMER} AS {_CUSTOMER}, {s}_{_PRODUCT} AS {_PRODUCT}, {s}_{_DATE} AS {_DATE},"
+            f" {sign}CAST({s}_{_QUANTITY} AS bigint) AS {_QUANTITY},"
+            f" {sign}{CENTS.format(prefix=s + '_')} AS cents, {sign}1 AS orders FROM changed"
+        )
+
     return (
-        f"WITH changed AS (SELECT {pairs} FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed})"
-        f" {side.format(s='old', sign='-')} UNION ALL {side.format(s='new', sign='')}"
+        f"WITH changed AS (SELECT {pairs} FROM old_rows o JOIN new_rows n ON n.{_ID} = o.{_ID} WHERE {changed})"
+        f" {side('old', '-')} UNION ALL {side('new', '')}"
     )
 
 
-def _pg_function(event: str, rollups: list, conn) -> str:
+def _pg_function(event: str) -> str:
     parts = []
-    for table, keys, expressions in rollups:
-        key_expressions = [expression.format(month=_PG_MONTH, half=_PG_HALF) for expression in expressions]
-        selected = ", ".join(key_expressions)
-        changes = counts_changes(table, conn)
+    for table, key, grouped_by, changes in ROLLUPS:
+        selected = _ORDER[grouped_by]  # the delta's columns are named as the order's
         parts.append(
-            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders{', changes' if changes else ''})"
-            f" SELECT {selected}, sum(cents), sum(quantity), sum(orders){', count(*)' if changes else ''} FROM delta"
+            _rollup_insert(table, key, selected, changes=changes)
+            + f"sum(cents), sum({_QUANTITY}), sum(orders){', count(*)' if changes else ''} FROM delta"
             f" GROUP BY {selected}"
             # A counted rollup keeps every change, even one that leaves the sums as they were.
-            + ("" if changes else " HAVING sum(cents) <> 0 OR sum(quantity) <> 0 OR sum(orders) <> 0")
+            + ("" if changes else f" HAVING sum(cents) <> 0 OR sum({_QUANTITY}) <> 0 OR sum(orders) <> 0")
             + f" ORDER BY {selected}"
-            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_upsert_sets(table, changes=changes)}"
+            f" ON CONFLICT ({key}) DO UPDATE SET {_upsert_sets(table, changes=changes)}"
         )
     # One statement: the delta is computed once, and each rollup gets one set-based upsert.
     ctes = ",\n  ".join(f"r{index} AS ({statement} RETURNING 1)" for index, statement in enumerate(parts[:-1]))
@@ -146,18 +117,18 @@ def _pg_function(event: str, rollups: list, conn) -> str:
     return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n{body}\nRETURN NULL;\nEND\n$body$"
 
 
-def _pg_install(rollups: list, conn) -> list[str]:
+def _pg_install() -> list[str]:
     # Room on each page for a changed row's new version: the update stays on its page, and
     # HOT (no new index entry) where no index covers the sums: the days; the totals are
     # also read in the order of their sums, for the all-time top lists.
-    statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _keys, _expressions in rollups]
+    statements = [f"ALTER TABLE {table} SET (fillfactor = 70)" for table, _key, _grouped_by, _changes in ROLLUPS]
     for event, tables in (
         ("INSERT", "NEW TABLE AS new_rows"),
         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
         ("DELETE", "OLD TABLE AS old_rows"),
     ):
         name = f"reports_rollup_order_{event.lower()}"
-        statements.append(_pg_function(event, rollups, conn))
+        statements.append(_pg_function(event))
         statements.append(f"DROP TRIGGER IF EXISTS {name} ON {ORDER_TABLE}")
         statements.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {ORDER_TABLE} REFERENCING {tables}"
@@ -176,51 +147,42 @@ def _pg_uninstall() -> list[str]:
 
 # --- SQLite -----------------------------------------------------------------------------
 
-DELTA_TABLE = "reports_orderdelta"
-FOLD_MARK_TABLE = "reports_orderfoldmark"
-# Orders above this id are not in the rollups yet: the fold reads them from orders_order.
+DELTA_TABLE = OrderDelta._meta.db_table
+FOLD_MARK_TABLE = OrderFoldMark._meta.db_table
+# Orders above this id are not in the rollups yet: the fold reads them from the orders table.
 # No row (a flush emptied the table) is no order folded.
 _FOLD_MARK = f"coalesce((SELECT last_order_id FROM {FOLD_MARK_TABLE} WHERE id = 1), 0)"
 _DELTA_COLUMNS = "order_date, customer_id, product_id, quantity, revenue_cents, orders"
+# The delta's column for each order field a rollup groups by.
+_DELTA_KEYS = {"order_date": "order_date", "customer": "customer_id", "product": "product_id"}
 
 
 def _sqlite_delta_insert(row: str, sign: str, *, folded_only: bool = False) -> str:
     """Log one row's signed change; with folded_only, only if the row is at or below the fold mark."""
     values = (
-        f"{row}.order_date, {row}.customer_id, {row}.product_id, {sign}{row}.quantity,"
+        f"{row}.{_DATE}, {row}.{_CUSTOMER}, {row}.{_PRODUCT}, {sign}{row}.{_QUANTITY},"
         f" {sign}{CENTS.format(prefix=row + '.')}, {sign}1"
     )
     if folded_only:
-        return f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS}) SELECT {values} WHERE {row}.id <= {_FOLD_MARK};"
+        return f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS}) SELECT {values} WHERE {row}.{_ID} <= {_FOLD_MARK};"
     return f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS}) VALUES ({values});"
 
 
-def _sqlite_install(*, fold_mark: bool = True) -> list[str]:
-    if not fold_mark:  # before migration 0005 made the mark: log every change
-        return [
-            *_sqlite_uninstall(),
-            f"CREATE TRIGGER reports_rollup_order_insert AFTER INSERT ON {ORDER_TABLE} BEGIN\n"
-            f"{_sqlite_delta_insert('NEW', '')}\nEND",
-            f"CREATE TRIGGER reports_rollup_order_update AFTER UPDATE ON {ORDER_TABLE}"
-            f" WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in _VALUED)} BEGIN\n"
-            f"{_sqlite_delta_insert('OLD', '-')}\n{_sqlite_delta_insert('NEW', '')}\nEND",
-            f"CREATE TRIGGER reports_rollup_order_delete AFTER DELETE ON {ORDER_TABLE} BEGIN\n"
-            f"{_sqlite_delta_insert('OLD', '-')}\nEND",
-        ]
-    # An order above the fold mark is read from orders_order by the next fold whatever
+def _sqlite_install() -> list[str]:
+    # An order above the fold mark is read from the orders table by the next fold whatever
     # happens to it until then (inserted, updated, deleted): no log. Only changes to
     # folded rows are logged; the WHEN keeps the common case (a new order) to one lookup.
-    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in ["id", *_VALUED])
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in [_ID, *_VALUED])
     return [
         *_sqlite_uninstall(),
         f"CREATE TRIGGER reports_rollup_order_insert AFTER INSERT ON {ORDER_TABLE}"
-        f" WHEN NEW.id <= {_FOLD_MARK} BEGIN\n"
+        f" WHEN NEW.{_ID} <= {_FOLD_MARK} BEGIN\n"
         f"{_sqlite_delta_insert('NEW', '')}\nEND",
         f"CREATE TRIGGER reports_rollup_order_update AFTER UPDATE ON {ORDER_TABLE}"
-        f" WHEN ({changed}) AND (OLD.id <= {_FOLD_MARK} OR NEW.id <= {_FOLD_MARK}) BEGIN\n"
+        f" WHEN ({changed}) AND (OLD.{_ID} <= {_FOLD_MARK} OR NEW.{_ID} <= {_FOLD_MARK}) BEGIN\n"
         f"{_sqlite_delta_insert('OLD', '-', folded_only=True)}\n{_sqlite_delta_insert('NEW', '', folded_only=True)}\nEND",
         f"CREATE TRIGGER reports_rollup_order_delete AFTER DELETE ON {ORDER_TABLE}"
-        f" WHEN OLD.id <= {_FOLD_MARK} BEGIN\n"
+        f" WHEN OLD.{_ID} <= {_FOLD_MARK} BEGIN\n"
         f"{_sqlite_delta_insert('OLD', '-')}\nEND",
     ]
 
@@ -231,7 +193,7 @@ def _sqlite_uninstall() -> list[str]:
 
 def _sqlite_fold_mark_to_last_order() -> str:
     return (
-        f"INSERT INTO {FOLD_MARK_TABLE} (id, last_order_id) SELECT 1, coalesce(max(id), 0) FROM {ORDER_TABLE} WHERE true"
+        f"INSERT INTO {FOLD_MARK_TABLE} (id, last_order_id) SELECT 1, coalesce(max({_ID}), 0) FROM {ORDER_TABLE} WHERE true"
         " ON CONFLICT (id) DO UPDATE SET last_order_id = max(last_order_id, excluded.last_order_id)"
     )
 
@@ -240,7 +202,7 @@ def sqlite_pending_sql() -> str:
     """A query that returns a row when the fold has anything to do (two indexed reads)."""
     return (
         f"SELECT 1 WHERE EXISTS (SELECT 1 FROM {DELTA_TABLE})"
-        f" OR EXISTS (SELECT 1 FROM {ORDER_TABLE} WHERE id > {_FOLD_MARK})"
+        f" OR EXISTS (SELECT 1 FROM {ORDER_TABLE} WHERE {_ID} > {_FOLD_MARK})"
     )
 
 
@@ -252,120 +214,57 @@ def sqlite_fold_sql() -> list[str]:
     """
     statements = [
         f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS})"
-        f" SELECT order_date, customer_id, product_id, quantity, {CENTS.format(prefix='')}, 1"
-        f" FROM {ORDER_TABLE} WHERE id > {_FOLD_MARK}"
+        f" SELECT {_DATE}, {_CUSTOMER}, {_PRODUCT}, {_QUANTITY}, {CENTS.format(prefix='')}, 1"
+        f" FROM {ORDER_TABLE} WHERE {_ID} > {_FOLD_MARK}"
     ]
-    for table, keys, expressions in rollups_present():
-        selected = ", ".join(expression.format(month=_SQLITE_MONTH.format(prefix=""), half=_SQLITE_HALF) for expression in expressions)
-        changes = counts_changes(table)
+    for table, key, grouped_by, changes in ROLLUPS:
+        selected = _DELTA_KEYS[grouped_by]
         statements.append(
-            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders{', changes' if changes else ''})"
-            f" SELECT {selected}, sum(revenue_cents), sum(quantity), sum(orders){', count(*)' if changes else ''}"
+            _rollup_insert(table, key, selected, changes=changes)
+            + f"sum(revenue_cents), sum(quantity), sum(orders){', count(*)' if changes else ''}"
             # WHERE true: SQLite would read ON CONFLICT as a join's ON without it.
             f" FROM {DELTA_TABLE} WHERE true GROUP BY {selected}"
-            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {_upsert_sets(table, changes=changes)}"
+            f" ON CONFLICT ({key}) DO UPDATE SET {_upsert_sets(table, changes=changes)}"
         )
     statements.append(f"DELETE FROM {DELTA_TABLE}")
     statements.append(_sqlite_fold_mark_to_last_order())
     return statements
 
 
-def _fold_mark_exists(conn) -> bool:
-    """Migrations before 0005 (run on every new database) have no fold mark table yet."""
-    with conn.cursor() as cursor:
-        return FOLD_MARK_TABLE in conn.introspection.table_names(cursor)
-
-
 # --- Both -------------------------------------------------------------------------------
 
-def rollup_triggers_install(*, using=None, fold_mark: bool | None = None) -> None:
-    """Create (or replace) the triggers that keep the rollups in step with orders_order.
+def rollup_triggers_install() -> None:
+    """Create (or replace) today's triggers that keep the rollups in step with the orders."""
+    statements = _pg_install() if connection.vendor == "postgresql" else _sqlite_install()
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
-    SQLite, fold_mark: whether the triggers may leave new orders to the fold mark (by
-    default, when its table exists: migrations before 0005 run without it).
+
+def rollup_triggers_uninstall() -> None:
+    statements = _pg_uninstall() if connection.vendor == "postgresql" else _sqlite_uninstall()
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def rollups_rebuild_sql() -> list[str]:
+    """Statements that recompute every rollup from the orders (after a restore, or to check).
+
+    The packs of sums go too: their counts of changes start again, and a pack kept under an
+    old count could pass for fresh. On SQLite every order is in the rollups after: none is
+    left above the fold mark.
     """
-    conn = using or connection
-    if conn.vendor == "postgresql":
-        statements = _pg_install(rollups_present(conn), conn)
-    else:
-        if fold_mark is None:
-            fold_mark = _fold_mark_exists(conn)
-        statements = _sqlite_install(fold_mark=fold_mark)
-    with conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def rollup_triggers_uninstall(*, using=None) -> None:
-    conn = using or connection
-    statements = _pg_uninstall() if conn.vendor == "postgresql" else _sqlite_uninstall()
-    with conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def rollups_fill_sql(vendor: str, *, tables: list[str] | None = None) -> list[str]:
-    """Statements that recompute these rollups (default: every one there is) from the orders."""
-    month = _PG_MONTH if vendor == "postgresql" else _SQLITE_MONTH.format(prefix="")
-    half = _PG_HALF if vendor == "postgresql" else _SQLITE_HALF
-    statements = []
-    for table, keys, expressions in rollups_present():
-        if tables is not None and table not in tables:
-            continue
-        selected = ", ".join(expression.format(month=month, half=half) for expression in expressions)
-        changes = counts_changes(table)
+    statements = [f"DELETE FROM {DELTA_TABLE}"]
+    for table, key, grouped_by, changes in ROLLUPS:
+        selected = _ORDER[grouped_by]
         statements.append(f"DELETE FROM {table}")
         statements.append(
-            f"INSERT INTO {table} ({', '.join(keys)}, revenue_cents, quantity, orders{', changes' if changes else ''})"
-            f" SELECT {selected}, sum({CENTS.format(prefix='')}), sum(quantity), count(*){', count(*)' if changes else ''}"
+            _rollup_insert(table, key, selected, changes=changes)
+            + f"sum({CENTS.format(prefix='')}), sum({_QUANTITY}), count(*){', count(*)' if changes else ''}"
             f" FROM {ORDER_TABLE} GROUP BY {selected}"
         )
-    return statements
-
-
-def rollups_rebuild_sql(vendor: str) -> list[str]:
-    """Statements that recompute every rollup from the orders (after a restore, or to check)."""
-    statements = [f"DELETE FROM {DELTA_TABLE}", *rollups_fill_sql(vendor)]
-    if PACKED_SUMS_TABLE in connection.introspection.table_names():
-        # The counts start again: a pack kept under an old count could pass for fresh.
-        statements.append(f"DELETE FROM {PACKED_SUMS_TABLE}")
-    if vendor != "postgresql" and _fold_mark_exists(connection):
-        # Every order is in the rollups now: none is left for the fold to read.
+    statements.append(f"DELETE FROM {PackedSums._meta.db_table}")
+    if connection.vendor != "postgresql":
         statements.append(_sqlite_fold_mark_to_last_order())
     return statements
-
-
-def rollups_fill_and_install(conn, *, tables: list[str]) -> None:
-    """For a migration that adds rollups: fill these from the orders already stored, then triggers that keep them too.
-
-    SQLite: fold what is pending first, so that every order is in the other rollups as it
-    is in these (the fold's pending share, added to the empty tables, is replaced by the
-    fill). PostgreSQL: no order write may slip between the fill and the new triggers.
-    """
-    with conn.cursor() as cursor:
-        if conn.vendor == "sqlite":
-            for statement in sqlite_fold_sql():
-                cursor.execute(statement)
-        else:
-            cursor.execute(f"LOCK TABLE {ORDER_TABLE} IN SHARE MODE")
-        for statement in rollups_fill_sql(conn.vendor, tables=tables):
-            cursor.execute(statement)
-    rollup_triggers_install(using=conn)
-
-
-def rollup_triggers_install_without(conn, *, tables: list[str]) -> None:
-    """For a migration that drops rollups: triggers that keep every rollup but these, before their tables go.
-
-    SQLite: fold what is pending first. The triggers are made for the rollup tables there
-    are: these are hidden meanwhile.
-    """
-    with conn.cursor() as cursor:
-        if conn.vendor == "sqlite":
-            for statement in sqlite_fold_sql():
-                cursor.execute(statement)
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_hidden")
-    rollup_triggers_install(using=conn)
-    with conn.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {table}_hidden RENAME TO {table}")

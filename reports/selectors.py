@@ -1,13 +1,21 @@
-"""Reads for the reports: every report for a date range, from the rollups, exact to the cent.
+"""Reads for the reports: every report for a date range, from the rollups and the packs of sums, exact to the cent.
+
+From a file to a dashboard number, top-down:
+1. load: the loader writes the orders (orders/ingest/load.py);
+2. triggers: database triggers on the orders keep the rollups, installed by the
+   migrations (their SQL today: reports/rollups.py);
+3. packs: the reads bring the sums up to date, folding the rollups on SQLite and packing
+   again the spans whose days changed (reports/packs.py);
+4. selectors: this module adds them up into each report;
+5. views: the dashboard, the API and the CSV show them (reports/views.py).
 
 A range is inclusive at both ends; None leaves that end open. The day rollup (SalesDay)
 gives the headline's sums and the monthly trend; the all-time totals per customer and
 per product give the all-time top lists. Any other range's top lists and customer count
 add up packed sums (reports.packing): the range is cut into whole months, halves and
-days (reports.ranges), and each span's pack is read, packed again first if an order of
-its days was written since (reports.services.packed_sums_get). On SQLite the pending
-changes logged by the triggers are folded into the rollups first. A bound beyond the
-first or last day with orders is no bound at all, so "all time" reads the totals.
+days (reports.ranges), and each span's pack is read (reports.packs.packed_sums_get).
+A bound beyond the first or last day with orders is no bound at all, so "all time"
+reads the totals.
 """
 
 from contextlib import contextmanager
@@ -16,14 +24,15 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-from django.db.models import Exists, Max, Min, OuterRef, Sum
+from django.db.models import Max, Min, Sum
 from django.db.models.functions import TruncMonth
 
 from orders.models import Customer, ImportRun, Product
 from orders.selectors import data_version_get
 
-from .models import CustomerTotal, PackedSums, SalesDay
+from .models import CustomerTotal, SalesDay
 from .packing import Totals
+from .packs import packed_sums_get, rollups_fold
 from .ranges import RangePlan, half_span, month_last, month_next, range_plan_for_span
 from .registry import (
     MONTHLY_REVENUE,
@@ -34,7 +43,6 @@ from .registry import (
     TOP_PRODUCTS_BY_REVENUE,
     Report,
 )
-from .services import packed_sums_get, rollups_fold
 from .sums import ENTITY, fetch
 
 CENT = Decimal("0.01")
@@ -114,7 +122,7 @@ def _ids_of(entity: str, pks: list[int]) -> dict[int, str]:
     model = Customer if entity == "customer" else Product
     ids = {}
     for offset in range(0, len(pks), 10_000):
-        ids.update(model.objects.filter(pk__in=pks[offset : offset + 10_000]).values_list("pk", ENTITY[entity]["id"]))
+        ids.update(model.objects.filter(pk__in=pks[offset : offset + 10_000]).values_list("pk", ENTITY[entity]["id_field"]))
     return ids
 
 
@@ -125,7 +133,8 @@ def _total_top(entity: str, metric: str, *, limit: int) -> list[tuple[str, int]]
     """
     names = ENTITY[entity]
     sql = (
-        f"SELECT e.{names['id']}, t.{metric} FROM {names['total']} t JOIN {names['table']} e ON e.id = t.{names['id']}"
+        f"SELECT e.{names['id']}, t.{metric} FROM {names['total']} t"
+        f" JOIN {names['table']} e ON e.{names['pk']} = t.{names['total_key']}"
         f" WHERE t.orders > 0 AND t.{metric} >= COALESCE((SELECT {metric} FROM {names['total']} WHERE orders > 0"
         f" ORDER BY {metric} DESC LIMIT 1 OFFSET %s), -1)"
         f" ORDER BY t.{metric} DESC, e.{names['id']} LIMIT %s"
@@ -149,9 +158,10 @@ def _entity_all(entity: str, *, start, end) -> list[tuple[str, int, int]]:
     if plan.empty:
         return []
     if plan.all_time:
+        names = ENTITY[entity]
         sql = (
-            f"SELECT e.{ENTITY[entity]['id']}, t.revenue_cents, t.quantity FROM {ENTITY[entity]['total']} t"
-            f" JOIN {ENTITY[entity]['table']} e ON e.id = t.{ENTITY[entity]['id']} WHERE t.orders > 0"
+            f"SELECT e.{names['id']}, t.revenue_cents, t.quantity FROM {names['total']} t"
+            f" JOIN {names['table']} e ON e.{names['pk']} = t.{names['total_key']} WHERE t.orders > 0"
         )
         rows = [(row[0], int(row[1]), int(row[2])) for row in fetch(sql, [])]
     else:
@@ -239,18 +249,6 @@ def _customer_count(*, start, end) -> int:
     if plan.all_time:
         return CustomerTotal.objects.filter(orders__gt=0).count()
     return range_totals("customer", plan).count()
-
-
-def packed_days_stale() -> list[date]:
-    """The days with order writes whose customers' or products' pack is missing or older than the day's count."""
-    rollups_fold()
-    fresh = PackedSums.objects.filter(first_day=OuterRef("day"), last_day=OuterRef("day"), changes=OuterRef("changes"))
-    return list(
-        SalesDay.objects.filter(changes__gt=0)
-        .exclude(Exists(fresh.filter(entity=PackedSums.Entity.CUSTOMER)) & Exists(fresh.filter(entity=PackedSums.Entity.PRODUCT)))
-        .order_by("day")
-        .values_list("day", flat=True)
-    )
 
 
 def customer_revenues(*, start: date | None = None, end: date | None = None) -> list[dict]:

@@ -1,12 +1,28 @@
-"""Names and SQL shared by the reads: the tables of customers and products, and the revenue in cents."""
+"""Names and SQL shared by the reads: the tables of customers and products and of their all-time totals."""
 
 from django.db import connection, transaction
 
-from .rollups import CENTS
+from orders.models import Customer, Product
+
+from .models import CustomerTotal, ProductTotal
+
+
+def _entity(model, id_field: str, total) -> dict[str, str]:
+    """The customers' (or products') table and pk column; their id in the shop's files (the field, and its column);
+    the all-time totals' table, and its column of the customer's (or product's) pk."""
+    return {
+        "table": model._meta.db_table,
+        "pk": model._meta.pk.column,
+        "id_field": id_field,
+        "id": model._meta.get_field(id_field).column,
+        "total": total._meta.db_table,
+        "total_key": total._meta.pk.column,
+    }
+
 
 ENTITY = {
-    "customer": {"table": "orders_customer", "id": "customer_id", "total": "reports_customertotal"},
-    "product": {"table": "orders_product", "id": "product_id", "total": "reports_producttotal"},
+    "customer": _entity(Customer, "customer_id", CustomerTotal),
+    "product": _entity(Product, "product_id", ProductTotal),
 }
 
 
@@ -24,13 +40,3 @@ def fetch(sql: str, params: list) -> list[tuple]:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def cents_sum_sql() -> str:
-    """SQL for the revenue in cents of a group of orders.
-
-    PostgreSQL: prices are exact decimals, so the cents are summed once per group.
-    """
-    if connection.vendor == "postgresql":
-        return "CAST(sum(quantity * unit_price) * 100 AS bigint)"
-    return f"sum({CENTS.format(prefix='')})"

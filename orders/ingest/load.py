@@ -5,6 +5,7 @@ SQLite). One pass of SQL then keeps the last line of each order, creates the
 customers and products, and upserts the orders. Precedence by business date is
 in the upsert's WHERE clause, so the database enforces it even when several
 workers load files for the same orders at once.
+Database triggers on the orders table keep the reports' rollups in step (reports/rollups.py): nothing here calls them.
 """
 
 import logging

@@ -1,4 +1,4 @@
-"""Packed sums per day, half and month (reports.services.packed_sums_get): fresh after every kind of write."""
+"""Packed sums per day, half and month (reports.packs.packed_sums_get): fresh after every kind of write."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -8,7 +8,7 @@ from django.db import connection
 
 from orders.models import Customer, Order
 from orders.services.import_runs import sales_file_ingest
-from reports import selectors, services, tasks
+from reports import packs, selectors, services, tasks
 from reports.models import PackedSums, SalesDay
 from reports.packing import unpack
 from reports.rollups import rollups_rebuild_sql
@@ -69,7 +69,7 @@ def test_a_pack_left_from_before_a_rebuild_is_not_read_as_fresh(shop):
     Order.objects.filter(customer__customer_id="C-B").update(customer=Customer.objects.get(customer_id="C-A"))
 
     with connection.cursor() as cursor:
-        for statement in rollups_rebuild_sql(connection.vendor):
+        for statement in rollups_rebuild_sql():
             cursor.execute(statement)
 
     assert not PackedSums.objects.exists()
@@ -78,7 +78,7 @@ def test_a_pack_left_from_before_a_rebuild_is_not_read_as_fresh(shop):
 
 @pytest.mark.parametrize("spans_per_read", [400, 2])
 def test_ragged_ranges_with_months_less_their_days_are_exact(order_create, monkeypatch, spans_per_read):
-    monkeypatch.setattr(services, "_SPANS_PER_READ", spans_per_read)  # 2: packs read a few statements at a time
+    monkeypatch.setattr(packs, "_SPANS_PER_READ", spans_per_read)  # 2: packs read a few statements at a time
     for number in range(60):
         day = date(2024, 3, 1 + number % 28) if number % 3 else date(2024, 4 + number % 2, 1 + number % 30)
         order_create(f"R{number}", f"C-{number % 7}", f"P-{number % 4}", 1 + number % 5, f"{number % 11}.{number % 97:02d}", day)
@@ -129,7 +129,7 @@ def test_after_a_load_a_worker_packs_the_days_it_wrote_and_their_halves_and_mont
     month = PackedSums.objects.get(entity="customer", first_day=date(2024, 3, 1), last_day=date(2024, 3, 31))
     assert month.changes == 3
     assert unpack(bytes(month.sums))["revenue_cents"].tolist() == [2500, 500]
-    assert selectors.packed_days_stale() == []
+    assert packs.packed_days_stale() == []
 
 
 def test_without_a_worker_the_load_leaves_the_packing_to_the_first_view(
@@ -143,7 +143,7 @@ def test_without_a_worker_the_load_leaves_the_packing_to_the_first_view(
 
     assert not PackedSums.objects.exists()
     assert selectors.headline(start=date(2024, 3, 1), end=date(2024, 3, 1))["customers"] == 1
-    assert selectors.packed_days_stale() == [date(2024, 3, 2)]  # not viewed yet
+    assert packs.packed_days_stale() == [date(2024, 3, 2)]  # not viewed yet
 
 
 def test_with_a_shared_cache_one_task_packs_then_warms(tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks):
@@ -165,4 +165,4 @@ def test_with_a_shared_cache_one_task_packs_then_warms(tmp_path, settings, monke
     monkeypatch.setattr(selectors, "dashboard_get", lambda **kwargs: calls.append("warm"))
     services.dashboard_cache_warm(today=date(2024, 3, 20))  # what the task runs
     assert calls[:2] == ["pack", "warm"]
-    assert selectors.packed_days_stale() == []
+    assert packs.packed_days_stale() == []

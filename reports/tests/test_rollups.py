@@ -10,8 +10,8 @@ from orders.models import Customer, Order
 from orders.services.import_runs import sales_file_ingest
 from reports import selectors
 from reports.models import CustomerTotal, ProductTotal, SalesDay
-from reports.rollups import rollups_rebuild_sql
-from reports.services import rollups_fold
+from reports.packs import rollups_fold
+from reports.rollups import ORDER_TABLE, rollup_triggers_install, rollups_rebuild_sql
 
 from .raw import report_all, report_all_from_selectors
 
@@ -37,7 +37,7 @@ def _rollups() -> dict:
 def _rebuilt_equals_kept() -> bool:
     kept = _rollups()
     with connection.cursor() as cursor:
-        for statement in rollups_rebuild_sql(connection.vendor):
+        for statement in rollups_rebuild_sql():
             cursor.execute(statement)
     return _rollups() == kept
 
@@ -139,3 +139,28 @@ def test_raw_sql_reusing_an_old_id_or_moving_an_id_is_counted(shop):
     ]
     assert report_all() == report_all_from_selectors()
     assert _rebuilt_equals_kept()
+
+
+def _installed_triggers() -> dict[str, str]:
+    """The rollup triggers on the orders table as the database keeps them, with their functions on PostgreSQL."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) FROM pg_proc p"
+                " WHERE p.proname LIKE 'reports_rollup_order_%%'"
+                " UNION ALL SELECT 'trigger ' || t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t"
+                " WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal",
+                [ORDER_TABLE],
+            )
+        else:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [ORDER_TABLE])
+        return dict(cursor.fetchall())
+
+
+def test_todays_trigger_sql_is_what_the_migrations_installed():
+    """reports/rollups.py keeps a copy of the triggers the last migration installed: installing it changes nothing."""
+    migrated = _installed_triggers()
+    rollup_triggers_install()
+
+    assert len(migrated) == (6 if connection.vendor == "postgresql" else 3)
+    assert _installed_triggers() == migrated
