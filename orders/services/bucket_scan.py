@@ -1,16 +1,12 @@
 """The bucket scan: register the sales files that landed in the bucket, and queue their loads."""
 
-import gzip
 import logging
 import time
-import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.db import transaction
 
-from ..bucket import BucketEntry, BucketError, S3Bucket
-from ..ingest.files import sales_files_in
+from ..bucket import Bucket, BucketEntry, BucketError
 from ..models import BucketFile, ImportRun
 from .import_runs import CURABLE_FAILURES, import_run_dispatch, import_run_register, import_runs_stalled
 
@@ -25,37 +21,34 @@ class BucketScan:
     unreadable: list[str]  # files that could not be read: looked at again by the next scan
 
 
-def bucket_scan(*, bucket: Path | S3Bucket, settle_seconds: float, now: float | None = None) -> BucketScan:
+def bucket_scan(*, bucket: Bucket, settle_seconds: float, now: float | None = None) -> BucketScan:
     """Record new or changed sales files in the bucket, and queue a load for each; queue again what stalled.
 
-    A file still being written is never read half-way: it waits until it has not
-    changed for settle_seconds. A file seen before with the same size and mtime
-    is not hashed again. One file that cannot be read does not stop the others.
-    The loads are queued once the transaction that records them commits.
+    A file still being written is never read half-way: in a folder it waits until it has not
+    changed for settle_seconds; in an S3 bucket until a scan finds its size and ETag as the
+    previous scan saw them. A file seen before as it is now is not hashed again. One file that
+    cannot be read does not stop the others. The loads are queued once the transaction that
+    records them commits.
 
-    An S3 bucket is listed first, page by page: a listing that fails raises BucketError
-    before anything is recorded or queued. There an object has settled when its size and
-    ETag are those the previous scan saw (settle_seconds does not apply).
+    The bucket is listed first: a listing that fails raises BucketError before anything is
+    recorded or queued. A folder that is not there holds no files.
     """
     now = time.time() if now is None else now
     scan = BucketScan(registered=[], unsettled=[], redispatched=[], unreadable=[])
-    if isinstance(bucket, S3Bucket):
+    try:
         entries = bucket.sales_files()
-        seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=bucket.key_url(bucket.prefix))}
-        for entry in entries:
-            try:
-                _s3_object_scan(bucket, entry, seen.get(bucket.key_url(entry.key)), scan=scan)
-            except BucketError as error:  # changed while read, or unreadable: the next scan looks again
-                (scan.unsettled if error.missing else scan.unreadable).append(entry.name)
-                logger.error("bucket scan: %s cannot be read, skipped: %s", entry.name, error.message)
-    elif bucket.is_dir():
-        seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=str(bucket))}
-        for path in sales_files_in([bucket]):
-            try:
-                _bucket_file_scan(path, seen.get(str(path)), scan=scan, settle_seconds=settle_seconds, now=now)
-            except OSError as error:  # gone, or not readable: the next scan looks again
-                scan.unreadable.append(path.name)
-                logger.error("bucket scan: %s cannot be read, skipped: %s", path.name, error)
+    except FileNotFoundError:
+        entries = []
+    seen = {row.path: row for row in BucketFile.objects.filter(path__startswith=bucket.url)}
+    for entry in entries:
+        try:
+            _entry_scan(bucket, entry, seen.get(entry.location), scan=scan, settle_seconds=settle_seconds, now=now)
+        except OSError as error:  # gone, or not readable: the next scan looks again
+            scan.unreadable.append(entry.name)
+            logger.error("bucket scan: %s cannot be read, skipped: %s", entry.name, error)
+        except BucketError as error:  # changed while read, or unreadable: the next scan looks again
+            (scan.unsettled if error.missing else scan.unreadable).append(entry.name)
+            logger.error("bucket scan: %s cannot be read, skipped: %s", entry.name, error.message)
     queued = set(scan.registered) | set(scan.redispatched)
     for run_id in import_runs_stalled():
         if run_id not in queued:
@@ -84,36 +77,21 @@ def bucket_scan_request() -> BucketScan | None:
     return None
 
 
-def _bucket_file_scan(path: Path, known: BucketFile | None, *, scan: BucketScan, settle_seconds: float, now: float):
-    stat = path.stat()
-    if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-        return
-    if now - stat.st_mtime < settle_seconds or not _gzip_complete(path):
-        scan.unsettled.append(path.name)
-        return
-    with transaction.atomic():
-        run, created = import_run_register(path=path)
-        BucketFile.objects.update_or_create(
-            path=str(path), defaults={"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": run.sha256}
-        )
-        _load_queue(run, created=created, scan=scan)
-
-
-def _s3_object_scan(bucket: S3Bucket, entry: BucketEntry, known: BucketFile | None, *, scan: BucketScan):
-    url = bucket.key_url(entry.key)
-    if not known or (known.size, known.etag) != (entry.size, entry.etag):
-        # New, or changed since the last scan: it has settled when the next scan finds it the same.
-        BucketFile.objects.update_or_create(
-            path=url, defaults={"size": entry.size, "mtime_ns": 0, "etag": entry.etag, "sha256": ""}
-        )
+def _entry_scan(
+    bucket: Bucket, entry: BucketEntry, known: BucketFile | None, *, scan: BucketScan, settle_seconds: float, now: float
+):
+    seen_as = {"size": entry.size, "mtime_ns": entry.mtime_ns, "etag": entry.etag}
+    unchanged = known is not None and (known.size, known.mtime_ns, known.etag) == tuple(seen_as.values())
+    if unchanged and known.sha256:
+        return  # registered already
+    if not bucket.entry_settled(entry, unchanged=unchanged, settle_seconds=settle_seconds, now=now):
+        if bucket.settles_on_second_sight and not unchanged:
+            BucketFile.objects.update_or_create(path=entry.location, defaults={**seen_as, "sha256": ""})
         scan.unsettled.append(entry.name)
         return
-    if known.sha256:
-        return  # registered already
     with transaction.atomic():
-        obj = bucket.object(entry.key, etag=entry.etag, size=entry.size, modified=entry.modified)
-        run, created = import_run_register(path=obj, received_at=entry.modified)
-        BucketFile.objects.filter(pk=known.pk).update(sha256=run.sha256)
+        run, created = import_run_register(path=bucket.entry_file(entry), received_at=entry.modified)
+        BucketFile.objects.update_or_create(path=entry.location, defaults={**seen_as, "sha256": run.sha256})
         _load_queue(run, created=created, scan=scan)
 
 
@@ -128,18 +106,3 @@ def _load_queue(run: ImportRun, *, created: bool, scan: BucketScan) -> None:
     else:
         return
     transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk), robust=True)
-
-
-def _gzip_complete(path: Path) -> bool:
-    """A .csv.gz copied half-way ends before its trailer: wait for the rest."""
-    if not path.name.lower().endswith(".gz"):
-        return True
-    try:
-        with gzip.open(path, "rb") as stream:
-            while stream.read(1 << 20):
-                pass
-    except EOFError:
-        return False
-    except (gzip.BadGzipFile, zlib.error):
-        return True  # not a copy in progress but a broken file: its load says so
-    return True

@@ -17,7 +17,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.utils import timezone
 
-from ..bucket import BucketError, S3Bucket, bucket_get, is_s3_url, s3_object_from_url
+from ..bucket import BucketError, bucket_get, stored_file_at
 from ..models import ExportJob, Order
 from ..selectors import order_export_rows
 from .exports import csv_chunks, xlsx_file_write
@@ -109,7 +109,8 @@ def export_job_write(*, job_id) -> ExportJob:
     try:
         with open(partial, "wb") as output:
             xlsx_file_write(headers=job.headers, rows=counter.counted(rows), output=output)
-        target = _file_keep(partial, name=name)
+        # Where every web process reads it: the S3 bucket (web and workers may be on different hosts), or EXPORT_DIR.
+        target = bucket_get().export_store(name=name, written=partial)
     except ValueError as error:  # a value XLSX cannot hold, said without echoing it
         _failed(job_id=job.pk, partial=partial, error=str(error))
     except BucketError as error:  # the S3 bucket would not take the file
@@ -129,24 +130,6 @@ def export_job_write(*, job_id) -> ExportJob:
     return job
 
 
-def _file_keep(partial: Path, *, name: str) -> str:
-    """Put the written file where every web process reads it; return where.
-
-    With an S3 bucket that is the bucket (web and workers may be on different hosts);
-    with a local one, EXPORT_DIR beside it.
-    """
-    bucket = bucket_get()
-    if isinstance(bucket, S3Bucket):
-        key = bucket.export_key(name)
-        with open(partial, "rb") as stream:
-            bucket.put(key=key, stream=stream)
-        partial.unlink()
-        return bucket.key_url(key)
-    target = partial.with_name(name)
-    partial.replace(target)
-    return str(target)
-
-
 def _failed(*, job_id, partial: Path, error: str) -> None:
     partial.unlink(missing_ok=True)
     ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=error, finished_at=timezone.now())
@@ -156,16 +139,10 @@ def export_job_file(*, job: ExportJob):
     """Open the written file of a finished job, for download."""
     if job.status != ExportJob.Status.DONE:
         raise ExportJobError(f"The export is not ready: {job.get_status_display().lower()}.")
-    gone = ExportJobError(FILE_GONE.format(hours=settings.EXPORT_KEEP_HOURS))
-    if is_s3_url(job.stored):
-        stored = s3_object_from_url(job.stored)
-        if not stored.exists():
-            raise gone
-        return stored.open()
-    try:
-        return open(job.stored, "rb")
-    except FileNotFoundError:
-        raise gone from None
+    stored = stored_file_at(job.stored)
+    if not stored.readable():
+        raise ExportJobError(FILE_GONE.format(hours=settings.EXPORT_KEEP_HOURS))
+    return stored.open()
 
 
 def export_dir() -> Path:
@@ -193,11 +170,6 @@ def _exports_prune() -> None:
     """Delete the files and records of exports older than EXPORT_KEEP_HOURS."""
     cutoff = timezone.now() - timedelta(hours=settings.EXPORT_KEEP_HOURS)
     for job in ExportJob.objects.filter(created_at__lt=cutoff).only("pk", "stored"):
-        if is_s3_url(job.stored):
-            try:
-                s3_object_from_url(job.stored).delete()
-            except BucketError as error:
-                logger.warning("export %s: its file could not be deleted from the bucket: %s", job.pk, error.message)
-        elif job.stored:
-            Path(job.stored).unlink(missing_ok=True)
+        if job.stored:
+            stored_file_at(job.stored).remove()
     ExportJob.objects.filter(created_at__lt=cutoff).delete()

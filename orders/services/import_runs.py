@@ -1,7 +1,6 @@
 """Import runs: register a sales file's version, load it, and keep the loads moving (dispatch, retries, progress)."""
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -13,8 +12,8 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..bucket import BucketError, S3Object, is_s3_url, s3_object_from_url
-from ..ingest.files import Snapshot, business_date_from_name, file_fingerprint, file_snapshot_take
+from ..bucket import BucketError, StoredFile, stored_file, stored_file_at
+from ..ingest.files import business_date_from_name
 from ..ingest.pipeline import FileLoadResult, sales_file_load
 from ..ingest.reader import FileReadError
 from ..models import DataVersion, ImportRun
@@ -60,13 +59,9 @@ class IngestOutcome:
         return not self.skipped and self.run.status == ImportRun.Status.FAILED
 
 
-def snapshot_dir() -> Path:
-    return Path(settings.INGEST_SNAPSHOT_DIR)
-
-
 def import_run_register(
     *,
-    path: Path | S3Object,
+    path: Path | StoredFile,
     received_at: datetime | None = None,
     file_name: str | None = None,
     business_date: date | None = None,
@@ -81,31 +76,24 @@ def import_run_register(
     path may be an object in the S3 bucket: its snapshot is then a copy in the bucket (see
     orders.bucket), and BucketError says why the object could not be read or copied.
     """
-    if isinstance(path, S3Object):
-        sha256, taken = _s3_snapshot_take(path)
-        if taken is None:
-            return ImportRun.objects.get(sha256=sha256), False
-    else:
-        # Hashing alone first: offering a file that is loaded already costs one read, and no copy.
-        sha256, _size = file_fingerprint(path)
-        existing = ImportRun.objects.filter(sha256=sha256).first()
-        if existing and existing.status == ImportRun.Status.LOADED:
-            return existing, False
-        taken = file_snapshot_take(path, snapshot_dir())  # the bytes copied decide, should the file change meanwhile
+    stored = stored_file(path)
+    # Hashing alone first: offering a file that is loaded already costs one read, and no copy.
+    read = stored.fingerprint()
+    existing = ImportRun.objects.filter(sha256=read.sha256).first()
+    if existing and existing.status == ImportRun.Status.LOADED:
+        return existing, False
+    taken = stored.snapshot_take(read)
     sha256, snapshot = taken.sha256, taken.path
     existing = ImportRun.objects.filter(sha256=sha256).first()
     if existing:
         if existing.status == ImportRun.Status.LOADED:
-            _snapshot_remove(snapshot)
-        elif (existing.path, existing.snapshot) != (str(path), str(snapshot)):
-            ImportRun.objects.filter(pk=existing.pk).update(path=str(path), snapshot=str(snapshot))
-            existing.path, existing.snapshot = str(path), str(snapshot)
+            snapshot.remove()
+        elif (existing.path, existing.snapshot) != (str(stored), str(snapshot)):
+            ImportRun.objects.filter(pk=existing.pk).update(path=str(stored), snapshot=str(snapshot))
+            existing.path, existing.snapshot = str(stored), str(snapshot)
         return existing, False
-    if received_at is None and isinstance(path, S3Object):
-        received_at = path.modified or timezone.now()
-    elif received_at is None:
-        received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    file_name = file_name or path.name
+    received_at = received_at or stored.arrived_at()
+    file_name = file_name or stored.name
     named_date = business_date_from_name(file_name)
     if named_date:
         source = ImportRun.BusinessDateSource.FILE_NAME
@@ -117,7 +105,7 @@ def import_run_register(
         with transaction.atomic():
             run = ImportRun.objects.create(
                 file_name=file_name,
-                path=str(path),
+                path=str(stored),
                 snapshot=str(snapshot),
                 size=taken.size,
                 lines=taken.lines,
@@ -132,83 +120,33 @@ def import_run_register(
     return run, True
 
 
-def _s3_snapshot_take(obj: S3Object) -> tuple[str, Snapshot | None]:
-    """Hash the object as it streams, then copy exactly those bytes (by ETag) to our snapshot in the bucket.
-
-    Return (sha256, None) when these bytes were loaded before: no copy is made.
-    With obj.etag given (the listing's), an object that changed since it was listed is not taken:
-    BucketError(missing=True), and the next scan sees the new version settle.
-    """
-    read = obj.fingerprint()
-    if obj.etag and read.path.etag != obj.etag:
-        raise BucketError(f"{obj.name} changed while it was read; the next scan takes the new version.", missing=True)
-    if ImportRun.objects.filter(sha256=read.sha256, status=ImportRun.Status.LOADED).exists():
-        return read.sha256, None
-    snapshot = obj.snapshot_copy(sha256=read.sha256, etag=read.path.etag)
-    return read.sha256, Snapshot(read.sha256, read.size, snapshot, read.lines)
-
-
-def _snapshot_remove(snapshot: Path | str | S3Object) -> None:
-    if isinstance(snapshot, S3Object) or is_s3_url(str(snapshot)):
-        obj = snapshot if isinstance(snapshot, S3Object) else s3_object_from_url(snapshot)
-        try:
-            obj.delete()
-        except BucketError as error:  # a snapshot left behind costs space, not correctness
-            logger.warning("snapshot %s could not be removed: %s", obj, error)
-        return
-    try:
-        os.unlink(snapshot)
-    except FileNotFoundError:
-        pass
-
-
-def _run_source(run: ImportRun) -> Path | S3Object:
+def _run_source(run: ImportRun) -> StoredFile:
     """The file holding exactly the run's bytes: its snapshot, or (for a run without one) its path, copied now."""
-    if is_s3_url(run.snapshot or run.path):
-        return _s3_run_source(run)
-    if run.snapshot and os.path.isfile(run.snapshot):
-        return Path(run.snapshot)
-    path = Path(run.path)
-    try:
-        taken = file_snapshot_take(path, snapshot_dir())
-    except FileNotFoundError:
-        raise SourceError(FILE_MISSING.format(path=path), ImportRun.Failure.MISSING) from None
-    except OSError as error:
-        raise SourceError(
-            FILE_UNREADABLE.format(path=path, error=error.strerror or error), ImportRun.Failure.UNREADABLE
-        ) from None
-    if taken.sha256 != run.sha256:
-        _snapshot_remove(taken.path)
-        raise SourceError(FILE_CHANGED.format(path=path), ImportRun.Failure.MISSING)
-    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(taken.path))
-    return taken.path
-
-
-def _s3_run_source(run: ImportRun) -> S3Object:
-    """The run's snapshot in the bucket; or its object, copied now if it still holds the run's bytes."""
     try:
         if run.snapshot:
-            snapshot = s3_object_from_url(run.snapshot)
-            try:
-                snapshot.head()
+            snapshot = stored_file_at(run.snapshot)
+            if snapshot.present():
                 return snapshot
-            except BucketError as error:
-                if not error.missing:
-                    raise
-        live = s3_object_from_url(run.path)
-        try:
-            read = live.fingerprint()
-        except BucketError as error:
-            if error.missing:
-                raise SourceError(FILE_MISSING.format(path=run.path), ImportRun.Failure.MISSING) from None
-            raise
+        live = stored_file_at(run.path)
+        read = live.fingerprint()
         if read.sha256 != run.sha256:
             raise SourceError(FILE_CHANGED.format(path=run.path), ImportRun.Failure.MISSING)
-        snapshot = live.snapshot_copy(sha256=read.sha256, etag=read.path.etag)
+        taken = live.snapshot_take(read)
+    except FileNotFoundError:
+        raise SourceError(FILE_MISSING.format(path=run.path), ImportRun.Failure.MISSING) from None
+    except OSError as error:
+        raise SourceError(
+            FILE_UNREADABLE.format(path=run.path, error=error.strerror or error), ImportRun.Failure.UNREADABLE
+        ) from None
     except BucketError as error:
+        if error.missing:
+            raise SourceError(FILE_MISSING.format(path=run.path), ImportRun.Failure.MISSING) from None
         raise SourceError(error.message, ImportRun.Failure.UNREADABLE) from None
-    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(snapshot))
-    return snapshot
+    if taken.sha256 != run.sha256:  # changed again between the hashing and the copy
+        taken.path.remove()
+        raise SourceError(FILE_CHANGED.format(path=run.path), ImportRun.Failure.MISSING)
+    ImportRun.objects.filter(pk=run.pk).update(snapshot=str(taken.path))
+    return taken.path
 
 
 def _run_failed(run_id: int, message: str, failure: str) -> None:
@@ -282,7 +220,7 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
             if run.inserted or run.updated:
                 data_version_bump()  # last: its row lock is held until the commit
                 transaction.on_commit(lambda: _loaded_announce(run_id))
-            transaction.on_commit(lambda: _snapshot_remove(source))
+            transaction.on_commit(source.remove)
     except FileReadError as error:  # SourceError too: the file is gone, replaced or cannot be opened
         _run_failed(run_id, str(error), getattr(error, "failure", ImportRun.Failure.FILE))
         pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
@@ -427,13 +365,11 @@ def import_runs_stalled(*, now: datetime | None = None) -> list[int]:
     return [*stalled.values_list("pk", flat=True), *readable]
 
 
-def _readable(path: str) -> bool:
-    if is_s3_url(path):
-        return s3_object_from_url(path).exists()
-    return bool(path) and os.path.isfile(path) and os.access(path, os.R_OK)
+def _readable(location: str) -> bool:
+    return bool(location) and stored_file_at(location).readable()
 
 
-def sales_file_ingest(*, path: Path | S3Object, progress: Callable[[int], None] | None = None) -> IngestOutcome:
+def sales_file_ingest(*, path: Path | StoredFile, progress: Callable[[int], None] | None = None) -> IngestOutcome:
     """Register the file and load it now, unless this exact content was loaded before."""
     run, _created = import_run_register(path=path)
     if run.status == ImportRun.Status.LOADED:

@@ -6,22 +6,21 @@ bucket's files; an Excel workbook is first written out as CSV, so it is cleaned 
 
 import csv
 import logging
-import os
 import re
 import tempfile
 import uuid
-from datetime import date, datetime
-from datetime import time as dt_time
+from datetime import date, datetime, time as dt_time
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from ..bucket import BucketError, S3Bucket, S3Object, bucket_get, is_s3_url, s3_object_from_url
-from ..ingest.files import business_date_from_name, file_fingerprint
+from ..bucket import BucketError, StoredFile, bucket_get, stored_file_at
+from ..ingest.files import business_date_from_name
 from ..ingest.load import PREVIEW_KINDS
 from ..ingest.pipeline import FileLoadResult, sales_file_load
 from ..ingest.reader import FileReadError
@@ -45,12 +44,6 @@ _SNIFF_BYTES = 64 * 1024
 
 class UploadError(ValueError):
     """The upload is refused; the message is for the user."""
-
-
-def uploads_dir() -> Path:
-    folder = Path(settings.IMPORT_UPLOAD_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def upload_file_name(raw_name: str) -> str:
@@ -95,35 +88,20 @@ def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, u
     kind = upload_kind(name, uploaded_file.read(_SNIFF_BYTES))
     uploaded_file.seek(0)
     upload_id = uuid.uuid4()
-    bucket = bucket_get()
-    # An S3 bucket keeps the upload under its own .salesproject/uploads/: a worker on any host reads it there.
-    folder = Path(tempfile.mkdtemp(prefix="salesproject-upload-")) if isinstance(bucket, S3Bucket) else uploads_dir()
     if kind == ImportUpload.Kind.XLSX:
-        workbook = folder / f"{upload_id}.xlsx"
-        _chunks_write(uploaded_file, workbook)
-        stored = folder / f"{upload_id}.csv"
-        try:
-            workbook_to_csv(workbook, stored)
-        except Exception as error:  # openpyxl raises many kinds for a damaged workbook
-            stored.unlink(missing_ok=True)
-            raise UploadError(NOT_A_WORKBOOK.format(name=name, error=error)) from None
-        finally:
-            workbook.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="salesproject-upload-") as folder:
+            workbook = Path(folder) / f"{upload_id}.xlsx"
+            _chunks_write(uploaded_file, workbook)
+            converted = Path(folder) / f"{upload_id}.csv"
+            try:
+                workbook_to_csv(workbook, converted)
+            except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+                raise UploadError(NOT_A_WORKBOOK.format(name=name, error=error)) from None
+            with open(converted, "rb") as stream:
+                stored = _store(converted.name, stream)
     else:
-        stored = folder / f"{upload_id}{'.csv.gz' if kind == ImportUpload.Kind.GZIP else '.csv'}"
-        if isinstance(bucket, S3Bucket):
-            uploaded_file.seek(0)
-            stored = _s3_store(bucket, stored.name, uploaded_file)
-        else:
-            _chunks_write(uploaded_file, stored)
-    if isinstance(bucket, S3Bucket) and not isinstance(stored, S3Object):  # a workbook's CSV, written locally
-        local = stored
-        try:
-            with open(local, "rb") as stream:
-                stored = _s3_store(bucket, local.name, stream)
-        finally:
-            local.unlink(missing_ok=True)
-            folder.rmdir()
+        uploaded_file.seek(0)
+        stored = _store(f"{upload_id}{'.csv.gz' if kind == ImportUpload.Kind.GZIP else '.csv'}", uploaded_file)
     upload = ImportUpload.objects.create(
         id=upload_id, file_name=name, stored=str(stored), kind=kind, size=uploaded_file.size,
         business_date=business_date, uploaded_by=user if getattr(user, "pk", None) else None,
@@ -132,17 +110,12 @@ def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, u
     return upload
 
 
-def _s3_store(bucket: S3Bucket, name: str, stream) -> S3Object:
-    key = bucket.upload_key(name)
+def _store(name: str, stream: BinaryIO) -> StoredFile:
+    """Keep the upload in the bucket's uploads (a worker on any host reads it there), under a name of ours."""
     try:
-        bucket.put(key=key, stream=stream)
+        return bucket_get().upload_store(name=name, stream=stream)
     except BucketError as error:
         raise UploadError(error.message) from None
-    return bucket.object(key)
-
-
-def _upload_source(upload: ImportUpload) -> Path | S3Object:
-    return s3_object_from_url(upload.stored) if is_s3_url(upload.stored) else Path(upload.stored)
 
 
 def _chunks_write(uploaded_file: UploadedFile, target: Path) -> None:
@@ -193,10 +166,10 @@ def upload_business_date(upload: ImportUpload) -> date:
 def upload_preview_build(*, upload_id) -> ImportUpload:
     """Run the upload through the loader without writing anything, and keep what it would do."""
     upload = ImportUpload.objects.get(pk=upload_id)
-    path = _upload_source(upload)
+    path = stored_file_at(upload.stored)
     business_date = upload_business_date(upload)
     try:
-        sha256 = path.fingerprint().sha256 if isinstance(path, S3Object) else file_fingerprint(path)[0]
+        sha256 = path.fingerprint().sha256
         with transaction.atomic():
             result = sales_file_load(
                 path=path, run_id=0, file_name=upload.file_name, business_date=business_date, now=timezone.now(),
@@ -276,7 +249,7 @@ def upload_confirm(*, upload_id) -> tuple[ImportRun, bool]:
     upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
     if upload.status == ImportUpload.Status.CONFIRMED and upload.run_id:
         raise UploadError(CONFIRMED_ALREADY.format(run_id=upload.run_id))
-    path = _upload_source(upload)
+    path = stored_file_at(upload.stored)
     try:
         run, _created = import_run_register(
             path=path, received_at=upload.created_at, file_name=upload.file_name, business_date=upload.business_date
@@ -289,19 +262,5 @@ def upload_confirm(*, upload_id) -> tuple[ImportRun, bool]:
     if not already_loaded:
         transaction.on_commit(lambda: import_run_dispatch(run_id=run.pk))
     # The run keeps its own copy: the upload's file is no longer needed.
-    transaction.on_commit(lambda: _remove(path))
+    transaction.on_commit(path.remove)
     return run, already_loaded
-
-
-def _remove(path: Path | S3Object) -> None:
-    if isinstance(path, S3Object):
-        try:
-            path.delete()
-        except BucketError as error:
-            logger.warning("upload %s could not be removed: %s", path, error.message)
-        return
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-

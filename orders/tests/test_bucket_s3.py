@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from orders import bucket as bucket_module
-from orders.bucket import BucketError, S3Bucket, bucket_get
+from orders.bucket import BucketError, LocalBucket, S3Bucket, bucket_get
 from orders.models import BucketFile, ImportRun, ImportUpload, Order
 from orders.services.bucket_scan import bucket_scan
 from orders.services.import_runs import import_run_execute, import_runs_stalled
@@ -32,11 +32,11 @@ def scan_twice(callbacks_capture):
     return scan(callbacks_capture)[0]
 
 
-def test_bucket_url_chooses_s3_and_a_folder_stays_a_path(s3_bucket, settings, tmp_path):
+def test_bucket_url_chooses_s3_or_a_local_folder(s3_bucket, settings, tmp_path):
     assert bucket_get() == S3Bucket(name=s3_bucket.name, prefix="drop/")
     settings.BUCKET_URL = f"file://{tmp_path}"
-    assert bucket_get() == settings.BUCKET_DIR  # a local BUCKET_URL is the folder BUCKET_DIR
-    assert bucket_module.bucket_from_url(f"file://{tmp_path}") == tmp_path
+    assert bucket_get() == LocalBucket(folder=settings.BUCKET_DIR)  # a local BUCKET_URL is the folder BUCKET_DIR
+    assert bucket_module.bucket_from_url(f"file://{tmp_path}") == LocalBucket(folder=tmp_path)
     assert bucket_module.bucket_from_url("s3://shop/daily") == S3Bucket(name="shop", prefix="daily/")
 
 

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from orders import bucket as bucket_module
+from orders.bucket import LocalBucket
 from orders.models import BucketFile, ImportRun, Order
-from orders.services import import_runs
 from orders.services.bucket_scan import bucket_scan
 from orders.services.import_runs import import_run_register
 
@@ -32,7 +33,7 @@ def test_scan_registers_a_settled_file_and_loads_it_after_commit(bucket, django_
     drop(bucket, "sales_data_2024-03-01.csv", "1,C1,P1,2,10.00,2024-03-01\n")
 
     with django_capture_on_commit_callbacks(execute=True):
-        scan = bucket_scan(bucket=bucket, settle_seconds=2)
+        scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
 
     run = ImportRun.objects.get()
     assert scan.registered == [run.pk]
@@ -45,7 +46,7 @@ def test_scan_leaves_a_file_that_is_still_being_written(bucket, django_capture_o
     drop(bucket, "sales_data_2024-03-01.csv", "1,C1,P1,2,10.00,2024-03-01\n", age_seconds=0)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        scan = bucket_scan(bucket=bucket, settle_seconds=5)
+        scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=5)
 
     assert scan.unsettled == ["sales_data_2024-03-01.csv"]
     assert scan.registered == [] and callbacks == []
@@ -62,7 +63,7 @@ def test_scan_waits_for_a_gzip_file_cut_short(bucket, django_capture_on_commit_c
     os.utime(path, (time.time() - 60, time.time() - 60))
 
     with django_capture_on_commit_callbacks(execute=True):
-        scan = bucket_scan(bucket=bucket, settle_seconds=2)
+        scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
 
     assert scan.unsettled == ["sales_data_2024-03-01.csv.gz"]
     assert not ImportRun.objects.exists()
@@ -72,10 +73,10 @@ def test_scan_waits_for_a_gzip_file_cut_short(bucket, django_capture_on_commit_c
 def test_scan_does_not_register_an_unchanged_file_again(bucket, django_capture_on_commit_callbacks):
     drop(bucket, "sales_data_2024-03-01.csv", "1,C1,P1,2,10.00,2024-03-01\n")
     with django_capture_on_commit_callbacks(execute=True):
-        bucket_scan(bucket=bucket, settle_seconds=2)
+        bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        scan = bucket_scan(bucket=bucket, settle_seconds=2)
+        scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
 
     assert scan.registered == [] and callbacks == []
     assert ImportRun.objects.count() == 1
@@ -87,11 +88,11 @@ def test_scan_registers_changed_content_under_the_same_name_as_a_new_version(
 ):
     drop(bucket, "sales_data_2024-03-01.csv", "1,C1,P1,2,10.00,2024-03-01\n", age_seconds=120)
     with django_capture_on_commit_callbacks(execute=True):
-        bucket_scan(bucket=bucket, settle_seconds=2)
+        bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
     drop(bucket, "sales_data_2024-03-01.csv", "1,C1,P1,5,10.00,2024-03-01\n", age_seconds=60)
 
     with django_capture_on_commit_callbacks(execute=True):
-        scan = bucket_scan(bucket=bucket, settle_seconds=2)
+        scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
 
     assert len(scan.registered) == 1
     assert ImportRun.objects.count() == 2
@@ -104,7 +105,7 @@ def test_scan_ignores_files_that_are_not_sales_files(bucket, django_capture_on_c
     drop(bucket, ".sales_data_2024-03-01.csv.part", "1,C1,P1,2,10.00,2024-03-01\n")
 
     with django_capture_on_commit_callbacks(execute=True):
-        scan = bucket_scan(bucket=bucket, settle_seconds=2)
+        scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
 
     assert scan.registered == [] and scan.unsettled == []
 
@@ -136,7 +137,7 @@ def _seen_by_an_earlier_scan(path: Path, run: ImportRun) -> None:
 
 def _scan(bucket):
     with mock.patch("django.db.transaction.on_commit", side_effect=lambda callback, **kwargs: callback()):
-        return bucket_scan(bucket=bucket, settle_seconds=0)
+        return bucket_scan(bucket=LocalBucket(bucket), settle_seconds=0)
 
 
 @pytest.mark.parametrize(
@@ -214,14 +215,14 @@ def test_a_broker_that_is_down_leaves_the_run_pending_for_a_later_scan(bucket, s
 def test_one_unreadable_file_does_not_stop_the_scan(bucket, eager_tasks):
     unreadable = write(bucket / "sales_data_2024-03-01.csv", "1,C1,P1,3,10.00,2024-03-01")
     write(bucket / "sales_data_2024-03-02.csv", "2,C1,P1,4,10.00,2024-03-02")
-    real_take = import_runs.file_snapshot_take
+    real_take = bucket_module.file_snapshot_take
 
     def take(path, folder):
         if path == unreadable:
             raise PermissionError(13, "Permission denied")
         return real_take(path, folder)
 
-    with mock.patch.object(import_runs, "file_snapshot_take", side_effect=take):
+    with mock.patch.object(bucket_module, "file_snapshot_take", side_effect=take):
         scan = _scan(bucket)
 
     assert scan.unreadable == ["sales_data_2024-03-01.csv"]

@@ -8,6 +8,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from orders.bucket import LocalBucket
 from orders.ingest import pipeline
 from orders.ingest.load import OrderStage
 from orders.models import Customer, ImportRun, Order, Product, RejectedRow
@@ -111,7 +112,7 @@ def test_a_lost_file_fails_as_missing_and_loads_when_dropped_again_with_the_same
 
     path.write_bytes(content)
     with mock.patch("django.db.transaction.on_commit", side_effect=lambda callback, **kwargs: callback()):
-        scan = bucket_scan(bucket=bucket, settle_seconds=0)
+        scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=0)
 
     run.refresh_from_db()
     assert scan.redispatched == [run.pk] and scan.registered == []

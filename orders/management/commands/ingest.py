@@ -1,11 +1,10 @@
 import sys
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
-from orders.bucket import BucketError, S3Bucket, bucket_get, sales_entries_sorted
+from orders.bucket import Bucket, BucketError, bucket_get
 from orders.ingest.files import sales_files_in
 from orders.services.import_runs import ALREADY_LOADED, sales_file_ingest
 
@@ -26,37 +25,34 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="Never show a progress bar.")
 
     def handle(self, *args, paths: list[Path], no_progress: bool, **options):
-        bucket = None if paths else bucket_get()
-        if isinstance(bucket, S3Bucket):
+        if paths:
+            missing = [str(path) for path in paths if not path.exists()]
+            if missing:
+                raise CommandError(f"No such file or folder: {', '.join(missing)}", returncode=2)
             self._database_check()
-            files = self._s3_files(bucket)
-            if not files:
-                self.stdout.write(f"No sales files in {bucket.url}.")
-                return
-            self._ingest(files, no_progress=no_progress)
-            return
-        paths = paths or [Path(settings.BUCKET_DIR)]
-        missing = [str(path) for path in paths if not path.exists()]
-        if missing:
-            raise CommandError(f"No such file or folder: {', '.join(missing)}", returncode=2)
-        self._database_check()
-        files = sales_files_in(paths)
+            files, where = sales_files_in(paths), ", ".join(str(path) for path in paths)
+        else:
+            bucket = bucket_get()
+            files, where = self._bucket_files(bucket), bucket.url
         if not files:
-            self.stdout.write(f"No sales files in {', '.join(str(path) for path in paths)}.")
+            self.stdout.write(f"No sales files in {where}.")
             return
         self._ingest(files, no_progress=no_progress)
 
-    def _s3_files(self, bucket: S3Bucket) -> list:
+    def _bucket_files(self, bucket: Bucket) -> list:
         """The bucket's sales files, oldest business date first; one line and exit 4 when it cannot be listed."""
+        listing_failed = None
         try:
             entries = bucket.sales_files()
+        except FileNotFoundError as error:  # a folder that is not there: a usage error
+            raise CommandError(str(error), returncode=2) from None
         except BucketError as error:
-            self.stderr.write(error.message)
+            listing_failed = error
+        self._database_check()  # first: a database outage is said once, whatever else fails
+        if listing_failed:
+            self.stderr.write(listing_failed.message)
             sys.exit(BUCKET_EXIT_CODE)
-        return [
-            bucket.object(entry.key, etag=entry.etag, size=entry.size, modified=entry.modified)
-            for entry in sales_entries_sorted(entries)
-        ]
+        return [bucket.entry_file(entry) for entry in entries]
 
     def _ingest(self, files: list, *, no_progress: bool) -> None:
         any_failed = False

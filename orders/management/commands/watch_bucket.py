@@ -13,7 +13,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from orders.bucket import S3Bucket, bucket_get
+from orders.bucket import Bucket, bucket_get
 from orders.tasks import scan_bucket
 
 logger = logging.getLogger("salesproject.app")
@@ -37,15 +37,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--bucket", type=Path, default=None, help="Default: settings.BUCKET_DIR.")
+        parser.add_argument("--bucket", type=Path, default=None, help="Default: the bucket's folder (BUCKET_DIR).")
         parser.add_argument(
             "--poll", type=float, default=60.0, help="Scan at least this often, in seconds, events or not."
         )
 
     def handle(self, *args, bucket: Path | None, poll: float, **options):
-        if bucket is None and isinstance(bucket_get(), S3Bucket):
-            return self._s3_poll(bucket_get())
-        bucket = bucket or Path(settings.BUCKET_DIR)
+        configured = bucket_get()
+        bucket = bucket or configured.watch_folder
+        if bucket is None:  # the bucket sends no events (S3)
+            return self._poll(configured)
         bucket.mkdir(parents=True, exist_ok=True)
         changed = threading.Event()
         observer = Observer()
@@ -75,8 +76,8 @@ class Command(BaseCommand):
             observer.stop()
             observer.join()
 
-    def _s3_poll(self, bucket: S3Bucket) -> None:
-        """An S3 bucket sends no events: the watcher is for local folders.
+    def _poll(self, bucket: Bucket) -> None:
+        """A bucket that sends no events (S3): the watcher is for local folders.
 
         With a broker, beat's scan polls the bucket (every minute by default) and this process
         only says so; without one, it polls every BUCKET_S3_POLL_SECONDS and loads in-process.

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Sum
 
 from bench.generate import BAD_ROW_EVERY, write_sales_file
+from orders.bucket import LocalBucket
 from orders.models import BucketFile, Customer, DataVersion, ImportRun, Order, Product, RejectedRow
 from orders.services.bucket_scan import bucket_scan
 from orders.services.import_runs import import_run_register
@@ -430,19 +431,19 @@ def test_half_written_file_is_not_read_until_it_is_complete(integration_bucket, 
     # Cut in the middle of a line, as a copy that stalls would leave it.
     path.write_bytes(content[: len(content) // 2])
 
-    scan = bucket_scan(bucket=integration_bucket, settle_seconds=settings.INGEST_SETTLE_SECONDS)
+    scan = bucket_scan(bucket=LocalBucket(integration_bucket), settle_seconds=settings.INGEST_SETTLE_SECONDS)
 
     assert (scan.registered, scan.unsettled) == ([], [path.name])
     assert not ImportRun.objects.exists()
     time.sleep(SETTLE_SECONDS / 2)  # the copy is slow, but has not stalled for the settle time
     with open(path, "ab") as stream:
         stream.write(content[len(content) // 2 :])
-    scan = bucket_scan(bucket=integration_bucket, settle_seconds=settings.INGEST_SETTLE_SECONDS)
+    scan = bucket_scan(bucket=LocalBucket(integration_bucket), settle_seconds=settings.INGEST_SETTLE_SECONDS)
     assert (scan.registered, scan.unsettled) == ([], [path.name])
     assert not ImportRun.objects.exists()
 
     registered = wait_for(
-        lambda: bucket_scan(bucket=integration_bucket, settle_seconds=settings.INGEST_SETTLE_SECONDS).registered,
+        lambda: bucket_scan(bucket=LocalBucket(integration_bucket), settle_seconds=settings.INGEST_SETTLE_SECONDS).registered,
         timeout=10 * SETTLE_SECONDS, interval=0.2, what="the file to settle",
     )
 
