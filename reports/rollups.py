@@ -47,7 +47,7 @@ _VALUED = [_CUSTOMER, _PRODUCT, _QUANTITY, _PRICE, _DATE]
 # prices have at most two decimals, once rounded.
 CENTS = f"CAST(ROUND({{prefix}}{_QUANTITY} * {{prefix}}{_PRICE} * 100) AS BIGINT)"
 
-# (rollup table, its key column, the order column it groups by, whether it counts changes).
+# (rollup table, its key column, the Order field it groups by, whether it counts changes).
 # SalesDay counts the order rows written per day: a write that moves an order from one
 # customer to another leaves the day's sums as they were; the count still moves, and tells
 # the day's packs of sums they are stale.
