@@ -6,12 +6,12 @@ whatever the file's size.
 """
 
 import codecs
-import functools
 import csv
+import functools
 import gzip
 import io
-import os
 import itertools
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field

@@ -167,12 +167,8 @@ def _result_record(run: ImportRun, result: FileLoadResult) -> None:
     run.warnings = result.warnings
     run.rows_read = result.rows_read
     run.rejected = result.rejected
-    run.inserted = result.counts.inserted
-    run.updated = result.counts.updated
-    run.unchanged = result.counts.unchanged
-    run.superseded = result.counts.superseded
-    run.duplicates = result.counts.duplicates
-    run.conflicts = result.counts.conflicts
+    for count in ("inserted", "updated", "unchanged", "superseded", "duplicates", "conflicts"):
+        setattr(run, count, getattr(result.counts, count))
     run.timings = result.timings
 
 

@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 from io import StringIO
 from pathlib import Path
 from unittest import mock
@@ -368,7 +368,7 @@ def test_ingest_dates_a_file_without_a_date_in_its_name_by_its_arrival(tmp_path)
     undated = write_file(
         tmp_path, "till_export.csv", "20001,C1,P1,6,10.00,2024-03-19", "20002,C2,P1,7,10.00,2024-03-31"
     )
-    arrived = datetime(2024, 3, 25, 12, 0, tzinfo=dt_timezone.utc).timestamp()
+    arrived = datetime(2024, 3, 25, 12, 0, tzinfo=UTC).timestamp()
     os.utime(undated, (arrived, arrived))
 
     ingest(undated)

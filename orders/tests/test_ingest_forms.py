@@ -94,7 +94,7 @@ def test_comma_run_trailing_every_line_of_a_semicolon_file(ingest_text):
 @pytest.mark.parametrize(
     ("data", "encoding"),
     [
-        (f"{HEADER}\n1001,Caf\u00e9 M\u00fcller,301,2,25.50,2024-01-10\n".encode("utf-8"), "utf-8"),
+        (f"{HEADER}\n1001,Caf\u00e9 M\u00fcller,301,2,25.50,2024-01-10\n".encode(), "utf-8"),
         (codecs.BOM_UTF8 + f"{HEADER}\n1001,Caf\u00e9 M\u00fcller,301,2,25.50,2024-01-10\n".encode(), "utf-8-sig"),
         (f"{HEADER}\r\n1001,Caf\u00e9 M\u00fcller,301,2,25.50,2024-01-10\r\n".encode("utf-16"), "utf-16"),
         (f"{HEADER}\n1001,Caf\u00e9 M\u00fcller,301,2,25.50,2024-01-10\n".encode("cp1252"), "cp1252"),

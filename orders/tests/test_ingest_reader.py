@@ -40,14 +40,14 @@ def read_file(tmp_path):
 @pytest.mark.parametrize(
     ("data", "encoding"),
     [
-        (f"{HEADER}\n{ROW}\n".encode("utf-8"), "utf-8"),
-        (codecs.BOM_UTF8 + f"{HEADER}\n{ROW}\n".encode("utf-8"), "utf-8-sig"),
+        (f"{HEADER}\n{ROW}\n".encode(), "utf-8"),
+        (codecs.BOM_UTF8 + f"{HEADER}\n{ROW}\n".encode(), "utf-8-sig"),
         (f"{HEADER}\n{ROW}\n".encode("utf-16"), "utf-16"),  # with its BOM
         (codecs.BOM_UTF16_BE + f"{HEADER}\n{ROW}\n".encode("utf-16-be"), "utf-16"),
         (f"{HEADER}\n{ROW}\n".encode("utf-16-le"), "utf-16-le"),
         (f"{HEADER}\n1001,501,301,2,\u20ac12.50,2024-01-10\n".encode("cp1252"), "cp1252"),  # € is 0x80
         (f"{HEADER}\n1001,501,301,2,\u00a33.20,2024-01-10\n".encode("latin-1"), "cp1252"),  # £ is 0xA3
-        (f"{HEADER}\n1001,Caf\u00e9,301,2,3.20,2024-01-10\n".encode("utf-8"), "utf-8"),
+        (f"{HEADER}\n1001,Caf\u00e9,301,2,3.20,2024-01-10\n".encode(), "utf-8"),
     ],
 )
 def test_detect_encoding(tmp_path, data, encoding):

@@ -54,7 +54,7 @@ def test_csv_chunks_keep_formulae_when_the_setting_is_off(settings):
 
 def test_csv_chunks_yield_a_chunk_per_few_thousand_rows_not_one_string(monkeypatch):
     monkeypatch.setattr(exports, "CSV_CHUNK_ROWS", 10)
-    many = (("%d" % n, "c", Decimal("1.00"), date(2024, 1, 1), n) for n in range(35))
+    many = ((str(n), "c", Decimal("1.00"), date(2024, 1, 1), n) for n in range(35))
 
     chunks = list(csv_chunks(headers=HEADERS, rows=many))
 

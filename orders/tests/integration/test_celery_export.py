@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from orders.services.export_jobs import export_job_file, export_job_start
 from orders.models import Customer, ExportJob, Order, Product
+from orders.services.export_jobs import export_job_file, export_job_start
 
 from .worker import integration_skip_reason, wait_for
 

@@ -1,7 +1,6 @@
 """Sales files in an S3 bucket (moto's server) scanned and loaded by a real Celery worker that has no
 local file at all: an empty working directory, an empty bucket folder and an empty snapshot folder."""
 
-import gzip
 import os
 from datetime import date
 from decimal import Decimal
