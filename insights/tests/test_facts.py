@@ -1,6 +1,6 @@
 """The facts summary, computed through the reports selectors for a date range."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -145,7 +145,7 @@ def test_a_steady_series_has_no_month_off_the_trend():
 
 
 def test_the_rejected_row_rate_of_recent_imports():
-    finished = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    finished = datetime(2024, 5, 1, tzinfo=UTC)
     for number, (rows_read, rejected) in enumerate(((1000, 10), (500, 40), (200, 0))):
         ImportRun.objects.create(
             file_name=f"sales_data_2024-05-0{number + 1}.csv",
