@@ -15,8 +15,7 @@ from orders.bucket import LocalBucket
 from orders.models import BucketFile, ImportRun, Order
 from orders.services.bucket_scan import bucket_scan
 from orders.services.import_runs import import_run_register
-
-HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
+from orders.tests.sales_files import HEADER, quantities, write
 
 pytestmark = pytest.mark.django_db
 
@@ -108,17 +107,6 @@ def test_scan_ignores_files_that_are_not_sales_files(bucket, django_capture_on_c
         scan = bucket_scan(bucket=LocalBucket(bucket), settle_seconds=2)
 
     assert scan.registered == [] and scan.unsettled == []
-
-
-def write(path: Path, *lines: str, age_seconds: float = 60) -> Path:
-    path.write_text(HEADER + "".join(f"{line}\n" for line in lines))
-    stamp = timezone.now().timestamp() - age_seconds
-    os.utime(path, (stamp, stamp))
-    return path
-
-
-def quantities() -> dict[str, int]:
-    return dict(Order.objects.values_list("order_id", "quantity"))
 
 
 # --- Stalled loads move again ------------------------------------------------------------

@@ -1,12 +1,10 @@
 """orders.services.import_runs: a run loads exactly its registered bytes, and failures are recorded."""
 
-import os
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.utils import timezone
 
 from orders.bucket import LocalBucket
 from orders.ingest import pipeline
@@ -21,21 +19,10 @@ from orders.services.import_runs import (
     import_run_register,
     sales_file_ingest,
 )
+from orders.tests.sales_files import quantities, write
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "order_id,customer_id,product_id,quantity,price,order_date\n"
-
-
-def write(path: Path, *lines: str, age_seconds: float = 60) -> Path:
-    path.write_text(HEADER + "".join(f"{line}\n" for line in lines))
-    stamp = timezone.now().timestamp() - age_seconds
-    os.utime(path, (stamp, stamp))
-    return path
-
-
-def quantities() -> dict[str, int]:
-    return dict(Order.objects.values_list("order_id", "quantity"))
 
 
 def nothing_stored() -> bool:
