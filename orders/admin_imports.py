@@ -5,15 +5,19 @@ checks the request, calls one service and answers.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
+
+from salesproject.request_limits import UploadSizeLimit, bounds_own_body
 
 from .models import ImportRun, ImportUpload
 from .selectors import import_run_progress
@@ -27,6 +31,7 @@ LOADED_MESSAGE = (
 )
 QUEUED_MESSAGE = "{file_name} is being loaded (import run {run_id}); this page follows it."
 FAILED_MESSAGE = "{file_name} could not be loaded (import run {run_id}): {error}"
+UPLOAD_TOO_BIG = "The file is larger than {limit_mb} MB, the largest upload (IMPORT_MAX_UPLOAD_MB): it was not stored."
 
 
 class ImportForm(forms.Form):
@@ -54,7 +59,11 @@ class OrderImportMixin:
 
     def get_urls(self):
         views = [
-            path("import/", self.admin_site.admin_view(self.import_view), name="orders_order_import"),
+            path(
+                "import/",
+                bounds_own_body(self.admin_site.admin_view(csrf_exempt(self.import_view))),
+                name="orders_order_import",
+            ),
             path(
                 "import/<uuid:upload_id>/",
                 self.admin_site.admin_view(vary_on_headers("HX-Request")(self.import_preview_view)),
@@ -81,10 +90,25 @@ class OrderImportMixin:
         }
 
     def import_view(self, request):
+        """Refuse or limit the upload before anything reads the body, then check CSRF (which reads it).
+
+        Django's way to change a request's upload handlers in a view: csrf_exempt outside,
+        csrf_protect inside.
+        """
         if not self.has_import_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied  # an Analyst's upload is never read
+        size_limit = UploadSizeLimit(request, max_bytes=settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024)
+        request.upload_handlers.insert(0, size_limit)
+        return csrf_protect(self._import_form_view)(request, size_limit)
+
+    def _import_form_view(self, request, size_limit: UploadSizeLimit):
         form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        if size_limit.exceeded:
+            # Shown in place of "This field is required.": the file was dropped as it arrived.
+            form.errors["import_file"] = form.error_class(
+                [UPLOAD_TOO_BIG.format(limit_mb=settings.IMPORT_MAX_UPLOAD_MB)]
+            )
+        elif request.method == "POST" and form.is_valid():
             try:
                 upload = upload_receive(
                     uploaded_file=form.cleaned_data["import_file"],

@@ -264,3 +264,22 @@ def upload_confirm(*, upload_id) -> tuple[ImportRun, bool]:
     # The run keeps its own copy: the upload's file is no longer needed.
     transaction.on_commit(path.remove)
     return run, already_loaded
+
+
+def uploads_unconfirmed_delete(*, created_before: datetime) -> int:
+    """Delete the uploads made before created_before and never confirmed: their rows and stored files.
+
+    A row goes only while it is still unconfirmed (a confirmation under way holds its lock and
+    wins), and its file after it; a file that cannot be removed is logged and costs only space.
+    Confirmed uploads stay: they say which run a file became, and their file went at confirmation.
+    """
+    unconfirmed = ImportUpload.objects.exclude(status=ImportUpload.Status.CONFIRMED)
+    deleted = 0
+    for upload_id, stored in list(unconfirmed.filter(created_at__lt=created_before).values_list("pk", "stored")):
+        rows, _ = unconfirmed.filter(pk=upload_id).delete()
+        if rows:
+            stored_file_at(stored).remove()
+            deleted += 1
+    if deleted:
+        logger.info("deleted %d uploads never confirmed, made before %s", deleted, created_before.isoformat())
+    return deleted

@@ -4,6 +4,7 @@ What an operator sets (secrets, addresses, folders, limits, the model) is read f
 environment with django-environ; the tuning of the code's internals is a constant here.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_celery_beat",
+    "axes",
     "import_export",
     "simple_history",
     "accounts",
@@ -42,6 +44,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, whose check reads the body: a body too big is refused unread.
+    "salesproject.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -49,6 +53,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "salesproject.urls"
@@ -108,6 +114,28 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# --- Sign-in throttling (django-axes) --------------------------------------
+# Failed sign-ins, through the admin's form or HTTP Basic (the JSON API), are counted per user
+# name and per client address; at the limit either is refused, even with the right password,
+# with a 429 until the cool-off has passed since the last failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "salesproject.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "salesproject.login_throttle.client_address"
+# Proxies in front of gunicorn that append to X-Forwarded-For (one TLS proxy: 1). With 0 the
+# client address is the connection's, which behind a proxy is the proxy's for every client.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Request bodies ---------------------------------------------------------
+# A body larger than this is refused before it is read (RequestBodyLimitMiddleware), and form
+# fields are held in memory up to it; only the admin's import takes more, up to IMPORT_MAX_UPLOAD_MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Content-Security-Policy (django-csp) ---------------------------------
 # Scripts and styles come from our own static files only: an injected <script>, <style> or
@@ -177,6 +205,8 @@ INGEST_RETRY_MAX = 16
 # web process and worker finds them between the preview and the confirmation.
 IMPORT_UPLOAD_DIR = Path(env("IMPORT_UPLOAD_DIR", default=str(BUCKET_DIR / ".salesproject" / "uploads")))
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+# Uploads never confirmed are deleted (row and file) by a periodic task after this long.
+IMPORT_UPLOAD_KEEP_HOURS = 24
 # Rows of each kind (new, updated, rejected...) an import preview shows; the counts cover them all.
 IMPORT_PREVIEW_ROWS = 300
 # The bucket scan queues again a run whose load was queued this long ago and has not started
@@ -273,6 +303,8 @@ LOGGING = {
         "salesproject.pipeline": {"handlers": ["pipeline_file"], "level": LOG_LEVEL, "propagate": False},
         "salesproject.database": {"handlers": ["database_file"], "level": LOG_LEVEL, "propagate": False},
         "celery": {"handlers": ["console", "app_file"], "level": "INFO", "propagate": False},
+        # Failed sign-ins and lockouts.
+        "axes": {"handlers": ["console", "app_file"], "level": "WARNING", "propagate": False},
     },
 }
 
