@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,6 +32,7 @@ LOADED_MESSAGE = (
 )
 QUEUED_MESSAGE = "{file_name} is being loaded (import run {run_id}); this page follows it."
 FAILED_MESSAGE = "{file_name} could not be loaded (import run {run_id}): {error}"
+IMPORT_NOT_PERMITTED = "403 Forbidden: importing orders needs the permission orders.import_order."
 UPLOAD_TOO_BIG = "The file is larger than {limit_mb} MB, the largest upload (IMPORT_MAX_UPLOAD_MB): it was not stored."
 
 
@@ -96,7 +98,9 @@ class OrderImportMixin:
         csrf_protect inside.
         """
         if not self.has_import_permission(request):
-            raise PermissionDenied  # an Analyst's upload is never read
+            # Answered here: raising PermissionDenied would render Django's 403 page, whose CSRF
+            # check reads the body, and an Analyst's upload is never read.
+            return HttpResponseForbidden(IMPORT_NOT_PERMITTED, content_type="text/plain; charset=utf-8")
         size_limit = UploadSizeLimit(request, max_bytes=settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024)
         request.upload_handlers.insert(0, size_limit)
         return csrf_protect(self._import_form_view)(request, size_limit)

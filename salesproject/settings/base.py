@@ -126,6 +126,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The log names the user and the address (a password never is).
+AXES_SENSITIVE_PARAMETERS = []
 AXES_LOCKOUT_CALLABLE = "salesproject.login_throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "salesproject.login_throttle.client_address"
 # Proxies in front of gunicorn that append to X-Forwarded-For (one TLS proxy: 1). With 0 the
