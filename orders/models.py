@@ -60,6 +60,7 @@ class ImportRun(models.Model):
         # Left to staff ("load again"): trying by itself could repeat for ever.
         TIME_LIMIT = "time_limit", "The load ran out of time"
         CRASH = "crash", "The load crashed"
+        POISON = "poison", "The load killed its worker"
 
     class BusinessDateSource(models.TextChoices):
         FILE_NAME = "file_name", "Date in the file name"
@@ -107,6 +108,9 @@ class ImportRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    lost_attempts = models.PositiveIntegerField(
+        default=0, help_text="Loads that never finished: their worker died (killed for memory, or the hard time limit)."
+    )
     error = models.TextField(blank=True)
     failure = models.CharField(max_length=16, choices=Failure.choices, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When the load was last queued.")

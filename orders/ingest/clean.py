@@ -228,6 +228,8 @@ class RowCleaner:
         current = "row"
         order_id = None
         try:
+            if record.defect:
+                raise ValueReadError(*record.defect)
             if count < self.min_fields:
                 raise ValueReadError(
                     reasons.TOO_FEW_FIELDS, reasons.TOO_FEW_FIELDS_MESSAGE.format(count=count, expected=self.min_fields)

@@ -24,10 +24,27 @@ logger = logging.getLogger("salesproject.pipeline")
 db_logger = logging.getLogger("salesproject.database")
 
 MESSAGE_LIMIT = 500
+PREVIEW_ROW_LIMIT = (
+    "The preview stopped after the first {rows:,} rows, the most a preview reads (IMPORT_PREVIEW_MAX_ROWS): "
+    "its counts cover those rows only. Confirming loads the whole file."
+)
+PREVIEW_TIME_LIMIT = (
+    "The preview stopped after {seconds:g} s, the longest a preview runs (IMPORT_PREVIEW_MAX_SECONDS): "
+    "its counts cover the first {rows:,} rows only. Confirming loads the whole file."
+)
 LINE_ITEMS_WARNING = (
     "{count} order id(s) came more than once with different products ({order_ids}): probably line items of "
     "one order rather than corrections. The last line of each was kept, as for any order sent twice."
 )
+
+
+@dataclass(frozen=True)
+class PreviewLimits:
+    """Where a preview stops: it writes nothing, so reading on would only cost time."""
+
+    sample: int  # rows of each kind kept to show
+    max_rows: int
+    max_seconds: float
 
 
 @dataclass
@@ -42,6 +59,8 @@ class FileLoadResult:
     # A preview's: what the load would do, and the first rejected rows (the count is in `rejected`).
     preview: StagePreview | None = None
     rejection_samples: list[Rejection] = field(default_factory=list)
+    # A preview that stopped at its row or time limit says so here; its counts cover rows_read only.
+    preview_stopped: str = ""
 
     @property
     def warnings(self) -> list[str]:
@@ -99,23 +118,24 @@ def sales_file_load(
     default_decimal_mark: str,
     default_date_order: str,
     progress: Callable[[int], None] | None = None,
-    preview_sample: int | None = None,
+    preview: PreviewLimits | None = None,
 ) -> FileLoadResult:
     """Load the file; raise reader.FileReadError when the file as a whole cannot be read.
 
-    Runs inside the caller's transaction. With preview_sample, write nothing but the staging
-    tables: result.preview says what the load would do, with that many rows of each kind.
+    Runs inside the caller's transaction. With preview, write nothing but the staging tables:
+    result.preview says what the load would do, with preview.sample rows of each kind, for the
+    first preview.max_rows rows, or those read in preview.max_seconds (result.preview_stopped says so).
     """
     with _cyclic_gc_paused():
         return _sales_file_load(
             path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order,
-            progress, preview_sample,
+            progress, preview,
         )
 
 
 def _sales_file_load(
     path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order, progress,
-    preview_sample,
+    preview,
 ) -> FileLoadResult:
     timer = StepTimer()
     with timer.step("detect_layout"):
@@ -127,8 +147,14 @@ def _sales_file_load(
     )
 
     defaults = {"default_decimal_mark": default_decimal_mark, "default_date_order": default_date_order}
+
+    def file_records(records: Iterator[Record]) -> Iterator[Record]:
+        # A preview reads its first max_rows as if the file ended there, in every pass.
+        return records if preview is None else itertools.islice(records, preview.max_rows)
+
     skipped = SkippedLines()
-    records = read_records(path, layout, skipped)
+    all_records = read_records(path, layout, skipped)
+    records = file_records(all_records)
     with timer.step("read"):
         first_chunk = list(itertools.islice(records, chunk_rows))
         whole_file = len(first_chunk) < chunk_rows
@@ -136,7 +162,7 @@ def _sales_file_load(
         if value_format.undecided and not whole_file:
             # The first rows cannot tell (a month-first file sorted by date starts with days 1 to 12):
             # look through the whole file before loading any of it, rather than guess.
-            value_format = detect_value_format(read_records(path, layout), layout, **defaults)
+            value_format = detect_value_format(file_records(read_records(path, layout)), layout, **defaults)
     result = FileLoadResult(layout=layout, value_format=value_format, skipped=skipped, timings=timer.timings)
     _format_log(file_name, value_format)
 
@@ -145,25 +171,26 @@ def _sales_file_load(
         # ISO dates, a 12,50 after whole numbers): decide it from the whole file, as when the
         # first chunk is undecided. The rows before it needed no such decision.
         result.value_format = value_format_settle(
-            result.value_format, detect_value_format(read_records(path, layout), layout, **defaults)
+            result.value_format, detect_value_format(file_records(read_records(path, layout)), layout, **defaults)
         )
         _format_log(file_name, result.value_format)
         return RowCleaner(layout, result.value_format)
 
     stage = OrderStage()
     chunks = itertools.chain([first_chunk], iter(lambda: list(itertools.islice(records, chunk_rows)), []))
-    if preview_sample is None:
+    if preview is None:
         def rejected_rows_save(rejections: list[Rejection]) -> None:
             _rejected_rows_save(rejections, run_id=run_id, file_name=file_name)
     else:
         def rejected_rows_save(rejections: list[Rejection]) -> None:
-            result.rejection_samples.extend(rejections[: preview_sample - len(result.rejection_samples)])
+            result.rejection_samples.extend(rejections[: preview.sample - len(result.rejection_samples)])
             rejections.clear()
+    deadline = None if preview is None else time.monotonic() + preview.max_seconds
     try:
-        _chunks_stage(
+        stopped_in_time = _chunks_stage(
             chunks, cleaner=RowCleaner(layout, value_format), decide=whole_file_decides, stage=stage,
             result=result, timer=timer, rejected_rows_save=rejected_rows_save, file_name=file_name,
-            chunk_rows=chunk_rows, progress=progress,
+            chunk_rows=chunk_rows, progress=progress, deadline=deadline,
         )
     except BaseException as error:  # a crash, a time limit: let the transaction roll back
         try:
@@ -171,8 +198,13 @@ def _sales_file_load(
         except Exception:  # the COPY failing to abort must not hide the error that ended it
             logger.exception("%s: abandoning the COPY failed", file_name)
         raise
-    if preview_sample is not None:
-        result.preview = stage.preview(business_date=business_date, sample=preview_sample)
+    if preview is not None:
+        if stopped_in_time:
+            result.preview_stopped = PREVIEW_TIME_LIMIT.format(seconds=preview.max_seconds, rows=result.rows_read)
+        elif result.rows_read == preview.max_rows and next(all_records, None) is not None:
+            # Stopped at max_rows, unless the file ends there: one record more tells.
+            result.preview_stopped = PREVIEW_ROW_LIMIT.format(rows=preview.max_rows)
+        result.preview = stage.preview(business_date=business_date, sample=preview.sample)
         result.counts = result.preview.counts
         return result
     with timer.step("upsert"):
@@ -205,13 +237,21 @@ def _chunks_stage(
     file_name: str,
     chunk_rows: int,
     progress: Callable[[int], None] | None,
-) -> None:
-    """Clean each chunk and stage its rows; save the rejected rows."""
+    deadline: float | None,
+) -> bool:
+    """Clean each chunk and stage its rows; save the rejected rows.
+
+    Return whether the deadline (a time.monotonic() value) stopped it before the last chunk.
+    """
     pending_rejections: list[Rejection] = []
+    stopped = False
     while True:
         with timer.step("read"):
             chunk = next(chunks, None)
         if chunk is None:
+            break
+        if deadline is not None and result.rows_read and time.monotonic() > deadline:
+            stopped = True
             break
         with timer.step("clean"):
             try:
@@ -238,6 +278,7 @@ def _chunks_stage(
     with timer.step("stage"):
         stage.pause()
         rejected_rows_save(pending_rejections)
+    return stopped
 
 
 def _rejected_rows_save(rejections: list[Rejection], *, run_id: int, file_name: str) -> None:

@@ -2,7 +2,8 @@
 
 Decides, from the file itself, the encoding, the delimiter, a delimiter run
 trailing every line, and where the header is. Streams: memory stays flat
-whatever the file's size.
+whatever the file's size, and whatever its lines' lengths: no line is held
+longer than MAX_LINE_CHARS.
 """
 
 import codecs
@@ -17,12 +18,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
+
+from . import reasons
 from .headers import REQUIRED_COLUMNS, HeaderError, header_score, map_header, missing_columns_error, normalise_header
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_LINES = 50
 # A quoted field may hold line breaks; one that runs on longer than this is a stray quote.
 MAX_RECORD_LINES = 100
+# The longest line (or record, its lines joined) that is read; a longer one is a rejected row
+# keeping only its first MAX_LINE_CHARS, so no line, field or stored raw line grows past it.
+MAX_LINE_CHARS = 8 * 1024
+# The bytes looked at to tell text from binary data (NUL bytes), on every path a file comes in by.
+BINARY_SNIFF_BYTES = 64 * 1024
 _READ_BLOCK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -36,6 +45,14 @@ codecs.register_error("salesproject.latin1", _decode_cp1252_gaps_as_latin1)
 
 
 NO_HEADER = "The file has no header line: it is empty or holds no delimited text."
+NOT_TEXT = (
+    "The file is not text: its first {sniff_kb} KB hold NUL bytes, as binary data does "
+    "(a text file holds none, unless it is UTF-16). It was not read."
+)
+GZIP_TOO_BIG = (
+    "The file decompresses to more than {limit_mb} MB, the most a .gz file may hold "
+    "(INGEST_MAX_DECOMPRESSED_MB). It was not read."
+)
 
 
 class FileReadError(ValueError):
@@ -47,6 +64,8 @@ class Record:
     line: int
     raw: str
     fields: list[str]
+    # (reason, message) of a line the reader would not split: too long, or holding a NUL byte.
+    defect: tuple[str, str] | None = None
 
 
 @dataclass
@@ -77,8 +96,37 @@ class FileLayout:
         return {column: self.header[position].strip() for column, position in self.mapping.items()}
 
 
+class _SizeLimited(io.RawIOBase):
+    """A stream that fails the file once more than limit bytes were read from it (a gzip bomb)."""
+
+    def __init__(self, stream, limit: int, message: str):
+        self._stream, self._limit, self._message = stream, limit, message
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._stream.readinto(buffer)
+        self._read += count
+        if self._read > self._limit:
+            raise FileReadError(self._message)
+        return count
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _gunzipped(stream) -> io.BufferedReader:
+    limit_mb = settings.INGEST_MAX_DECOMPRESSED_MB
+    return io.BufferedReader(
+        _SizeLimited(stream, limit_mb * 1024 * 1024, GZIP_TOO_BIG.format(limit_mb=limit_mb)), buffer_size=1 << 16
+    )
+
+
 def open_binary(path: Path):
-    """Open the file's bytes, gunzipped when it is gzip.
+    """Open the file's bytes, gunzipped when it is gzip (reading past INGEST_MAX_DECOMPRESSED_MB fails the file).
 
     path is a local path, or an object in the S3 bucket (orders.bucket.S3Object), which
     opens as a buffered stream read in chunks: no local copy is made of it.
@@ -89,29 +137,47 @@ def open_binary(path: Path):
             return stream
         unzipped = gzip.GzipFile(fileobj=stream, mode="rb")
         unzipped.myfileobj = stream  # closed with it, as gzip.open closes the file it opened
-        return unzipped
+        return _gunzipped(unzipped)
     with open(path, "rb") as probe:
         compressed = probe.read(2) == _GZIP_MAGIC
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+    return _gunzipped(gzip.open(path, "rb")) if compressed else open(path, "rb")
+
+
+def _utf16_encoding(head: bytes) -> str | None:
+    """The UTF-16 codec the first bytes call for (a BOM, or ASCII text with every other byte NUL)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(head) >= 4 and head[1] == 0 and head[3] == 0 and head[0] and head[2]:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0] == 0 and head[2] == 0 and head[1] and head[3]:
+        return "utf-16-be"
+    return None
+
+
+def is_binary_head(head: bytes) -> bool:
+    """Whether a file's first BINARY_SNIFF_BYTES (gunzipped) are binary data: NUL bytes, and not UTF-16.
+
+    The one rule for every path a file comes in by: the bucket, the ingest command and the upload.
+    """
+    return b"\x00" in head and _utf16_encoding(head) is None
 
 
 def detect_encoding(path: Path) -> str:
-    """Return the codec name to read the file with.
+    """Return the codec name to read the file with; raise FileReadError for binary data.
 
     A BOM decides. Otherwise the whole file is checked as UTF-8 (cheap next to
     parsing it); a file that is not UTF-8 is read as Windows-1252, the superset
     of Latin-1 that shop tills and spreadsheets write.
     """
     with open_binary(path) as stream:
-        head = stream.read(4)
+        head = stream.read(BINARY_SNIFF_BYTES)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        if len(head) >= 4 and head[1] == 0 and head[3] == 0 and head[0] and head[2]:
-            return "utf-16-le"
-        if len(head) >= 4 and head[0] == 0 and head[2] == 0 and head[1] and head[3]:
-            return "utf-16-be"
+        utf16 = _utf16_encoding(head)
+        if utf16:
+            return utf16
+        if is_binary_head(head):
+            raise FileReadError(NOT_TEXT.format(sniff_kb=BINARY_SNIFF_BYTES // 1024))
         decoder = codecs.getincrementaldecoder("utf-8")()
         block = head
         try:
@@ -155,18 +221,58 @@ def _strip_line_end(line: str) -> str:
     return line.rstrip("\r\n")
 
 
+class OverlongLine(str):
+    """The first MAX_LINE_CHARS of a line longer than that; length is the whole line's, its end not counted."""
+
+    length: int
+
+
+# Room for a line of MAX_LINE_CHARS and its CRLF: a read this long that ends in no line end is too long.
+_LINE_READ_CHARS = MAX_LINE_CHARS + 2
+
+
+def _numbered_lines(text: io.TextIOWrapper) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line) with its line end; a line too long comes as an OverlongLine.
+
+    Reads in bounded pieces: the rest of a long line is read and counted, never held.
+    """
+    readline = text.readline
+    number = 0
+    while line := readline(_LINE_READ_CHARS):
+        number += 1
+        if len(line) == _LINE_READ_CHARS and line[-1] not in "\r\n":
+            length = len(line)
+            while (more := readline(_LINE_READ_CHARS)) and more[-1] not in "\r\n":
+                length += len(more)
+            long_line = OverlongLine(line[:MAX_LINE_CHARS])
+            long_line.length = length + len(_strip_line_end(more))
+            line = long_line
+        yield number, line
+
+
+def _defective_record(number: int, line: str) -> Record | None:
+    """The record of a line too long to read, or of one holding a NUL byte (which PostgreSQL cannot store)."""
+    if type(line) is OverlongLine:
+        message = reasons.LINE_TOO_LONG_MESSAGE.format(length=line.length, limit=MAX_LINE_CHARS)
+        return Record(number, str(line), [], (reasons.LINE_TOO_LONG, message))
+    if "\x00" in line:
+        raw = _strip_line_end(line).replace("\x00", "\ufffd")
+        return Record(number, raw, [], (reasons.NUL_BYTE, reasons.NUL_BYTE_MESSAGE))
+    return None
+
+
 def detect_layout(path: Path, encoding: str) -> FileLayout:
     """Find the header line, its delimiter and trailing junk, and map its columns."""
     best: tuple[int, list[str]] | None = None
     with open_text(path, encoding) as text:
-        number = 0
         seen = 0
-        for line in text:
-            number += 1
+        for number, line in _numbered_lines(text):
             body = _strip_line_end(line).replace("\ufeff", "")
             if not body.strip():
                 continue
             seen += 1
+            if type(line) is OverlongLine:
+                continue  # not a header, and not split
             for delimiter in DELIMITERS:
                 if delimiter not in body:
                     continue
@@ -238,13 +344,19 @@ def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = 
     first_key = header_key[0]
     strip_chars = junk + " " if junk else ""
     with open_text(path, layout.encoding) as text:
-        source = enumerate(text, start=1)
+        source = _numbered_lines(text)
         for _ in itertools.islice(source, layout.header_line):
             pass
         lines: Iterator[tuple[int, str]] = source
         blank_chars = delimiter + junk + " \t"
         while True:
             for start, line in lines:
+                # Both checks are cheap; only a line that fails one takes the slow look.
+                if len(line) >= MAX_LINE_CHARS or "\x00" in line:
+                    record = _defective_record(start, line)
+                    if record:
+                        yield record
+                        continue
                 raw = line.rstrip("\r\n")
                 body = raw.rstrip(strip_chars) if strip_chars else raw
                 if '"' not in body:
@@ -265,19 +377,24 @@ def read_records(path: Path, layout: FileLayout, skipped: SkippedLines | None = 
                 if body.count('"') % 2 and _ends_inside_quotes(body, delimiter):
                     read_ahead: list[tuple[int, str]] = []
                     joined = line
+                    closed = False
                     for following in itertools.islice(lines, MAX_RECORD_LINES - 1):
                         read_ahead.append(following)
                         joined += following[1]
+                        if len(joined) > MAX_LINE_CHARS or type(following[1]) is OverlongLine:
+                            break  # no record is longer than a line may be
                         joined_body = _strip_line_end(joined)
                         if strip_chars:
                             joined_body = joined_body.rstrip(strip_chars)
                         if not _ends_inside_quotes(joined_body, delimiter):
                             raw, body = _strip_line_end(joined), joined_body
+                            closed = True
                             break
-                    else:
-                        # The quote never closes: a stray one. Read its line alone, then the lines
-                        # after it again. The read-ahead took every line still held back in
-                        # `lines` (fewer than MAX_RECORD_LINES), so the chain stays one level deep.
+                    if not closed:
+                        # A stray quote (it never closes, or not within a line's length). Read its line
+                        # alone, then the lines after it again. The read-ahead takes every line still
+                        # held back in `lines` (fewer than MAX_RECORD_LINES), so the chain stays one level deep.
+                        read_ahead.extend(itertools.islice(lines, MAX_RECORD_LINES - 1 - len(read_ahead)))
                         lines = itertools.chain(read_ahead, source)
                         record = _record(start, raw, body, delimiter, header_key, first_key, skipped)
                         if record:
@@ -299,6 +416,8 @@ def _is_header(fields: list[str], header_key: list[str], first_key: str) -> bool
 def _record(
     start: int, raw: str, body: str, delimiter: str, header_key: list[str], first_key: str, skipped: SkippedLines
 ) -> Record | None:
+    if "\x00" in raw:  # in a line after the first of a quoted record
+        return _defective_record(start, raw)
     fields = _split_line(body, delimiter)
     if not "".join(fields).strip():
         skipped.blank += 1  # a blank line, or one of nothing but delimiters

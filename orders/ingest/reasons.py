@@ -17,6 +17,8 @@ ID_TOO_LONG = "id_too_long"
 TOO_FEW_FIELDS = "too_few_fields"
 TOO_MANY_FIELDS = "too_many_fields"
 UNDECODABLE = "undecodable"
+LINE_TOO_LONG = "line_too_long"
+NUL_BYTE = "nul_byte"
 
 REASON_LABELS = {
     MISSING_VALUE: "Missing value",
@@ -32,6 +34,8 @@ REASON_LABELS = {
     TOO_FEW_FIELDS: "Too few fields",
     TOO_MANY_FIELDS: "Too many fields",
     UNDECODABLE: "Undecodable text",
+    LINE_TOO_LONG: "Line too long",
+    NUL_BYTE: "NUL byte",
 }
 
 # Message templates; the values in them are shown as repr() so spaces and odd characters stay visible.
@@ -50,3 +54,8 @@ UNREADABLE_DATE_MESSAGE = "order_date {value!r} is not a date this file's format
 TOO_FEW_FIELDS_MESSAGE = "the line has {count} fields; the header has {expected}"
 TOO_MANY_FIELDS_MESSAGE = "the line has {count} fields; the header has {expected}"
 UNDECODABLE_MESSAGE = "the line holds bytes that are not text in the file's encoding"
+LINE_TOO_LONG_MESSAGE = (
+    "the line is {length:,} characters long, longer than the {limit:,} a line may be: "
+    "it was not read, and only its first {limit:,} characters are kept"
+)
+NUL_BYTE_MESSAGE = "the line holds a NUL byte (kept as \ufffd), which no text file holds"

@@ -34,6 +34,12 @@ DATABASE_FAILED = "The database failed during the load ({error}); it was rolled 
 RETRY_NEXT = "It is tried again at {when:%H:%M:%S} UTC (retry {retry} of {retries})."
 RETRIES_USED = "The retries are used up; the next bucket scan loads it again once the database answers."
 ALREADY_LOADED = "already loaded (import run {run_id}, {file_name})"
+POISON = (
+    "The load stopped its worker {count} times without finishing (the worker was killed: out of memory, or "
+    "past the hard time limit), so it is not tried again by itself. Look at the file before loading it again."
+)
+# Loads whose worker died before the run is failed as poison rather than started once more.
+POISON_LOST_ATTEMPTS = 2
 
 # The failures that the world, not the file, can cure: the scan tries these again by itself.
 CURABLE_FAILURES = (ImportRun.Failure.MISSING, ImportRun.Failure.UNREADABLE, ImportRun.Failure.DATABASE)
@@ -184,9 +190,20 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.status == ImportRun.Status.LOADED:
             return run
+        lost_attempts = run.lost_attempts
+        if run.status == ImportRun.Status.RUNNING:
+            # A load in progress holds the run's row lock to its end, so a run still "running" once the
+            # lock is had was never finished: its worker died, and this is a redelivery or a re-dispatch.
+            lost_attempts += 1
+            if lost_attempts >= POISON_LOST_ATTEMPTS:
+                message = POISON.format(count=lost_attempts)
+                ImportRun.objects.filter(pk=run_id).update(lost_attempts=lost_attempts)
+                _run_failed(run_id, message, ImportRun.Failure.POISON)
+                pipeline_logger.error("%s: %s", run.file_name, message)
+                return ImportRun.objects.get(pk=run_id)
         ImportRun.objects.filter(pk=run_id).update(
-            status=ImportRun.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(),
-            error="", failure="", next_retry_at=None,
+            status=ImportRun.Status.RUNNING, attempts=F("attempts") + 1, lost_attempts=lost_attempts,
+            started_at=timezone.now(), error="", failure="", next_retry_at=None,
         )
     try:
         with transaction.atomic():

@@ -9,6 +9,7 @@ import logging
 import re
 import tempfile
 import uuid
+import zipfile
 from datetime import date, datetime, time as dt_time
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +23,8 @@ from django.utils import timezone
 from ..bucket import BucketError, StoredFile, bucket_get, stored_file_at
 from ..ingest.files import business_date_from_name
 from ..ingest.load import PREVIEW_KINDS
-from ..ingest.pipeline import FileLoadResult, sales_file_load
-from ..ingest.reader import FileReadError
+from ..ingest.pipeline import FileLoadResult, PreviewLimits, sales_file_load
+from ..ingest.reader import BINARY_SNIFF_BYTES, NOT_TEXT, FileReadError, is_binary_head
 from ..models import ImportRun, ImportUpload
 from .import_runs import ALREADY_LOADED, import_run_dispatch, import_run_register
 
@@ -36,10 +37,28 @@ CONTENT_MISMATCH = "{name!r} is named as {named} but its content is {found}: it 
 EMPTY_FILE = "The file is empty."
 NOT_A_WORKBOOK = "{name!r} is not an Excel workbook that can be read: {error}"
 CONFIRMED_ALREADY = "This upload was confirmed already (import run {run_id})."
+WORKBOOK_TOO_BIG = (
+    "The workbook unpacks to more than {limit_mb} MB of {part}, the most an upload may ({setting}): it was not stored."
+)
+CELL_TOO_BIG = (
+    "A cell of the workbook holds more than {limit:,} characters, the most a cell may (Excel's own limit): "
+    "it was not stored."
+)
+SHEET_TOO_BIG = (
+    "The workbook's first sheet is larger than {rows:,} rows by {columns:,} columns, the most an upload may: "
+    "it was not stored."
+)
+# Limits on a workbook, checked before and while it is read: openpyxl holds each cell, and every
+# shared string, whole in memory.
+XLSX_MAX_CELL_CHARS = 32_767  # Excel's own: no workbook Excel wrote has a longer cell
+XLSX_MAX_ROWS = 1_048_576  # Excel's own
+XLSX_MAX_COLUMNS = 1_000
+XLSX_MAX_SHARED_STRINGS_MB = 64
+# An XML text run this long holds more than XLSX_MAX_CELL_CHARS characters, however they are encoded
+# (4 bytes of UTF-8, or an entity such as &amp;, for each).
+_XML_TEXT_RUN_BYTES = XLSX_MAX_CELL_CHARS * 6
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_SNIFF_BYTES = 64 * 1024
 
 
 class UploadError(ValueError):
@@ -64,8 +83,8 @@ def upload_kind(name: str, head: bytes) -> str:
         found = ImportUpload.Kind.GZIP
     elif head.startswith(_ZIP_MAGIC):
         found = ImportUpload.Kind.XLSX
-    elif b"\x00" in head and not head.startswith(_UTF16_BOMS):
-        raise UploadError(CONTENT_MISMATCH.format(name=name, named="text", found="binary data"))
+    elif is_binary_head(head):  # the reader's rule, so the bucket and the upload agree
+        raise UploadError(NOT_TEXT.format(sniff_kb=BINARY_SNIFF_BYTES // 1024))
     else:
         found = ImportUpload.Kind.CSV
     named = (
@@ -85,7 +104,7 @@ def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, u
     if uploaded_file.size > limit * 1024 * 1024:
         raise UploadError(TOO_BIG.format(size_mb=uploaded_file.size / 1024 / 1024, limit_mb=limit))
     uploaded_file.seek(0)
-    kind = upload_kind(name, uploaded_file.read(_SNIFF_BYTES))
+    kind = upload_kind(name, uploaded_file.read(BINARY_SNIFF_BYTES))
     uploaded_file.seek(0)
     upload_id = uuid.uuid4()
     if kind == ImportUpload.Kind.XLSX:
@@ -95,6 +114,8 @@ def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, u
             converted = Path(folder) / f"{upload_id}.csv"
             try:
                 workbook_to_csv(workbook, converted)
+            except UploadError:
+                raise
             except Exception as error:  # openpyxl raises many kinds for a damaged workbook
                 raise UploadError(NOT_A_WORKBOOK.format(name=name, error=error)) from None
             with open(converted, "rb") as stream:
@@ -125,18 +146,68 @@ def _chunks_write(uploaded_file: UploadedFile, target: Path) -> None:
 
 
 def workbook_to_csv(workbook: Path, target: Path) -> None:
-    """Write the first sheet as CSV, a row a line: the spreadsheet's row numbers are the line numbers."""
+    """Write the first sheet as CSV, a row a line: the spreadsheet's row numbers are the line numbers.
+
+    Raise UploadError for a workbook past a limit (its size unpacked, a cell's length, the sheet's size).
+    """
     from openpyxl import load_workbook
 
+    workbook_parts_check(workbook)
     book = load_workbook(workbook, read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
+        if (sheet.max_column or 0) > XLSX_MAX_COLUMNS:
+            raise UploadError(SHEET_TOO_BIG.format(rows=XLSX_MAX_ROWS, columns=XLSX_MAX_COLUMNS))
         with open(target, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
-            for row in sheet.iter_rows(values_only=True):
-                writer.writerow([cell_text(value) for value in row])
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > XLSX_MAX_ROWS or len(row) > XLSX_MAX_COLUMNS:
+                    raise UploadError(SHEET_TOO_BIG.format(rows=XLSX_MAX_ROWS, columns=XLSX_MAX_COLUMNS))
+                cells = [cell_text(value) for value in row]
+                if any(len(cell) > XLSX_MAX_CELL_CHARS for cell in cells):
+                    raise UploadError(CELL_TOO_BIG.format(limit=XLSX_MAX_CELL_CHARS))
+                writer.writerow(cells)
     finally:
         book.close()
+
+
+def workbook_parts_check(workbook: Path) -> None:
+    """Refuse a workbook whose parts would blow up in openpyxl's hands, before it opens them.
+
+    The sizes a zip declares bound what it unpacks (zipfile reads no further), and a cell's text
+    stands between two tags: a run of bytes without a "<" longer than a cell may be is refused.
+    """
+    total_mb = settings.INGEST_MAX_DECOMPRESSED_MB
+    with zipfile.ZipFile(workbook) as archive:
+        parts = archive.infolist()
+        if sum(part.file_size for part in parts) > total_mb * 1024 * 1024:
+            raise UploadError(WORKBOOK_TOO_BIG.format(limit_mb=total_mb, part="parts", setting="INGEST_MAX_DECOMPRESSED_MB"))
+        for part in parts:
+            shared_strings = part.filename == "xl/sharedStrings.xml"
+            if shared_strings and part.file_size > XLSX_MAX_SHARED_STRINGS_MB * 1024 * 1024:
+                raise UploadError(WORKBOOK_TOO_BIG.format(
+                    limit_mb=XLSX_MAX_SHARED_STRINGS_MB, part="text shared between cells", setting="XLSX_MAX_SHARED_STRINGS_MB"
+                ))
+            if shared_strings or part.filename.startswith("xl/worksheets/"):
+                with archive.open(part) as xml:
+                    if _longest_text_run_exceeds(xml, _XML_TEXT_RUN_BYTES):
+                        raise UploadError(CELL_TOO_BIG.format(limit=XLSX_MAX_CELL_CHARS))
+
+
+def _longest_text_run_exceeds(stream: BinaryIO, limit: int) -> bool:
+    """Whether the stream holds more than limit bytes in a row without a "<"; reads it in blocks."""
+    carried = b""  # the bytes after the last "<" of the blocks read so far
+    while block := stream.read(1 << 20):
+        text = carried + block
+        start = 0
+        # Each window of limit + 1 bytes must hold a "<"; the next window starts after the last one found.
+        while len(text) - start > limit:
+            last = text.rfind(b"<", start, start + limit + 1)
+            if last < 0:
+                return True
+            start = last + 1
+        carried = text[start:]
+    return False
 
 
 def cell_text(value) -> str:
@@ -174,7 +245,11 @@ def upload_preview_build(*, upload_id) -> ImportUpload:
             result = sales_file_load(
                 path=path, run_id=0, file_name=upload.file_name, business_date=business_date, now=timezone.now(),
                 chunk_rows=settings.INGEST_CHUNK_ROWS, default_decimal_mark=settings.INGEST_DEFAULT_DECIMAL_MARK,
-                default_date_order=settings.INGEST_DEFAULT_DATE_ORDER, preview_sample=settings.IMPORT_PREVIEW_ROWS,
+                default_date_order=settings.INGEST_DEFAULT_DATE_ORDER,
+                preview=PreviewLimits(
+                    sample=settings.IMPORT_PREVIEW_ROWS, max_rows=settings.IMPORT_PREVIEW_MAX_ROWS,
+                    max_seconds=settings.IMPORT_PREVIEW_MAX_SECONDS,
+                ),
             )
             transaction.set_rollback(True)  # the staging tables go; nothing was written anyway
     except FileReadError as error:
@@ -193,6 +268,7 @@ def _preview_record(result: FileLoadResult, business_date: date, loaded: ImportR
     preview = result.preview
     return {
         "business_date": business_date.isoformat(),
+        "stopped": result.preview_stopped,
         "already_loaded": (
             {"run_id": loaded.pk, "message": ALREADY_LOADED.format(run_id=loaded.pk, file_name=loaded.file_name)}
             if loaded else None

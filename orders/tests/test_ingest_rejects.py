@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from orders.ingest import reasons
+from orders.ingest.reader import BINARY_SNIFF_BYTES, MAX_LINE_CHARS, NOT_TEXT
 from orders.models import ImportRun, Order, RejectedRow
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,8 @@ def test_bad_row_is_rejected_with_its_reason_and_the_rest_loads(ingest_text, lin
 
 
 def test_every_reject_reason_is_covered():
-    covered = {reason for _, _, reason, _ in REJECTIONS} | {reasons.UNDECODABLE}  # undecodable: its own test below
+    # Their own tests below: undecodable text, a line too long, a NUL byte.
+    covered = {reason for _, _, reason, _ in REJECTIONS} | {reasons.UNDECODABLE, reasons.LINE_TOO_LONG, reasons.NUL_BYTE}
 
     assert covered == set(RejectedRow.Reason.values)
 
@@ -157,3 +159,62 @@ def test_price_against_the_files_decimal_mark_is_rejected_not_guessed(ingest_tex
          "price '12.50' does not use the file's decimal mark ','")
     ]
     assert_only_good_rows_loaded(run)
+
+
+# --- Bounded reading, NUL bytes -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sales_data_2024-10-15.csv", "sales_data_2024-10-15.csv.gz"])
+def test_a_line_longer_than_the_limit_is_one_rejected_row_kept_truncated_with_its_length(ingest_text, name):
+    long_line = "1002,501," + "9" * 200_000 + ",2,25.50,2024-01-10"
+
+    run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{long_line}\n{GOOD_AFTER}\n", name=name).run
+
+    message = reasons.LINE_TOO_LONG_MESSAGE.format(length=len(long_line), limit=MAX_LINE_CHARS)
+    assert rejected_rows(run) == [(3, long_line[:MAX_LINE_CHARS], "", reasons.LINE_TOO_LONG, message)]
+    assert "200,028 characters long" in message
+    assert_only_good_rows_loaded(run)
+    assert Order.objects.get(order_id="1003").source_line == 4
+
+
+def test_a_record_whose_quoted_field_runs_past_the_line_limit_is_read_as_a_stray_quote(ingest_text):
+    # The quote opens, and the lines after it add up past MAX_LINE_CHARS before it closes.
+    opened = '1002,"501'
+    filler = ["x" * 1000] * (MAX_LINE_CHARS // 1000 + 1)
+    text = "\n".join([HEADER, GOOD_BEFORE, opened, *filler, '",301,2,1.00,2024-01-10', GOOD_AFTER]) + "\n"
+
+    run = ingest_text(text).run
+
+    stored = rejected_rows(run)
+    assert stored[0][:2] == (3, opened)
+    assert max(len(raw) for _, raw, *_ in stored) <= MAX_LINE_CHARS
+    assert Order.objects.filter(order_id__in=["1001", "1003"]).count() == 2
+
+
+def test_a_nul_byte_after_the_files_head_rejects_its_line_on_every_database(ingest_text):
+    filler = [f"{2000 + i},501,301,1,1.00,2024-01-10" for i in range(BINARY_SNIFF_BYTES // 30)]
+    text = "\n".join([HEADER, GOOD_BEFORE, *filler, "1002,5\x0001,301,2,25.50,2024-01-10", GOOD_AFTER]) + "\n"
+
+    run = ingest_text(text).run
+
+    line = 3 + len(filler)
+    assert rejected_rows(run) == [
+        (line, "1002,5\ufffd01,301,2,25.50,2024-01-10", "", reasons.NUL_BYTE, reasons.NUL_BYTE_MESSAGE)
+    ]
+    assert run.status == ImportRun.Status.LOADED
+    assert not Order.objects.filter(order_id="1002").exists()
+    assert Order.objects.filter(order_id="1003", source_line=line + 1).exists()
+
+
+def test_a_file_with_nul_bytes_at_its_head_fails_whole_as_not_text(ingest_text):
+    run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n".encode() + b"\x00\x01\x02binary\n").run
+
+    assert (run.status, run.failure) == (ImportRun.Status.FAILED, ImportRun.Failure.FILE)
+    assert run.error == NOT_TEXT.format(sniff_kb=BINARY_SNIFF_BYTES // 1024)
+    assert not Order.objects.exists()
+
+
+def test_a_utf16_file_without_bom_is_text_not_binary(ingest_text):
+    run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{GOOD_AFTER}\n".encode("utf-16-le")).run
+
+    assert (run.status, run.encoding, run.inserted) == (ImportRun.Status.LOADED, "utf-16-le", 2)

@@ -189,6 +189,8 @@ INGEST_CHUNK_ROWS = 20_000
 INGEST_DEFAULT_DATE_ORDER = env("INGEST_DEFAULT_DATE_ORDER", default="DMY")
 # Used only when a file's numbers cannot tell the decimal mark ("." or ",").
 INGEST_DEFAULT_DECIMAL_MARK = env("INGEST_DEFAULT_DECIMAL_MARK", default=".")
+# A .gz file that decompresses to more than this fails whole (a gzip bomb); plain files are as large as they are.
+INGEST_MAX_DECOMPRESSED_MB = env.int("INGEST_MAX_DECOMPRESSED_MB", default=1024)
 
 # A bucket file must be unchanged this long before it is read: never half-way through a copy.
 INGEST_SETTLE_SECONDS = env.float("INGEST_SETTLE_SECONDS", default=2.0)
@@ -211,6 +213,9 @@ IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 IMPORT_UPLOAD_KEEP_HOURS = 24
 # Rows of each kind (new, updated, rejected...) an import preview shows; the counts cover them all.
 IMPORT_PREVIEW_ROWS = 300
+# A preview stops at whichever comes first, and says so: its counts then cover the rows it read.
+IMPORT_PREVIEW_MAX_ROWS = 500_000
+IMPORT_PREVIEW_MAX_SECONDS = 20.0
 # The bucket scan queues again a run whose load was queued this long ago and has not started
 # (a lost message, a broker that was down), or whose retry is this long overdue.
 INGEST_REDISPATCH_MINUTES = 10.0
