@@ -227,8 +227,8 @@ class OverlongLine(str):
     length: int
 
 
-# Room for a line of MAX_LINE_CHARS and its CRLF: a read this long that ends in no line end is too long.
-_LINE_READ_CHARS = MAX_LINE_CHARS + 2
+# Room for a line of MAX_LINE_CHARS and its LF (or CR): a read this long that ends in neither is too long.
+_LINE_READ_CHARS = MAX_LINE_CHARS + 1
 
 
 def _numbered_lines(text: io.TextIOWrapper) -> Iterator[tuple[int, str]]:
@@ -238,16 +238,42 @@ def _numbered_lines(text: io.TextIOWrapper) -> Iterator[tuple[int, str]]:
     """
     readline = text.readline
     number = 0
-    while line := readline(_LINE_READ_CHARS):
+    pending = None  # a piece read to see whether a CR ended its line or began a CRLF
+    while True:
+        line = readline(_LINE_READ_CHARS) if pending is None else pending
+        pending = None
+        if not line:
+            return
         number += 1
-        if len(line) == _LINE_READ_CHARS and line[-1] not in "\r\n":
-            length = len(line)
-            while (more := readline(_LINE_READ_CHARS)) and more[-1] not in "\r\n":
-                length += len(more)
-            long_line = OverlongLine(line[:MAX_LINE_CHARS])
-            long_line.length = length + len(_strip_line_end(more))
-            line = long_line
+        # Only a piece as long as the read may be cut short, mid-line or between a CR and its LF.
+        if len(line) == _LINE_READ_CHARS and line[-1] != "\n":
+            if line[-1] == "\r":
+                pending = readline(_LINE_READ_CHARS)
+                if pending == "\n":
+                    line, pending = line + pending, None
+            else:
+                line, pending = _overlong_line(line, readline)
         yield number, line
+
+
+def _overlong_line(head: str, readline) -> tuple[OverlongLine, str | None]:
+    """Read on to the end of the line head began; return it as an OverlongLine, and a piece read past it."""
+    length = len(head)
+    pending = None
+    while more := readline(_LINE_READ_CHARS):
+        if more[-1] == "\n" or (more[-1] == "\r" and len(more) < _LINE_READ_CHARS):
+            length += len(_strip_line_end(more))
+            break
+        if more[-1] == "\r":  # cut between a CR and, maybe, its LF
+            length += len(more) - 1
+            after = readline(_LINE_READ_CHARS)
+            if after != "\n":
+                pending = after
+            break
+        length += len(more)
+    line = OverlongLine(head[:MAX_LINE_CHARS])
+    line.length = length
+    return line, pending
 
 
 def _defective_record(number: int, line: str) -> Record | None:

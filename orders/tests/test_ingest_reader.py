@@ -7,6 +7,8 @@ import pytest
 
 from orders.ingest.headers import MISSING_COLUMNS
 from orders.ingest.reader import (
+    GZIP_TOO_BIG,
+    MAX_LINE_CHARS,
     MAX_RECORD_LINES,
     NO_HEADER,
     FileReadError,
@@ -269,3 +271,57 @@ def test_file_without_delimited_text_fails(read_file, content):
         read_file(content)
 
     assert str(caught.value) == NO_HEADER
+
+
+# --- Limits ---------------------------------------------------------------------------------
+
+
+def test_a_gzip_that_unpacks_past_the_limit_fails_whole_naming_it(tmp_path, settings):
+    settings.INGEST_MAX_DECOMPRESSED_MB = 1
+    path = tmp_path / "sales.csv.gz"
+    path.write_bytes(gzip.compress(f"{HEADER}\n".encode() + b"\n" * (2 * 1024 * 1024)))
+
+    with pytest.raises(FileReadError) as error:
+        detect_encoding(path)
+
+    assert str(error.value) == GZIP_TOO_BIG.format(limit_mb=1)
+
+
+def test_a_long_line_is_read_in_pieces_and_becomes_one_defective_record(read_file):
+    long_line = "1002," + "x" * (3 * MAX_LINE_CHARS)
+
+    _, records, _ = read_file(f"{HEADER}\n{long_line}\r\n{ROW}\n")
+
+    assert [(r.line, len(r.raw), r.defect and r.defect[0]) for r in records] == [
+        (2, MAX_LINE_CHARS, "line_too_long"), (3, len(ROW), None)
+    ]
+    assert f"{len(long_line):,} characters" in records[0].defect[1]
+
+
+def test_a_line_of_exactly_the_limit_is_read(read_file):
+    line = ROW + "," + "y" * (MAX_LINE_CHARS - len(ROW) - 1)
+
+    _, records, _ = read_file(f"{HEADER},note\r\n{line}\r\n{ROW},\n")
+
+    assert [(r.line, r.raw, r.defect) for r in records] == [(2, line, None), (3, ROW + ",", None)]
+
+
+def test_a_header_search_passes_over_a_long_line(read_file):
+    layout, records, _ = read_file(f"{'z' * (2 * MAX_LINE_CHARS)}\n{HEADER}\n{ROW}\n")
+
+    assert (layout.header_line, [r.fields for r in records]) == (2, [ROW.split(",")])
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r", "\n"])
+@pytest.mark.parametrize("extra", [-1, 0, 1, 2, 3])
+def test_lines_around_the_limit_keep_their_line_numbers_whatever_their_ends(read_file, end, extra):
+    line = "1," + "z" * (MAX_LINE_CHARS + extra - 2)  # MAX_LINE_CHARS + extra characters
+    data = end.join([HEADER.replace(",", ";"), line, "2;501;301;2;1.00;2024-01-10", line, ""])
+
+    _, records, skipped = read_file(data)
+
+    assert [r.line for r in records] == [2, 3, 4]
+    assert records[1].fields[0] == "2" and skipped.blank == 0
+    too_long = len(line) > MAX_LINE_CHARS
+    assert [bool(r.defect) for r in records] == [too_long, False, too_long]
+    assert records[0].raw == (line if not too_long else line[:MAX_LINE_CHARS])

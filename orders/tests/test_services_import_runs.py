@@ -1,10 +1,12 @@
 """orders.services.import_runs: a run loads exactly its registered bytes, and failures are recorded."""
 
+from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
 
 from orders.bucket import LocalBucket
 from orders.ingest import pipeline
@@ -14,15 +16,16 @@ from orders.services.bucket_scan import bucket_scan
 from orders.services.import_runs import (
     FILE_CHANGED,
     FILE_MISSING,
+    POISON,
     TIME_LIMIT,
     import_run_execute,
     import_run_register,
+    import_runs_stalled,
     sales_file_ingest,
 )
 from orders.tests.sales_files import quantities, write
 
 pytestmark = pytest.mark.django_db
-
 
 
 def nothing_stored() -> bool:
@@ -179,3 +182,36 @@ def test_rejected_rows_beyond_a_chunk_are_saved_during_the_load(tmp_path, settin
     assert saved[0] >= 3 and len([count for count in saved if count]) >= 2
     assert (run.rejected, run.inserted) == (7, 7)
     assert sorted(RejectedRow.objects.values_list("line_number", flat=True)) == [n + 1 for n in range(1, 15, 2)]
+
+
+# --- Poison: a load that kills its worker -------------------------------------------------
+
+
+def _run_left_running(tmp_path, *, lost_attempts: int) -> ImportRun:
+    """A run as a killed worker leaves it: "running", its load rolled back, its message redelivered."""
+    run, _ = import_run_register(path=write(tmp_path / "sales_data_2024-03-01.csv", "1,C1,P1,3,10.00,2024-03-01"))
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.RUNNING, attempts=lost_attempts + 1, lost_attempts=lost_attempts
+    )
+    return run
+
+
+def test_a_load_found_running_once_counts_its_lost_worker_and_loads(tmp_path):
+    run = _run_left_running(tmp_path, lost_attempts=0)
+
+    run = import_run_execute(run_id=run.pk)
+
+    assert (run.status, run.attempts, run.lost_attempts) == (ImportRun.Status.LOADED, 2, 1)
+    assert quantities() == {"1": 3}
+
+
+def test_a_load_that_killed_its_worker_twice_fails_as_poison_and_is_not_queued_again(tmp_path):
+    run = _run_left_running(tmp_path, lost_attempts=1)
+
+    run = import_run_execute(run_id=run.pk)
+
+    assert (run.status, run.failure, run.lost_attempts) == (ImportRun.Status.FAILED, ImportRun.Failure.POISON, 2)
+    assert run.error == POISON.format(count=2)
+    assert quantities() == {}
+    later = timezone.now() + timedelta(days=1)
+    assert run.pk not in import_runs_stalled(now=later)

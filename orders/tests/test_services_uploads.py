@@ -1,6 +1,7 @@
 """Admin uploads: checked by content, stored under our names, previewed without writing, confirmed as runs."""
 
 import gzip
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
@@ -9,17 +10,26 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from orders.ingest import reasons
+from orders.ingest.pipeline import PREVIEW_ROW_LIMIT, PREVIEW_TIME_LIMIT
 from orders.ingest.reader import BINARY_SNIFF_BYTES, NOT_TEXT
 from orders.models import Customer, ImportRun, ImportUpload, Order, OrderConflict, Product
 from orders.services.corrections import order_correct
 from orders.services.import_runs import ALREADY_LOADED
 from orders.services.uploads import (
+    CELL_TOO_BIG,
     CONTENT_MISMATCH,
+    SHEET_TOO_BIG,
     TOO_BIG,
+    WORKBOOK_TOO_BIG,
     WRONG_SUFFIX,
+    XLSX_MAX_CELL_CHARS,
+    XLSX_MAX_COLUMNS,
+    XLSX_MAX_ROWS,
     UploadError,
+    _longest_text_run_exceeds,
     cell_text,
     upload_confirm,
     upload_file_name,
@@ -252,3 +262,110 @@ def test_the_same_bytes_uploaded_twice_say_already_loaded_naming_the_earlier_run
     }
     assert (already, run.pk) == (True, first.pk)
     assert ImportRun.objects.count() == 1
+
+
+# --- Limits: workbooks, previews, NUL bytes -------------------------------------------------
+
+
+def workbook_with_a_cell_of(length: int) -> bytes:
+    """A workbook whose B2 holds length characters (openpyxl itself writes no more than Excel allows)."""
+    source = zipfile.ZipFile(BytesIO(workbook([["order_id", "customer_id"], ["1", "PLACEHOLDER"]])))
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for part in source.infolist():
+            target.writestr(part.filename, source.read(part).replace(b"PLACEHOLDER", b"C" * length))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("length", [XLSX_MAX_CELL_CHARS + 1, 300_000])  # found while read; found before
+def test_a_workbook_with_a_cell_longer_than_excel_allows_is_refused(length):
+    with pytest.raises(UploadError) as error:
+        receive("sales_data_2024-03-01.xlsx", workbook_with_a_cell_of(length))
+
+    assert str(error.value) == CELL_TOO_BIG.format(limit=XLSX_MAX_CELL_CHARS)
+    assert not ImportUpload.objects.exists()
+
+
+def test_a_workbook_wider_than_the_limit_is_refused():
+    content = workbook([["order_id"] + [""] * XLSX_MAX_COLUMNS + ["x"]])
+
+    with pytest.raises(UploadError) as error:
+        receive("sales_data_2024-03-01.xlsx", content)
+
+    assert str(error.value) == SHEET_TOO_BIG.format(rows=XLSX_MAX_ROWS, columns=XLSX_MAX_COLUMNS)
+
+
+def test_a_workbook_unpacking_past_the_limit_is_refused_naming_it(settings):
+    settings.INGEST_MAX_DECOMPRESSED_MB = 1
+    rows = [["order_id", "customer_id"]] + [[str(n), f"customer {n} " * 4] for n in range(30_000)]
+
+    with pytest.raises(UploadError) as error:
+        receive("sales_data_2024-03-01.xlsx", workbook(rows))
+
+    assert str(error.value) == WORKBOOK_TOO_BIG.format(limit_mb=1, part="parts", setting="INGEST_MAX_DECOMPRESSED_MB")
+
+
+@pytest.mark.parametrize("block_bytes", [7, 64, 1 << 20])
+def test_a_text_run_past_the_limit_is_found_across_blocks(block_bytes):
+    class Blocks(BytesIO):
+        def read(self, size=-1):
+            return super().read(block_bytes)
+
+    limit = 100  # bytes after a "<" and before the next
+    assert not _longest_text_run_exceeds(Blocks(b"<" + b"x" * limit + b"<>" * 50), limit)
+    assert _longest_text_run_exceeds(Blocks(b"<" + b"x" * (limit + 1) + b"<>"), limit)
+    assert _longest_text_run_exceeds(Blocks(b"<>" * 40 + b"y" * (limit + 1)), limit)
+
+
+def test_a_preview_stops_at_its_row_limit_and_says_its_counts_cover_those_rows(settings):
+    settings.IMPORT_PREVIEW_MAX_ROWS = 4
+    content = HEADER + "".join(f"{n},C1,P1,1,10.00,2024-03-01\n" for n in range(1, 11))
+
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-01.csv", content.encode()).pk)
+
+    assert (upload.preview["counts"]["rows_read"], upload.preview["counts"]["inserted"]) == (4, 4)
+    assert upload.preview["stopped"] == PREVIEW_ROW_LIMIT.format(rows=4)
+
+
+def test_a_preview_of_exactly_its_row_limit_read_the_whole_file(settings):
+    settings.IMPORT_PREVIEW_MAX_ROWS = 4
+    content = HEADER + "".join(f"{n},C1,P1,1,10.00,2024-03-01\n" for n in range(1, 5))
+
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-01.csv", content.encode()).pk)
+
+    assert (upload.preview["counts"]["rows_read"], upload.preview["stopped"]) == (4, "")
+
+
+def test_a_preview_stops_at_its_time_limit_after_a_chunk_and_says_so(settings):
+    settings.IMPORT_PREVIEW_MAX_SECONDS = 0
+    settings.INGEST_CHUNK_ROWS = 3
+    content = HEADER + "".join(f"{n},C1,P1,1,10.00,2024-03-01\n" for n in range(1, 11))
+
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-01.csv", content.encode()).pk)
+
+    assert upload.preview["counts"]["rows_read"] == 3
+    assert upload.preview["stopped"] == PREVIEW_TIME_LIMIT.format(seconds=0, rows=3)
+
+
+def test_the_preview_page_says_it_stopped(settings, admin_client):
+    settings.IMPORT_PREVIEW_MAX_ROWS = 2
+    content = HEADER + "".join(f"{n},C1,P1,1,10.00,2024-03-01\n" for n in range(1, 6))
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-01.csv", content.encode()).pk)
+
+    page = admin_client.get(reverse("admin:orders_order_import_preview", args=[upload.pk]))
+
+    assert PREVIEW_ROW_LIMIT.format(rows=2) in page.content.decode()
+
+
+def test_an_upload_holds_to_the_bucket_nul_rule(settings):
+    # Text (UTF-16 without a BOM has NULs everywhere) is stored; a NUL past the head rejects its line only.
+    utf16 = receive("sales_data_2024-03-01.csv", (HEADER + "1,C1,P1,1,10.00,2024-03-01\n").encode("utf-16-le"))
+    assert utf16.kind == ImportUpload.Kind.CSV
+    filler = "".join(f"{n},C1,P1,1,10.00,2024-03-01\n" for n in range(100, 100 + BINARY_SNIFF_BYTES // 25))
+    content = (HEADER + filler + "1,C\x001,P1,1,10.00,2024-03-01\n").encode()
+
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-02.csv", content).pk)
+
+    assert [(row["reason"], row["raw"]) for row in upload.preview["rejected_rows"]] == [
+        (reasons.NUL_BYTE, "1,C\ufffd1,P1,1,10.00,2024-03-01")
+    ]
