@@ -214,7 +214,7 @@ IMPORT_UPLOAD_KEEP_HOURS = 24
 # Rows of each kind (new, updated, rejected...) an import preview shows; the counts cover them all.
 IMPORT_PREVIEW_ROWS = 300
 # A preview stops at whichever comes first, and says so: its counts then cover the rows it read.
-IMPORT_PREVIEW_MAX_ROWS = 500_000
+IMPORT_PREVIEW_MAX_ROWS = 1_000_000
 IMPORT_PREVIEW_MAX_SECONDS = 20.0
 # The bucket scan queues again a run whose load was queued this long ago and has not started
 # (a lost message, a broker that was down), or whose retry is this long overdue.
