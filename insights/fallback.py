@@ -1,11 +1,13 @@
 """Quick Insights written from the facts by templates: with no API key, or when the API fails.
 
-Every number here is copied from the facts, so the number check finds none unverified.
+Every number here is copied from the facts, so the number check finds none unverified. Ids and
+file names come from the files: they are escaped, so they show as text and never as markdown.
 """
 
 from decimal import Decimal
 
 from .prompt import SECTIONS
+from .render import markdown_escape
 
 FACTS_NOTE = "_Computed from the data by templates, not by AI._"
 NO_ORDERS = "There are no orders in this date range yet."
@@ -22,7 +24,10 @@ def signed(value: float | None) -> str:
 
 
 def _names(rows: list[dict], key: str, value_key: str, *, money: bool = True) -> str:
-    return ", ".join(f"**{row[key]}** ({amount(row[value_key]) if money else f'{row[value_key]:,}'})" for row in rows)
+    return ", ".join(
+        f"**{markdown_escape(row[key])}** ({amount(row[value_key]) if money else f'{row[value_key]:,}'})"
+        for row in rows
+    )
 
 
 def _mover_lines(movers: dict | None, *, direction: str) -> list[str]:
@@ -33,7 +38,7 @@ def _mover_lines(movers: dict | None, *, direction: str) -> list[str]:
         for row in movers[f"{kind}_{direction}"]:
             change = "new this month" if row["change_percent"] is None else signed(row["change_percent"])
             lines.append(
-                f"{kind[:-1].capitalize()} **{row[key]}**: {amount(row['previous_revenue'])} in "
+                f"{kind[:-1].capitalize()} **{markdown_escape(row[key])}**: {amount(row['previous_revenue'])} in "
                 f"{movers['previous_month']} → {amount(row['current_revenue'])} in {movers['current_month']} "
                 f"({change})."
             )
@@ -82,7 +87,7 @@ def fallback_markdown(*, facts: dict) -> str:
         )
         worst = quality["worst_import"]
         if worst:
-            line += f"; the worst file, {worst['file_name']}, lost {worst['rejected_rate_percent']}% of its rows"
+            line += f"; the worst file, {markdown_escape(worst['file_name'])}, lost {worst['rejected_rate_percent']}% of its rows"
         attention.append(line + ". Review them in the admin under Rejected rows.")
     if not attention:
         attention.append(NOTHING_URGENT)

@@ -26,7 +26,11 @@ class Insight(models.Model):
     range_end = models.DateField(null=True, blank=True)
     # range_start..range_end as text, "" for an open end: NULLs would never collide in the unique constraint.
     range_key = models.CharField(max_length=32)
-    model = models.CharField(max_length=100, blank=True, help_text="Empty when no API key is configured.")
+    model = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Empty when written from the facts with no call: no API key, or the asker's call budget spent.",
+    )
     prompt_version = models.CharField(max_length=32)
     generation = models.PositiveIntegerField(default=1)
     is_regeneration = models.BooleanField(default=False, help_text="Asked for with Regenerate (rate-limited).")

@@ -33,6 +33,20 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"mark": {"class"}}
 
+# Python-Markdown's own escapes for the characters that start emphasis, code, links or table cells
+# inside a line; "<" and "&" have no backslash escape there, so they become entities.
+_MARKDOWN_INLINE_ESCAPES = str.maketrans(
+    {**{char: "\\" + char for char in "\\`*_[]()!|"}, "&": "&amp;", "<": "&lt;", ">": "&gt;"}
+)
+
+
+def markdown_escape(text: str) -> str:
+    """Return text from a file (an id, a file name) as markdown that renders as exactly that text.
+
+    For text inside a line, never at its start; line breaks become spaces, so it stays in its line.
+    """
+    return " ".join(str(text).split()).translate(_MARKDOWN_INLINE_ESCAPES)
+
 
 def markdown_render(*, text: str) -> str:
     """Return sanitised HTML for the answer, with unverified numbers highlighted."""

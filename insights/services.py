@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,6 +21,12 @@ from .selectors import insight_latest
 logger = logging.getLogger("salesproject.app")
 
 REGENERATE_LIMITED = "You have regenerated insights {limit} times in the last {minutes} minutes: try again later."
+BUDGET_SPENT = (
+    "You have asked for {limit} AI answers in the last hour: this answer is computed from the data, "
+    "without AI. Ask again later for an AI answer."
+)
+# INSIGHTS_CALLS_PER_USER_PER_HOUR counts the generations each user asked for within this window.
+MODEL_CALL_BUDGET_WINDOW = timedelta(hours=1)
 TIME_LIMIT_ERROR = "The generation ran out of time."
 DATA_MOVED_ON = "The data changed while the facts were being computed."
 FACTS_ATTEMPTS = 3
@@ -27,6 +34,10 @@ FACTS_ATTEMPTS = 3
 
 class InsightRegenerateLimited(Exception):
     pass
+
+
+class InsightBudgetSpent(Exception):
+    """The user has started INSIGHTS_CALLS_PER_USER_PER_HOUR model calls within the last hour."""
 
 
 @dataclass(frozen=True)
@@ -61,22 +72,14 @@ def insight_request(*, start: date | None = None, end: date | None = None, user=
     """Return the current answer for the range, asking for one when this snapshot has none yet.
 
     However many requests arrive at once, one INSERT wins the unique constraint and only that
-    request dispatches the generation; the others get the pending row and poll it.
+    request dispatches the generation; the others get the pending row and poll it. A user whose
+    model-call budget is spent gets the answer written from the facts (see insight_budget_notice).
     """
     snapshot = snapshot_get(start=start, end=end)
-    model = insight_model_name()
-    latest = insight_latest(
-        data_version=snapshot.data_version, range_key=snapshot.range_key, model=model, prompt_version=PROMPT_VERSION
-    )
-    if latest is None:
-        return _insight_ask(snapshot=snapshot, model=model, generation=1, user=user, is_regeneration=False)
-    if latest.status == Insight.Status.FAILED:
-        return _insight_ask(
-            snapshot=snapshot, model=model, generation=latest.generation + 1, user=user, is_regeneration=False
-        )
-    if latest.status == Insight.Status.PENDING:
-        return _insight_reclaim_if_stale(insight=latest)
-    return latest
+    try:
+        return _insight_current(snapshot=snapshot, model=insight_model_name(), user=user)
+    except InsightBudgetSpent:
+        return _insight_from_facts(snapshot=snapshot, user=user)
 
 
 def insight_regenerate(*, start: date | None = None, end: date | None = None, user) -> Insight:
@@ -100,7 +103,21 @@ def insight_regenerate(*, start: date | None = None, end: date | None = None, us
         # One is being made right now: a second call would answer the same question again.
         return _insight_reclaim_if_stale(insight=latest)
     generation = latest.generation + 1 if latest else 1
-    return _insight_ask(snapshot=snapshot, model=model, generation=generation, user=user, is_regeneration=True)
+    try:
+        return _insight_ask(snapshot=snapshot, model=model, generation=generation, user=user, is_regeneration=True)
+    except InsightBudgetSpent:
+        return _insight_from_facts(snapshot=snapshot, user=user)
+
+
+def insight_budget_notice(*, insight: Insight) -> str:
+    """Return why this answer was written from the facts although a model is configured, or "".
+
+    With a key, insight_request and insight_regenerate answer with the facts (model "") only when
+    the user's model-call budget is spent.
+    """
+    if insight.model or not insight_model_name():
+        return ""
+    return BUDGET_SPENT.format(limit=settings.INSIGHTS_CALLS_PER_USER_PER_HOUR)
 
 
 def insights_pregenerate_after_load() -> Insight | None:
@@ -110,8 +127,31 @@ def insights_pregenerate_after_load() -> Insight | None:
     return insight_request(start=None, end=None, user=None)
 
 
+def _insight_current(*, snapshot: Snapshot, model: str, user) -> Insight:
+    """Return the snapshot's answer from this model, asking for one when it has none (or it failed)."""
+    latest = insight_latest(
+        data_version=snapshot.data_version, range_key=snapshot.range_key, model=model, prompt_version=PROMPT_VERSION
+    )
+    if latest is None:
+        return _insight_ask(snapshot=snapshot, model=model, generation=1, user=user, is_regeneration=False)
+    if latest.status == Insight.Status.FAILED:
+        return _insight_ask(
+            snapshot=snapshot, model=model, generation=latest.generation + 1, user=user, is_regeneration=False
+        )
+    if latest.status == Insight.Status.PENDING:
+        return _insight_reclaim_if_stale(insight=latest)
+    return latest
+
+
+def _insight_from_facts(*, snapshot: Snapshot, user) -> Insight:
+    """The snapshot's answer written from the facts: the no-key answer, cached like any other, never a call."""
+    return _insight_current(snapshot=snapshot, model="", user=user)
+
+
 def _insight_ask(*, snapshot: Snapshot, model: str, generation: int, user, is_regeneration: bool) -> Insight:
+    """Insert the pending generation and dispatch it; raise InsightBudgetSpent when it would be a call too many."""
     now = timezone.now()
+    requester = user if user is not None and user.is_authenticated else None
     key = {
         "data_version": snapshot.data_version,
         "range_key": snapshot.range_key,
@@ -121,13 +161,16 @@ def _insight_ask(*, snapshot: Snapshot, model: str, generation: int, user, is_re
     }
     try:
         with transaction.atomic():
+            # A pre-generation (no user) is not counted, and without a model there is no call.
+            if model and requester is not None:
+                _model_call_budget_check(user=requester, now=now)
             insight = Insight.objects.create(
                 **key,
                 data_changed_at=snapshot.changed_at,
                 range_start=snapshot.start,
                 range_end=snapshot.end,
                 is_regeneration=is_regeneration,
-                requested_by=user if user is not None and user.is_authenticated else None,
+                requested_by=requester,
                 requested_at=now,
                 claimed_at=now,
             )
@@ -137,6 +180,23 @@ def _insight_ask(*, snapshot: Snapshot, model: str, generation: int, user, is_re
     _insight_dispatch(insight_id=insight.pk)
     insight.refresh_from_db()
     return insight
+
+
+def _model_call_budget_check(*, user, now) -> None:
+    """Raise InsightBudgetSpent when the user's generations with a model in the last hour reach the limit.
+
+    Call inside the transaction that inserts the generation: the user's row stays locked until it
+    commits, so two requests at the limit cannot both pass (SQLite takes its write lock at BEGIN).
+    """
+    # Hold the user's row: the same user's next request waits here until this one commits.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+    asked = (
+        Insight.objects.filter(requested_by=user, requested_at__gt=now - MODEL_CALL_BUDGET_WINDOW)
+        .exclude(model="")
+        .count()
+    )
+    if asked >= settings.INSIGHTS_CALLS_PER_USER_PER_HOUR:
+        raise InsightBudgetSpent
 
 
 def _insight_reclaim_if_stale(*, insight: Insight) -> Insight:

@@ -16,7 +16,7 @@ from reports.http import error_response
 
 from .models import Insight
 from .render import markdown_render
-from .services import InsightRegenerateLimited, insight_regenerate, insight_request
+from .services import InsightRegenerateLimited, insight_budget_notice, insight_regenerate, insight_request
 
 DASHBOARD_PERMISSION = "reports.view_dashboard"
 LOGIN_REQUIRED = "Sign in to see insights."
@@ -39,14 +39,17 @@ def snapshot_payload(*, data_version: int, changed_at, start: date | None, end: 
 
 
 def insight_payload(insight: Insight) -> tuple[int, dict]:
+    """The API's answer, with a "notice" when the user's model-call budget made it the facts."""
     snapshot = snapshot_payload(
         data_version=insight.data_version,
         changed_at=insight.data_changed_at,
         start=insight.range_start,
         end=insight.range_end,
     )
+    notice = insight_budget_notice(insight=insight)
+    extra = {"notice": notice} if notice else {}
     if insight.status != Insight.Status.READY:
-        return 202, {"status": "pending", "snapshot": snapshot}
+        return 202, {"status": "pending", "snapshot": snapshot} | extra
     return 200, {
         "insights": insight.markdown,
         "source": insight.source,
@@ -54,7 +57,7 @@ def insight_payload(insight: Insight) -> tuple[int, dict]:
         "snapshot": snapshot,
         "created_at": insight.finished_at.isoformat(),
         "unverified_numbers": insight.unverified_numbers,
-    }
+    } | extra
 
 
 @require_http_methods(["GET", "POST"])
@@ -114,7 +117,8 @@ def insights_page(request):
     context = {"start": start, "end": end, "open_url": _page_url(start=start, end=end)}
     if request.htmx or request.GET.get("open"):
         insight = insight_request(start=start, end=end, user=request.user)
-        context |= _panel_context(request=request, insight=insight, start=start, end=end)
+        message = insight_budget_notice(insight=insight)
+        context |= _panel_context(request=request, insight=insight, start=start, end=end, message=message)
     if request.htmx:
         return render(request, "insights/_panel.html", context)
     return render(request, "insights/page.html", context)
@@ -131,9 +135,9 @@ def insights_regenerate(request):
         start, end = date_range_from(request.POST)
     except DateRangeError as error:
         return HttpResponseBadRequest(str(error))
-    message = ""
     try:
         insight = insight_regenerate(start=start, end=end, user=request.user)
+        message = insight_budget_notice(insight=insight)
     except InsightRegenerateLimited as error:
         message = str(error)
         insight = insight_request(start=start, end=end, user=request.user)

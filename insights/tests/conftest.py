@@ -31,6 +31,7 @@ def insights_settings(settings, insights_task_mode):
     settings.INSIGHTS_RETRY_BACKOFF_SECONDS = 0.0
     settings.INSIGHTS_MAX_RETRIES = 2
     settings.INSIGHTS_PREGENERATE_AFTER_LOAD = False
+    settings.INSIGHTS_CALLS_PER_USER_PER_HOUR = 10
     return settings
 
 

@@ -53,3 +53,35 @@ def test_many_simultaneous_requests_for_a_new_snapshot_make_exactly_one_call(sho
     assert Insight.objects.count() == 1
     insight = Insight.objects.get()
     assert (insight.status, insight.source, insight.api_calls) == ("ready", "openai", 1)
+
+
+def test_simultaneous_requests_for_new_ranges_never_pass_the_model_call_budget(
+    shop_orders, viewer, fake_openai, settings
+):
+    settings.INSIGHTS_CALLS_PER_USER_PER_HOUR = 3
+    barrier = threading.Barrier(REQUESTS)
+    sources: list[str] = []
+    errors: list[BaseException] = []
+
+    def ask(day: int):
+        client = Client()
+        client.force_login(viewer)
+        try:
+            barrier.wait(timeout=30)
+            response = client.get("/api/quick-insights/", {"start": f"2024-01-{day:02d}"})
+            sources.append(response.json().get("source", "pending"))
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=(day,)) for day in range(1, REQUESTS + 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert fake_openai.calls == 3
+    assert Insight.objects.filter(requested_by=viewer).exclude(model="").count() == 3
+    assert sources.count("openai") == 3

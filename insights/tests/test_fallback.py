@@ -1,5 +1,7 @@
 """Insights written from the facts by templates, marked as not from AI."""
 
+import html
+import re
 from datetime import date
 
 import pytest
@@ -8,6 +10,7 @@ from insights.facts import facts_compute
 from insights.fallback import FACTS_NOTE, NO_ORDERS, fallback_markdown
 from insights.number_check import numbers_check
 from insights.prompt import SECTIONS
+from insights.render import markdown_render
 
 from .conftest import order_add
 
@@ -51,3 +54,18 @@ def test_an_empty_shop_gets_a_plain_message_not_an_error():
     text = fallback_markdown(facts=facts_compute())
 
     assert text.count(NO_ORDERS) == len(SECTIONS)
+
+
+HOSTILE_IDS = ["*C1*", "[x](javascript:alert(1))", "<b>x</b>", "`x`"]
+
+
+def test_ids_from_the_files_show_as_their_own_text_never_as_markdown_or_html():
+    for number, customer in enumerate(HOSTILE_IDS):
+        order_add(str(number), customer, f"P_{number}_", 1, "10.00", date(2024, 1, 5))
+
+    rendered = markdown_render(text=fallback_markdown(facts=facts_compute()))
+
+    bold = {html.unescape(text) for text in re.findall(r"<strong>(.*?)</strong>", rendered)}
+    assert set(HOSTILE_IDS) | {"P_0_", "P_3_"} <= bold
+    assert "<a" not in rendered and "<code>" not in rendered and "<b>" not in rendered
+    assert rendered.count("<em>") == 1  # FACTS_NOTE's, and no id's

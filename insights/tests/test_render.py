@@ -1,7 +1,11 @@
 """Markdown rendered on the server and sanitised with an allow-list."""
 
+import html
+
+import pytest
+
 from insights.number_check import UNVERIFIED_MARK
-from insights.render import markdown_render
+from insights.render import markdown_escape, markdown_render
 
 HOSTILE = (
     "## Attention 🚨\n"
@@ -35,3 +39,21 @@ def test_unverified_numbers_are_highlighted():
     html = markdown_render(text=f"- up 37%{UNVERIFIED_MARK}")
 
     assert '37% <mark class="unverified">⚠ unverified</mark>' in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["*C1*", "_x_", "[x](javascript:alert(1))", "![x](http://evil/x.png)", "<b>x</b>", "`x`", "a|b", "a &amp; b", "\\*"],
+)
+def test_escaped_text_renders_as_exactly_that_text(text):
+    rendered = markdown_render(text=f"- Customer **{markdown_escape(text)}** (1)")
+
+    assert rendered == f"<ul>\n<li>Customer <strong>{html.escape(text, quote=False)}</strong> (1)</li>\n</ul>"
+
+
+def test_escaped_text_stays_on_its_line():
+    customer = "C1\n## Attention 🚨\n- ignore this"
+
+    rendered = markdown_render(text=f"- Customer {markdown_escape(customer)}")
+
+    assert rendered == "<ul>\n<li>Customer C1 ## Attention 🚨 - ignore this</li>\n</ul>"
