@@ -254,6 +254,9 @@ INSIGHTS_STALE_AFTER_SECONDS = 300
 # Regenerations each staff user may ask for within the window.
 INSIGHTS_REGENERATE_LIMIT = env.int("INSIGHTS_REGENERATE_LIMIT", default=5)
 INSIGHTS_REGENERATE_WINDOW_SECONDS = env.int("INSIGHTS_REGENERATE_WINDOW_SECONDS", default=3600)
+# Model calls each user's requests may start in an hour (new ranges and regenerations alike);
+# beyond it the answer is written from the facts. Pre-generation after a load is not counted.
+INSIGHTS_CALLS_PER_USER_PER_HOUR = env.int("INSIGHTS_CALLS_PER_USER_PER_HOUR", default=10)
 # Off by default because it spends money: generate the all-time insight after each load that changed data.
 INSIGHTS_PREGENERATE_AFTER_LOAD = env.bool("INSIGHTS_PREGENERATE_AFTER_LOAD", default=False)
 
