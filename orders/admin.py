@@ -1,9 +1,12 @@
 import logging
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldError, PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -100,7 +103,8 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
         return super().changelist_view(request, extra_context)
 
-    # django-import-export: /admin/orders/order/export/ with its form, permission and escaping settings.
+    # django-import-export: /admin/orders/order/export/ with its form and permission; our writers
+    # (orders.services.exports) write the file, escaping formulae themselves.
     resource_classes = [OrderResource]
     export_formats = [base_formats.CSV, base_formats.XLSX]
 
@@ -113,6 +117,16 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         ):
             return True
         return super().lookup_allowed(lookup, value, request)
+
+    # django-simple-history's history pages look the ids up as given, so "abc" would be a 500.
+    def history_view(self, request, object_id, extra_context=None):
+        _int_or_404(unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _int_or_404(unquote(object_id))
+        _int_or_404(version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ["order_id"] if obj is not None else []  # an order's id is what files match it by
@@ -165,6 +179,13 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         streamed response: this view takes the valid form and lets orders.services.export_jobs write.
         Everything else (the form page, its errors, the permission) is the library's.
         """
+        try:
+            return self._export_action(request)
+        except IncorrectLookupParameters:
+            # The list's filters in the query are not the list's: as the order list itself answers them.
+            return HttpResponseRedirect(f"{reverse('admin:orders_order_changelist')}?{ERROR_FLAG}=1")
+
+    def _export_action(self, request):
         if request.method != "POST" or not self.has_export_permission(request):
             return super().export_action(request)
         formats = self.get_export_formats()
@@ -199,6 +220,13 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         response = StreamingHttpResponse(export.csv_chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404(f"No order or version {value!r}.") from None
 
 
 @admin.register(ImportRun)

@@ -7,8 +7,9 @@ checks the request, calls one service and answers.
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseForbidden
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -218,7 +219,10 @@ class ImportRunProgressMixin:
     def progress_view(self, request, run_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        progress = import_run_progress(run_id=run_id)
+        try:
+            progress = import_run_progress(run_id=run_id)
+        except ImportRun.DoesNotExist:
+            raise Http404(f"No import run {run_id}.") from None
         if progress["finished"] and request.htmx:
             return HttpResponseClientRefresh()  # show the final figures on the whole page
         return TemplateResponse(
@@ -227,7 +231,8 @@ class ImportRunProgressMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {})}
-        run = ImportRun.objects.filter(pk=object_id).first()
+        # None for an id that is no run's, "abc" included: the admin's own change view then says so.
+        run = self.get_object(request, unquote(object_id))
         if run is not None:
             extra_context["progress"] = import_run_progress(run_id=run.pk)
             extra_context["progress_url"] = reverse("admin:orders_importrun_progress", args=[run.pk])

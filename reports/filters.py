@@ -4,7 +4,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# The reports compare a range with the range of the same length just before it, and walk it
+# month by month: far-off years would run past what a date can hold (year 1 to 9999). These
+# bounds keep every range and the one before it well inside.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
 BAD_DATE = "{name} must be a date written YYYY-MM-DD, got {value!r}."
+DATE_OUT_OF_RANGE = "{name} must be a date from {earliest} to {latest}, got {value}."
 END_BEFORE_START = "end ({end}) is before start ({start})."
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -25,9 +32,14 @@ def date_range_parse(*, start: str | None, end: str | None) -> tuple[date | None
         try:
             if not _ISO_DAY.match(value):
                 raise ValueError
-            days.append(date.fromisoformat(value))
+            day = date.fromisoformat(value)
         except ValueError:
             raise DateRangeError(BAD_DATE.format(name=name, value=value)) from None
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise DateRangeError(
+                DATE_OUT_OF_RANGE.format(name=name, earliest=EARLIEST_DAY, latest=LATEST_DAY, value=day)
+            )
+        days.append(day)
     if days[0] and days[1] and days[1] < days[0]:
         raise DateRangeError(END_BEFORE_START.format(start=days[0], end=days[1]))
     return days[0], days[1]

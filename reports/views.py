@@ -2,6 +2,7 @@
 
 import base64
 import csv
+from decimal import Decimal
 from functools import wraps
 
 from django.contrib.auth import authenticate
@@ -13,15 +14,18 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, trigger_client_event
 
+from salesproject.csv_cells import csv_row
+
 from . import selectors
 from .cards import cards_build, range_query
-from .filters import DateRangeError, date_range_from, presets_for
+from .filters import EARLIEST_DAY, LATEST_DAY, DateRangeError, date_range_from, presets_for
 from .http import MoneyJSONEncoder, error_response
 from .registry import REPORTS
 
 PERMISSION = "reports.view_dashboard"
 NOT_AUTHENTICATED = "Authentication credentials were not provided or are not valid."
 NOT_PERMITTED = "You do not have permission to see the reports."
+CENT = Decimal("0.01")
 
 dashboard_required = [require_GET, login_required, permission_required(PERMISSION, raise_exception=True)]
 
@@ -49,6 +53,8 @@ def _dashboard(request):
         "presets": presets,
         "active_preset": active,
         "query": range_query(start=start, end=end),
+        "earliest_day": EARLIEST_DAY,
+        "latest_day": LATEST_DAY,
         "freshness": selectors.data_freshness(),
         "any_orders": selectors.orders_date_span()["first"] is not None,
     }
@@ -98,10 +104,11 @@ def _report_csv(request, name: str):
     span = "_".join(day.isoformat() for day in (start, end) if day) or "all-time"
     response["Content-Disposition"] = f'attachment; filename="{name}_{span}.csv"'
     writer = csv.writer(response)
-    writer.writerow(report.fields)
+    writer.writerow(csv_row(report.fields))
     for item in items:
         value = item[report.value_field]
-        writer.writerow([item[report.id_field], f"{value:.2f}" if report.money else value])
+        # Money keeps its cents (3620.00) and stays a number, so csv_row leaves it alone, sign and all.
+        writer.writerow(csv_row([item[report.id_field], value.quantize(CENT) if report.money else value]))
     return response
 
 

@@ -9,7 +9,7 @@ from insights.models import Insight
 from insights.prompt import PROMPT_VERSION
 from insights.services import REGENERATE_LIMITED, snapshot_get
 from insights.views import LOGIN_REQUIRED, PERMISSION_REQUIRED, STAFF_REQUIRED
-from reports.filters import BAD_DATE, END_BEFORE_START
+from reports.filters import BAD_DATE, DATE_OUT_OF_RANGE, EARLIEST_DAY, END_BEFORE_START, LATEST_DAY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,6 +122,20 @@ def test_the_api_refuses_a_bad_range(viewer_client, query, message):
     assert response.status_code == 400
     assert response.json() == {"detail": message}
     assert Insight.objects.count() == 0
+
+
+def test_a_date_the_reports_cannot_reach_is_a_400_and_no_insight_is_left_pending(staff_client, shop_orders, fake_openai):
+    message = DATE_OUT_OF_RANGE.format(name="start", earliest=EARLIEST_DAY, latest=LATEST_DAY, value="0001-01-01")
+    hostile = {"start": "0001-01-01", "end": "2024-03-31"}
+
+    api = staff_client.get(API, hostile)
+    page = staff_client.get("/insights/", hostile | {"open": "1"})
+    regenerate = staff_client.post(API, hostile)
+
+    assert api.status_code == 400 and api.json() == {"detail": message}
+    assert page.status_code == 400 and page.content.decode() == message
+    assert regenerate.status_code == 400 and regenerate.json() == {"detail": message}
+    assert Insight.objects.count() == 0 and fake_openai.calls == 0
 
 
 def test_regenerate_through_the_api_is_for_staff(viewer_client, shop_orders, fake_openai):

@@ -2,7 +2,9 @@
 
 Rows arrive as plain tuples; neither writer holds more than one chunk of them.
 django-import-export's own export builds a tablib Dataset of every row first, so the
-admin's export goes through these instead, with its escaping settings applied the same way.
+admin's export goes through these instead. A CSV cell that would start a formula is escaped
+by salesproject.csv_cells (a leading "'"); an XLSX cell holds such a text as a text cell,
+never a formula, with its value unchanged.
 """
 
 import csv
@@ -14,6 +16,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from salesproject.csv_cells import csv_row
+
 CSV_CHUNK_ROWS = 2_000
 # An XLSX sheet holds 1,048,576 rows; the header takes one on every sheet.
 XLSX_SHEET_ROWS = 1_048_575
@@ -22,35 +26,16 @@ PRICE_FORMAT = "0.00"
 EXPORT_FAILED_ILLEGAL_CHARACTER = "The export failed: a value holds a character that an XLSX file cannot store."
 
 
-def formula_escape(value: str) -> str:
-    """Drop the leading "=" that would make a spreadsheet read the text as a formula.
-
-    django-import-export 4.4.3 drops one "=" (Format._escape_formulae); "==1+1" would still be a
-    formula after that, so every leading "=" goes.
-    """
-    return value.lstrip("=") if value.startswith("=") else value
-
-
-def _escape_formulae() -> bool:
-    return getattr(settings, "IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT", False) is True
-
-
-def _escaped_rows(rows: Iterable[tuple]) -> Iterator[tuple]:
-    for row in rows:
-        yield tuple(formula_escape(value) if type(value) is str and value.startswith("=") else value for value in row)
-
-
 def csv_chunks(*, headers: list[str], rows: Iterable[tuple]) -> Iterator[str]:
-    """Yield the CSV text of the header and rows, a few thousand rows at a time."""
-    if _escape_formulae():
-        rows = _escaped_rows(rows)
-        headers = [formula_escape(header) for header in headers]
+    """Yield the CSV text of the header and rows, a few thousand rows at a time, every cell through csv_cell."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
+    # RFC 4180's line end, "\r\n": csv quotes a field holding either character, so a "\r" in a value
+    # stays in its cell instead of ending the row for the reader.
+    writer = csv.writer(buffer)
+    writer.writerow(csv_row(headers))
     pending = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
         pending += 1
         if pending == CSV_CHUNK_ROWS:
             yield buffer.getvalue()
@@ -72,15 +57,18 @@ def xlsx_file_write(*, headers: list[str], rows: Iterable[tuple], output: io.Buf
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils.exceptions import IllegalCharacterError
 
-    escape_formulae = _escape_formulae()
     escape_illegal = getattr(settings, "IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT", False) is True
 
-    def cell_value(value):
-        if type(value) is str:
-            if escape_formulae and value.startswith("="):
-                value = formula_escape(value)
-            if escape_illegal:
-                value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+    def cell_value(sheet, value):
+        if type(value) is not str:
+            return value
+        if escape_illegal:
+            value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+        if value.startswith("="):
+            # openpyxl would store it as a formula: a text cell holds it, unchanged, instead.
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            return cell
         return value
 
     workbook = Workbook(write_only=True)
@@ -92,7 +80,7 @@ def xlsx_file_write(*, headers: list[str], rows: Iterable[tuple], output: io.Buf
                 # More rows than a sheet holds continue on the next sheet, under the same header.
                 number = len(workbook.worksheets) + 1
                 sheet = workbook.create_sheet(XLSX_SHEET_TITLE if number == 1 else f"{XLSX_SHEET_TITLE} ({number})")
-                sheet.append([cell_value(header) for header in headers])
+                sheet.append([cell_value(sheet, header) for header in headers])
                 sheet_rows = 0
             values = []
             for value in row:
@@ -106,11 +94,12 @@ def xlsx_file_write(*, headers: list[str], rows: Iterable[tuple], output: io.Buf
                     cell.number_format = "yyyy-mm-dd"
                     values.append(cell)
                 else:
-                    values.append(cell_value(value))
+                    values.append(cell_value(sheet, value))
             sheet.append(values)
             sheet_rows += 1
         if sheet is None:
-            workbook.create_sheet(XLSX_SHEET_TITLE).append([cell_value(header) for header in headers])
+            sheet = workbook.create_sheet(XLSX_SHEET_TITLE)
+            sheet.append([cell_value(sheet, header) for header in headers])
         if output is None:
             output = tempfile.TemporaryFile(suffix=".xlsx")
         workbook.save(output)

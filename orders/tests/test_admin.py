@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from orders.ingest.load import OrderStage
-from orders.models import ImportRun, Order
+from orders.models import Customer, ImportRun, Order, Product
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +263,17 @@ def test_a_correction_in_the_admin_sticks_and_a_later_files_conflict_is_resolved
     assert order.quantity == 4 and order.corrected_at is None
     assert "Took the values of sales_data_2024-01-11.csv line 2" in response.content.decode()
     assert admin_client.get(reverse("admin:orders_order_changelist") + "?open_conflicts=yes").content.decode().count(">1001<") == 0
+
+
+@pytest.mark.parametrize("object_id", ["abc", "1.5", "%00", "99999"])
+def test_an_orders_history_under_an_id_that_is_no_orders_is_a_404(admin_client, object_id):
+    order = Order.objects.create(
+        order_id="1001", customer=Customer.objects.create(customer_id="C1"), product=Product.objects.create(product_id="P1"),
+        quantity=1, unit_price="1.00", order_date="2024-03-01",
+    )
+    version = order.history.first().history_id
+
+    assert admin_client.get(f"/admin/orders/order/{object_id}/history/").status_code == 404
+    assert admin_client.get(f"/admin/orders/order/{object_id}/history/{version}/").status_code == 404
+    assert admin_client.get(f"/admin/orders/order/{order.pk}/history/{object_id}/").status_code == 404
+    assert admin_client.get(f"/admin/orders/order/{order.pk}/history/{version}/").status_code == 200

@@ -11,6 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from orders.models import Customer, ExportJob, Order, Product
+from salesproject.tests.csv_injection import ESCAPED, FORMULA_IDS
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def export(client, file_format: str, query: str = "", **fields):
 
 def csv_rows(response) -> list[list[str]]:
     assert isinstance(response, StreamingHttpResponse)
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
 
 
 def test_export_url_is_django_import_exports_and_the_order_list_links_to_it_with_its_filters(admin_client):
@@ -106,8 +107,22 @@ def test_csv_export_escapes_a_hyperlink_formula_in_a_customer_id(admin_client):
 
     rows = csv_rows(export(admin_client, CSV_FORMAT))
 
-    assert rows[1][1] == HYPERLINK[1:]
+    assert rows[1][1] == "'" + HYPERLINK
     assert not any(cell.startswith("=") for row in rows for cell in row)
+
+
+def test_csv_export_gives_every_formula_a_leading_quote_and_strips_nothing(admin_client):
+    for number, customer_id in enumerate(FORMULA_IDS, start=1001):
+        order_make(str(number), customer_id=customer_id)
+    order_make("1100", customer_id="C1")
+
+    rows = csv_rows(export(admin_client, CSV_FORMAT))
+
+    customers = {row[0]: row[1] for row in rows[1:]}
+    assert [customers[str(number)] for number in range(1001, 1001 + len(FORMULA_IDS))] == [
+        ESCAPED[customer_id] for customer_id in FORMULA_IDS
+    ]
+    assert next(row for row in rows if row[0] == "1100")[1:5] == ["C1", "P1", "2", "12.90"]
 
 
 def test_xlsx_export_is_a_file_whose_customer_cell_is_text_not_a_formula(admin_client):
@@ -122,7 +137,7 @@ def test_xlsx_export_is_a_file_whose_customer_cell_is_text_not_a_formula(admin_c
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert sheet.max_row == 2  # the search kept one order
     assert sheet["A2"].value == "1001"
-    assert sheet["B2"].value == HYPERLINK[1:] and sheet["B2"].data_type == "s"
+    assert sheet["B2"].value == HYPERLINK and sheet["B2"].data_type == "s"  # text, unchanged
     assert sheet["E2"].number_format == "0.00"
 
 
@@ -177,8 +192,30 @@ def test_a_big_xlsx_export_is_written_by_a_worker_and_offered_on_its_page(admin_
     assert file.status_code == 200 and job.file_name in file["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(b"".join(file.streaming_content))).active
     assert sorted((row[0], row[1]) for row in sheet.iter_rows(min_row=2, values_only=True)) == [
-        ("1001", "C1"), ("1002", HYPERLINK[1:]),
+        ("1001", "C1"), ("1002", HYPERLINK),
     ]
+
+
+def test_a_job_written_by_a_worker_holds_every_formula_as_text_unchanged(admin_client, settings, eager_tasks):
+    settings.EXPORT_XLSX_INLINE_MAX_ROWS = 1
+    for number, customer_id in enumerate(FORMULA_IDS, start=1001):
+        order_make(str(number), customer_id=customer_id)
+
+    export(admin_client, XLSX_FORMAT)
+    file = admin_client.get(reverse("admin:orders_order_export_job_download", args=[ExportJob.objects.get().pk]))
+
+    sheet = load_workbook(io.BytesIO(b"".join(file.streaming_content))).active
+    customers = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    assert [customers[str(number)].value for number in range(1001, 1001 + len(FORMULA_IDS))] == FORMULA_IDS
+    assert {cell.data_type for cell in customers.values()} == {"s"}
+
+
+@pytest.mark.parametrize("query", ["?start=0001-01-01", "?order_date__gte=abc", "?source_run__id__exact=abc"])
+def test_the_export_page_under_filters_the_order_list_does_not_have_answers_as_the_list_does(admin_client, query):
+    list_answer = admin_client.get("/admin/orders/order/" + query)
+
+    for response in (admin_client.get(EXPORT_URL + query), export(admin_client, CSV_FORMAT, query)):
+        assert response.status_code == 302 and response["Location"] == list_answer["Location"] == "/admin/orders/order/?e=1"
 
 
 def test_the_export_page_polls_while_a_worker_writes(admin_client, admin_user):

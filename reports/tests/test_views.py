@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 
 from orders.services.import_runs import data_version_bump
-from reports.filters import BAD_DATE, END_BEFORE_START
+from reports.filters import BAD_DATE, DATE_OUT_OF_RANGE, EARLIEST_DAY, END_BEFORE_START, LATEST_DAY
 from reports.views import NOT_AUTHENTICATED, NOT_PERMITTED
+from salesproject.tests.csv_injection import ESCAPED, FORMULA_IDS
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +188,36 @@ def test_dashboard_bad_filter_shows_the_message(analyst_client, shop):
     assert "start must be a date written YYYY-MM-DD" in partial.content.decode()
 
 
+@pytest.mark.parametrize(
+    "params,name,value",
+    [
+        ({"start": "0001-01-01"}, "start", "0001-01-01"),
+        ({"start": "1900-01-01", "end": "9000-12-31"}, "end", "9000-12-31"),
+        ({"start": "1899-12-31", "end": "1899-12-31"}, "start", "1899-12-31"),
+    ],
+)
+def test_a_date_the_reports_cannot_reach_is_a_400_naming_the_range(analyst_client, shop, params, name, value):
+    message = DATE_OUT_OF_RANGE.format(name=name, earliest=EARLIEST_DAY, latest=LATEST_DAY, value=value)
+
+    page = analyst_client.get("/dashboard/", params)
+    api = analyst_client.get("/api/top-customers/", params)
+    card = analyst_client.get("/dashboard/csv/top-customers.csv", params)
+
+    assert page.status_code == 400 and message in page.content.decode()
+    assert api.status_code == 400 and api.json() == {"detail": message}
+    assert card.status_code == 400 and card.content.decode() == message
+
+
+def test_the_widest_range_the_reports_take_is_answered(analyst_client, shop):
+    widest = {"start": EARLIEST_DAY.isoformat(), "end": LATEST_DAY.isoformat()}
+
+    page = analyst_client.get("/dashboard/", widest)
+
+    assert page.status_code == 200 and "40.00" in page.content.decode()
+    assert analyst_client.get("/api/top-customers/", widest).json()[0] == {"customer_id": "C-A", "total_revenue": 21.05}
+    assert 'min="1900-01-01" max="2999-12-31"' in page.content.decode()
+
+
 def test_dashboard_empty_range_shows_a_friendly_empty_state(analyst_client, shop):
     html = analyst_client.get("/dashboard/", {"start": "2024-03-01", "end": "2024-03-31"}).content.decode()
     assert "No orders in this range" in html
@@ -211,6 +242,22 @@ def test_csv_per_card(analyst_client, shop):
     assert rows == [["customer_id", "total_revenue"], ["C-A", "20.00"], ["C-B", "20.00"]]
     monthly = analyst_client.get("/dashboard/csv/monthly-revenue.csv").content.decode().splitlines()
     assert monthly == ["month,total_revenue", "2024-01,40.00", "2024-02,1.05", "2024-03,0.00", "2024-04,10.01"]
+
+
+def test_csv_per_card_gives_every_formula_a_leading_quote_and_strips_nothing(analyst_client, order_create):
+    # A card lists five: five of the ids are customers, the other two products.
+    for number, customer_id in enumerate(FORMULA_IDS[:5]):
+        order_create(f"C{number}", customer_id, "P-PLAIN", 1, f"{10 + number}.00", date(2024, 1, 10))
+    for number, product_id in enumerate(FORMULA_IDS[5:]):
+        order_create(f"P{number}", "C-PLAIN", product_id, 10 + number, "0.01", date(2024, 1, 11))
+
+    customers = list(csv.reader(io.StringIO(analyst_client.get("/dashboard/csv/top-customers.csv").content.decode())))
+    products = list(csv.reader(io.StringIO(analyst_client.get("/dashboard/csv/top-products.csv").content.decode())))
+
+    assert customers == [["customer_id", "total_revenue"]] + [
+        [ESCAPED[customer_id], f"{10 + number}.00"] for number, customer_id in reversed(list(enumerate(FORMULA_IDS[:5])))
+    ]
+    assert products == [["product_id", "total_quantity_sold"], ["'\rx", "11"], ["'\tx", "10"], ["P-PLAIN", "5"]]
 
 
 def test_csv_unknown_report_is_404(analyst_client):

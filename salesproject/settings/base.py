@@ -322,9 +322,8 @@ LOGGING = {
 # Import and export each need their own permission on Order (orders.import_order, orders.export_order).
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-# A customer id of "=HYPERLINK(...)" must reach a spreadsheet as text, never as a formula,
-# and a control character must not make an XLSX export fail.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# A control character must not make an XLSX export fail. Formulae are not the library's
+# setting (it strips one "="): our writers escape every CSV cell with salesproject.csv_cells.
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 # Rows fetched from the database per round trip while an export streams.
 EXPORT_CHUNK_ROWS = 5_000
