@@ -147,9 +147,11 @@ def test_no_hostile_path_or_query_value_gets_a_server_error(prefix, pattern, sho
     for values in fillings:
         url = template.format(*values)
         real = values is fillings[0]
-        # Every query for a real object or a URL without parameters; a hostile path without one.
-        for client in (signed_out, superuser):
-            for query in ["", *HOSTILE_QUERIES] if real else [""]:
-                errors += [(ask, status) for ask, status in _answers(client, url, query, htmx=real) if status >= 500]
+        # The superuser asks every query of a real object or of a URL without parameters, and a
+        # hostile path without one; signed out, a request is turned away before its query is read.
+        for query in ["", *HOSTILE_QUERIES] if real else [""]:
+            errors += [(ask, status) for ask, status in _answers(superuser, url, query, htmx=real) if status >= 500]
+        for query in ["", HOSTILE_QUERIES[0]] if real else [""]:
+            errors += [(ask, status) for ask, status in _answers(signed_out, url, query, htmx=False) if status >= 500]
         superuser.force_login(shop_with_history)  # a POST to logout/ signed it out
     assert not errors, "\n".join(f"{status} {ask[:200]}" for ask, status in errors)
