@@ -159,6 +159,8 @@ def workbook_to_csv(workbook: Path, target: Path) -> None:
         if (sheet.max_column or 0) > XLSX_MAX_COLUMNS:
             raise UploadError(SHEET_TOO_BIG.format(rows=XLSX_MAX_ROWS, columns=XLSX_MAX_COLUMNS))
         with open(target, "w", encoding="utf-8", newline="") as out:
+            # Input for our own loader, never opened by people: the cells stay as the sheet holds
+            # them (no salesproject.csv_cells escaping, which would change the orders' ids).
             writer = csv.writer(out, lineterminator="\n")
             for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
                 if number > XLSX_MAX_ROWS or len(row) > XLSX_MAX_COLUMNS:
