@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
@@ -19,6 +20,17 @@ pytestmark = [
 ]
 
 REQUESTS = 12
+
+
+@pytest.fixture(autouse=True)
+def task_joins_allowed_afterwards():
+    """Celery's Task.apply denies joins with a process-wide flag and puts back the value it found.
+
+    Eager tasks applied in several threads at once can leave it set, and a later test's
+    .delay().get() would fail with "Never call result.get() within a task!".
+    """
+    yield
+    _set_task_join_will_block(False)
 
 
 def test_many_simultaneous_requests_for_a_new_snapshot_make_exactly_one_call(shop_orders, viewer, fake_openai):
