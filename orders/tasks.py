@@ -85,10 +85,6 @@ def export_job_write(job_id: str) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def delete_unconfirmed_uploads() -> int:
     """Delete the admin's uploads left unconfirmed for IMPORT_UPLOAD_KEEP_HOURS (beat runs it every hour)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from orders.services.uploads import uploads_unconfirmed_delete
 
-    return uploads_unconfirmed_delete(created_before=timezone.now() - timedelta(hours=settings.IMPORT_UPLOAD_KEEP_HOURS))
+    return uploads_unconfirmed_delete()

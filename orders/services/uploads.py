@@ -10,7 +10,7 @@ import re
 import tempfile
 import uuid
 import zipfile
-from datetime import date, datetime, time as dt_time
+from datetime import date, datetime, time as dt_time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
@@ -128,6 +128,8 @@ def upload_receive(*, uploaded_file: UploadedFile, business_date: date | None, u
         business_date=business_date, uploaded_by=user if getattr(user, "pk", None) else None,
     )
     logger.info("upload %s: %s (%s, %d bytes) stored as %s", upload.pk, name, kind, upload.size, stored.name)
+    # Without a broker there is no beat to run the hourly clean-up: each new upload does it.
+    uploads_unconfirmed_delete()
     return upload
 
 
@@ -344,13 +346,17 @@ def upload_confirm(*, upload_id) -> tuple[ImportRun, bool]:
     return run, already_loaded
 
 
-def uploads_unconfirmed_delete(*, created_before: datetime) -> int:
+def uploads_unconfirmed_delete(*, created_before: datetime | None = None) -> int:
     """Delete the uploads made before created_before and never confirmed: their rows and stored files.
+
+    By default: those older than IMPORT_UPLOAD_KEEP_HOURS.
 
     A row goes only while it is still unconfirmed (a confirmation under way holds its lock and
     wins), and its file after it; a file that cannot be removed is logged and costs only space.
     Confirmed uploads stay: they say which run a file became, and their file went at confirmation.
     """
+    if created_before is None:
+        created_before = timezone.now() - timedelta(hours=settings.IMPORT_UPLOAD_KEEP_HOURS)
     unconfirmed = ImportUpload.objects.exclude(status=ImportUpload.Status.CONFIRMED)
     deleted = 0
     for upload_id, stored in list(unconfirmed.filter(created_at__lt=created_before).values_list("pk", "stored")):
