@@ -168,9 +168,9 @@ def test_a_scan_that_meets_another_scans_registration_loads_the_file_once(integr
             f"INSERT INTO {table} (file_name, path, snapshot, size, sha256, business_date, business_date_source,"
             " received_at, encoding, delimiter, trailing_junk, decimal_mark, date_order, header_mapping, column_positions,"
             " warnings, status, rows_read, inserted, updated, unchanged, superseded, duplicates, conflicts, rejected, timings,"
-            " attempts, error, failure, created_at)"
+            " attempts, lost_attempts, error, failure, created_at)"
             " VALUES (%s, %s, '', %s, %s, '2024-03-01', 'file_name', now(), '', '', '', '', '', '{}', '{}', '[]',"
-            " 'pending', 0, 0, 0, 0, 0, 0, 0, 0, '{}', 0, '', '', now())",
+            " 'pending', 0, 0, 0, 0, 0, 0, 0, 0, '{}', 0, 0, '', '', now())",
             [path.name, str(path), path.stat().st_size, sha256],
         )
         scan_bucket.delay()
