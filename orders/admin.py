@@ -123,6 +123,18 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         _int_or_404(unquote(object_id))
         return super().history_view(request, object_id, extra_context)
 
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """The "Changes" column: django-simple-history's diff of each row against the one before, less bookkeeping."""
+        previous = None
+        for current in historical_records:  # newest first
+            if previous is not None:
+                delta = previous.diff_against(
+                    current, excluded_fields=Order.HISTORY_BOOKKEEPING_FIELDS, foreign_keys_are_objs=foreign_keys_are_objs
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         _int_or_404(unquote(object_id))
         _int_or_404(version_id)

@@ -178,6 +178,12 @@ class Order(TimeStampedModel):
     )
 
     history = HistoricalRecords()
+    # Where the values came from and who corrected them when: the history row's own user,
+    # date and reason say as much, so a diff between two history rows leaves these out.
+    HISTORY_BOOKKEEPING_FIELDS = (
+        "source_run", "source_file", "source_line", "source_business_date", "corrected_at", "corrected_by",
+        "created_at", "updated_at",
+    )
 
     class Meta:
         ordering = ["-order_date", "order_id"]

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Customer, Order, OrderConflict, Product
+from .order_history import order_history_baseline
 
 CONFLICT_NOT_OPEN = "This conflict was resolved already ({status}): nothing was changed."
 KEPT_REASON = "Kept the staff's values over {file_name} line {line_number}"
@@ -23,6 +24,7 @@ def order_correct(*, order_id: int, values: dict, user, reason: str = "") -> Ord
     history records who, when and why. A later file that disagrees becomes an OrderConflict.
     """
     order = Order.objects.select_for_update().get(pk=order_id)
+    order_history_baseline(order=order)
     for field, value in values.items():
         if field not in ORDER_FIELDS:
             raise ValueError(f"{field} is not a field staff correct")
@@ -45,6 +47,7 @@ def order_conflict_resolve(*, conflict_id: int, take_file: bool, user) -> OrderC
     if conflict.status != OrderConflict.Status.OPEN:
         raise ConflictResolveError(CONFLICT_NOT_OPEN.format(status=conflict.get_status_display().lower()))
     order = Order.objects.select_for_update().get(pk=conflict.order_id)
+    order_history_baseline(order=order)
     reason_values = {"file_name": conflict.run.file_name, "line_number": conflict.line_number}
     if take_file:
         order.customer = Customer.objects.get_or_create(customer_id=conflict.customer_id)[0]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from ..ingest.clean import OrderRow
 from ..models import Customer, Order, Product, RejectedRow
+from .order_history import order_history_baseline
 
 logger = logging.getLogger("salesproject.app")
 
@@ -65,6 +66,8 @@ def rejected_row_repair(*, row_id: int, values: OrderRow, user, reason: str = ""
             )
     if order is None:
         order = Order(order_id=values.order_id)
+    else:
+        order_history_baseline(order=order)
     order.customer, _ = Customer.objects.get_or_create(customer_id=values.customer_id)
     order.product, _ = Product.objects.get_or_create(product_id=values.product_id)
     order.quantity = values.quantity

@@ -1,5 +1,6 @@
 """What staff see in the admin after a load."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -7,6 +8,7 @@ from django.urls import reverse
 
 from orders.ingest.load import OrderStage
 from orders.models import Customer, ImportRun, Order, Product
+from orders.services.order_history import BASELINE_REASON
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +60,10 @@ def test_staff_can_correct_an_order_and_the_change_is_kept_in_its_history(admin_
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.quantity == 3
-    record = order.history.get()
+    baseline, record = order.history.order_by("history_date")
     assert (record.quantity, record.history_type, record.history_user) == (3, "~", admin_user)
+    # The load wrote no history row: the correction first records the values as loaded.
+    assert (baseline.quantity, baseline.history_change_reason) == (2, BASELINE_REASON.format(file_name=order.source_file, line=2))
     history_page = admin_client.get(reverse("admin:orders_order_history", args=[order.pk])).content.decode()
     # The history list names who made the change, and its entry opens the values as they were saved.
     assert f">{admin_user.get_username()}<" in history_page
@@ -277,3 +281,24 @@ def test_an_orders_history_under_an_id_that_is_no_orders_is_a_404(admin_client, 
     assert admin_client.get(f"/admin/orders/order/{object_id}/history/{version}/").status_code == 404
     assert admin_client.get(f"/admin/orders/order/{order.pk}/history/{object_id}/").status_code == 404
     assert admin_client.get(f"/admin/orders/order/{order.pk}/history/{version}/").status_code == 200
+
+
+def test_the_first_correction_shows_its_old_and_new_values_without_bookkeeping(admin_client, ingest_text):
+    ingest_text(FILE)
+    order = Order.objects.get(order_id="1001")
+    changed = {"customer": order.customer_id, "product": order.product_id, "unit_price": "25.50", "order_date": "2024-01-10"}
+
+    for quantity in (3, 4):
+        admin_client.post(
+            reverse("admin:orders_order_change", args=[order.pk]),
+            {"order_id": "1001", **changed, "quantity": quantity, "reason": f"customer phoned ({quantity})"},
+        )
+
+    page = admin_client.get(reverse("admin:orders_order_history", args=[order.pk])).content.decode()
+    changes = [" ".join(item.split()) for item in re.findall(r"<li>\s*(<strong>.*?)</li>", page, re.S)]
+    # Newest first: 3 to 4, then 2 (as loaded) to 3. Who and when are the history's own columns.
+    assert changes == [
+        "<strong>Quantity:</strong> 3 &nbsp;&rarr;&nbsp;&nbsp;4",
+        "<strong>Quantity:</strong> 2 &nbsp;&rarr;&nbsp;&nbsp;3",
+    ]
+    assert "Corrected at" not in page and "customer phoned (3)" in page
