@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from reports.filters import DateRangeError, date_range_from
 from reports.http import error_response
+from reports.views import api_unauthenticated, api_user
 
 from .models import Insight
 from .render import markdown_render
@@ -63,23 +64,25 @@ def insight_payload(insight: Insight) -> tuple[int, dict]:
 @require_http_methods(["GET", "POST"])
 def quick_insights_api(request):
     """GET: the answer for the range (200) or 202 while a worker makes it. POST (staff): regenerate."""
-    if not request.user.is_authenticated:
-        return error_response(LOGIN_REQUIRED, status=401)
-    if not can_view_dashboard(request.user):
+    # The session or HTTP Basic, like the reports' API (Basic suits GET: a POST still needs CSRF).
+    user = api_user(request)
+    if user is None:
+        return api_unauthenticated(LOGIN_REQUIRED)
+    if not can_view_dashboard(user):
         return error_response(PERMISSION_REQUIRED, status=403)
     try:
         start, end = date_range_from(request.GET if request.method == "GET" else request.POST)
     except DateRangeError as error:
         return error_response(str(error), status=400)
     if request.method == "POST":
-        if not request.user.is_staff:
+        if not user.is_staff:
             return error_response(STAFF_REQUIRED, status=403)
         try:
-            insight = insight_regenerate(start=start, end=end, user=request.user)
+            insight = insight_regenerate(start=start, end=end, user=user)
         except InsightRegenerateLimited as error:
             return error_response(str(error), status=429)
     else:
-        insight = insight_request(start=start, end=end, user=request.user)
+        insight = insight_request(start=start, end=end, user=user)
     status, payload = insight_payload(insight)
     return JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
 

@@ -117,8 +117,11 @@ report_csv = _decorate(_report_csv, dashboard_required)
 
 # --- JSON API ---------------------------------------------------------------------------
 
-def _api_user(request):
-    """The session's user, or the one named by HTTP Basic credentials (for scripts)."""
+def api_user(request):
+    """The session's user, or the one named by HTTP Basic credentials (for scripts).
+
+    authenticate() is given the request so django-axes counts and locks out failed attempts.
+    """
     if request.user.is_authenticated:
         return request.user
     header = request.headers.get("Authorization", "")
@@ -131,14 +134,19 @@ def _api_user(request):
     return None
 
 
+def api_unauthenticated(detail: str = NOT_AUTHENTICATED):
+    """The 401 for an API call without valid credentials, inviting HTTP Basic."""
+    response = error_response(detail, status=401)
+    response["WWW-Authenticate"] = 'Basic realm="salesproject reports"'
+    return response
+
+
 def api_view(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        user = _api_user(request)
+        user = api_user(request)
         if user is None:
-            response = error_response(NOT_AUTHENTICATED, status=401)
-            response["WWW-Authenticate"] = 'Basic realm="salesproject reports"'
-            return response
+            return api_unauthenticated()
         if not user.has_perm(PERMISSION):
             return error_response(NOT_PERMITTED, status=403)
         return view(request, *args, **kwargs)

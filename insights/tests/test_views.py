@@ -1,5 +1,6 @@
 """GET /api/quick-insights/, the Quick Insights page and panel, and Regenerate."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -37,6 +38,28 @@ def test_the_api_needs_a_login(client, shop_orders):
 
     assert response.status_code == 401
     assert response.json() == {"detail": LOGIN_REQUIRED}
+
+
+def basic_auth(username: str, password: str) -> dict:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
+
+
+def test_the_api_takes_http_basic_like_the_reports_api(client, viewer, shop_orders):
+    response = client.get(API, **basic_auth("viewer", "viewer-password"))
+
+    assert response.status_code == 200
+    assert response.json()["source"] == "facts"
+    assert Insight.objects.get().requested_by == viewer
+
+
+def test_the_api_with_a_wrong_basic_password_is_401_inviting_basic(client, viewer, shop_orders):
+    response = client.get(API, **basic_auth("viewer", "wrong-password"))
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": LOGIN_REQUIRED}
+    assert response["WWW-Authenticate"].startswith("Basic ")
+    assert Insight.objects.count() == 0
 
 
 def test_the_api_needs_the_dashboard_permission(client, django_user_model, shop_orders):
