@@ -1,4 +1,4 @@
-"""The dashboard's date filter: reading ?start=…&end=…, and the presets."""
+"""The dashboard's date filter (reading ?start=…&end=…, and the presets) and a top list's ?limit=."""
 
 import re
 from dataclasses import dataclass
@@ -48,6 +48,29 @@ def date_range_parse(*, start: str | None, end: str | None) -> tuple[date | None
 def date_range_from(params) -> tuple[date | None, date | None]:
     """The range in a query's or a form's start and end fields; raise DateRangeError when they cannot be one."""
     return date_range_parse(start=params.get("start"), end=params.get("end"))
+
+
+# A top list's length: ?limit=N on the top lists' API and CSV.
+TOP_LIST_LIMIT_DEFAULT = 5
+TOP_LIST_LIMIT_MAX = 100
+BAD_LIMIT = f"limit must be a whole number from 1 to {TOP_LIST_LIMIT_MAX}, got {{value!r}}."
+LIMIT_NOT_TAKEN = "{name} lists every month of the range and takes no limit."
+
+
+class LimitError(ValueError):
+    """A limit the user gave is not one a top list takes; str() is the message to show."""
+
+
+def top_list_limit_parse(value: str | None) -> int:
+    """Read an optional limit (empty = the default); raise LimitError unless it is 1 to TOP_LIST_LIMIT_MAX."""
+    value = (value or "").strip()
+    if not value:
+        return TOP_LIST_LIMIT_DEFAULT
+    # isdigit() alone would take "²" or Arabic-Indic digits; the length check keeps int() cheap.
+    plain = value.isascii() and value.isdigit() and len(value) <= len(str(TOP_LIST_LIMIT_MAX))
+    if not plain or not 1 <= int(value) <= TOP_LIST_LIMIT_MAX:
+        raise LimitError(BAD_LIMIT.format(value=value))
+    return int(value)
 
 
 @dataclass(frozen=True)

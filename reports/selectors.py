@@ -30,6 +30,7 @@ from django.db.models.functions import TruncMonth
 from orders.models import Customer, ImportRun, Product
 from orders.selectors import data_version_get
 
+from .filters import TOP_LIST_LIMIT_DEFAULT
 from .models import CustomerTotal, SalesDay
 from .packing import Totals
 from .packs import packed_sums_get, rollups_fold
@@ -317,23 +318,29 @@ REPORTS = {
 }
 
 
+_TOP_LIST_NAMES = {report.name for report in TOP_LISTS}
+
+
 def _snapshot_key(version) -> str:
     stamp = version.changed_at.timestamp() if version.changed_at else 0
     return f"reports:{version.version}:{stamp}"
 
 
-def report_cached(*, name: str, start: date | None = None, end: date | None = None):
+def report_cached(*, name: str, start: date | None = None, end: date | None = None, limit: int | None = None):
     """The report called `name` (a key of REPORTS) for the range, cached for the current data version.
 
-    The version is read before the report: a load committing in between can only make the
-    cached value newer than its key, never older.
+    `limit` is a top list's length (None: the default); monthly revenue takes none. The version
+    is read before the report: a load committing in between can only make the cached value
+    newer than its key, never older.
     """
     from django.core.cache import cache
 
-    key = f"{_snapshot_key(data_version_get())}:{name}:{start}:{end}"
+    # Each length is its own entry: a top 100 must not be served from a cached top 5.
+    options = {"limit": TOP_LIST_LIMIT_DEFAULT if limit is None else limit} if name in _TOP_LIST_NAMES else {}
+    key = f"{_snapshot_key(data_version_get())}:{name}:{start}:{end}:{options.get('limit', '')}"
     value = cache.get(key)
     if value is None:
-        value = REPORTS[name](start=start, end=end)
+        value = REPORTS[name](start=start, end=end, **options)
         cache.set(key, value, timeout=60 * 60)
     return value
 

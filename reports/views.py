@@ -18,9 +18,18 @@ from salesproject.csv_cells import csv_row
 
 from . import selectors
 from .cards import cards_build, range_query
-from .filters import EARLIEST_DAY, LATEST_DAY, DateRangeError, date_range_from, presets_for
+from .filters import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    LIMIT_NOT_TAKEN,
+    DateRangeError,
+    LimitError,
+    date_range_from,
+    presets_for,
+    top_list_limit_parse,
+)
 from .http import MoneyJSONEncoder, error_response
-from .registry import REPORTS
+from .registry import REPORTS, TOP_LISTS, Report
 
 PERMISSION = "reports.view_dashboard"
 NOT_AUTHENTICATED = "Authentication credentials were not provided or are not valid."
@@ -91,15 +100,30 @@ def _freshness(request):
 dashboard_freshness = _decorate(_freshness, dashboard_required)
 
 
+def _report_query(report: Report, params) -> dict:
+    """The range and, for a top list, the length a report's CSV or API call asks for.
+
+    Raise DateRangeError or LimitError. Monthly revenue lists every month of the range: a
+    limit there is refused rather than silently ignored.
+    """
+    start, end = date_range_from(params)
+    if report in TOP_LISTS:
+        return {"start": start, "end": end, "limit": top_list_limit_parse(params.get("limit"))}
+    if "limit" in params:
+        raise LimitError(LIMIT_NOT_TAKEN.format(name=report.name))
+    return {"start": start, "end": end}
+
+
 def _report_csv(request, name: str):
     report = REPORTS.get(name)
     if report is None:
         raise Http404(name)
     try:
-        start, end = date_range_from(request.GET)
-    except DateRangeError as problem:
+        query = _report_query(report, request.GET)
+    except (DateRangeError, LimitError) as problem:
         return HttpResponse(str(problem), status=400, content_type="text/plain; charset=utf-8")
-    items = selectors.report_cached(name=name, start=start, end=end)
+    start, end = query["start"], query["end"]
+    items = selectors.report_cached(name=name, **query)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     span = "_".join(day.isoformat() for day in (start, end) if day) or "all-time"
     response["Content-Disposition"] = f'attachment; filename="{name}_{span}.csv"'
@@ -157,9 +181,9 @@ def api_view(view):
 @api_view
 def api_report(request, name: str):
     try:
-        start, end = date_range_from(request.GET)
-    except DateRangeError as problem:
+        query = _report_query(REPORTS[name], request.GET)
+    except (DateRangeError, LimitError) as problem:
         return error_response(str(problem), status=400)
-    items = selectors.report_cached(name=name, start=start, end=end)
+    items = selectors.report_cached(name=name, **query)
     fields = REPORTS[name].fields
     return JsonResponse([{f: item[f] for f in fields} for item in items], encoder=MoneyJSONEncoder, safe=False)

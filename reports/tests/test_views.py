@@ -10,7 +10,15 @@ import pytest
 from django.urls import reverse
 
 from orders.services.import_runs import data_version_bump
-from reports.filters import BAD_DATE, DATE_OUT_OF_RANGE, EARLIEST_DAY, END_BEFORE_START, LATEST_DAY
+from reports.filters import (
+    BAD_DATE,
+    BAD_LIMIT,
+    DATE_OUT_OF_RANGE,
+    EARLIEST_DAY,
+    END_BEFORE_START,
+    LATEST_DAY,
+    LIMIT_NOT_TAKEN,
+)
 from reports.views import NOT_AUTHENTICATED, NOT_PERMITTED
 from salesproject.tests.csv_injection import ESCAPED, FORMULA_IDS
 
@@ -81,6 +89,54 @@ def test_api_bad_dates_are_400_with_a_clear_message(analyst_client, shop, params
     response = analyst_client.get("/api/top-customers/", params)
     assert response.status_code == 400
     assert response.json() == {"detail": message}
+
+
+TOP_LIST_PATHS = [path for path in API if path != "/api/monthly-revenue/"]
+
+
+@pytest.fixture
+def seven_customers(order_create):
+    """Seven customers and seven products, C-1/P-1 the largest, C-7/P-7 the smallest."""
+    for rank in range(1, 8):
+        order_create(f"O{rank}", f"C-{rank}", f"P-{rank}", 10 - rank, f"{10 - rank}.00", date(2024, 1, rank))
+
+
+@pytest.mark.parametrize("path", TOP_LIST_PATHS)
+def test_api_top_lists_are_five_long_unless_a_limit_says_otherwise(analyst_client, seven_customers, path):
+    def ids(params):
+        return [next(iter(item.values())) for item in analyst_client.get(path, params).json()]
+
+    prefix = "C" if "customers" in path else "P"
+    assert ids({}) == [f"{prefix}-{rank}" for rank in range(1, 6)]
+    assert ids({"limit": "2"}) == [f"{prefix}-1", f"{prefix}-2"]
+    assert ids({"limit": "100", "start": "2024-01-02"}) == [f"{prefix}-{rank}" for rank in range(2, 8)]
+
+
+@pytest.mark.parametrize("value", ["0", "101", "abc", "-1", "1.5", "²", "9" * 5000])
+def test_api_a_limit_outside_1_to_100_is_a_400_naming_the_range(analyst_client, shop, value):
+    response = analyst_client.get("/api/top-customers/", {"limit": value})
+    assert response.status_code == 400
+    assert response.json() == {"detail": BAD_LIMIT.format(value=value)}
+    assert "from 1 to 100" in response.json()["detail"]
+
+
+def test_api_monthly_revenue_refuses_a_limit(analyst_client, shop):
+    response = analyst_client.get("/api/monthly-revenue/", {"limit": "3"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": LIMIT_NOT_TAKEN.format(name="monthly-revenue")}
+
+
+def test_api_each_limit_is_cached_on_its_own(analyst_client, seven_customers):
+    assert len(analyst_client.get("/api/top-customers/", {"limit": "1"}).json()) == 1
+    assert len(analyst_client.get("/api/top-customers/").json()) == 5
+    assert len(analyst_client.get("/api/top-customers/", {"limit": "7"}).json()) == 7
+
+
+def test_csv_of_a_top_list_takes_the_limit_too(analyst_client, seven_customers):
+    rows = analyst_client.get("/dashboard/csv/top-products.csv", {"limit": "2"}).content.decode().splitlines()
+    assert rows == ["product_id,total_quantity_sold", "P-1,9", "P-2,8"]
+    response = analyst_client.get("/dashboard/csv/top-products.csv", {"limit": "0"})
+    assert (response.status_code, response.content.decode()) == (400, BAD_LIMIT.format(value="0"))
 
 
 @pytest.mark.parametrize("path", API)
