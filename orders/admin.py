@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.signals import post_export
@@ -30,12 +31,19 @@ from .services.corrections import ORDER_FIELDS, ConflictResolveError, order_conf
 from .services.export_jobs import order_export_start
 from .services.import_runs import import_run_load_again
 from .services.rejected_rows import RejectedRowResolveError, rejected_row_dismiss, rejected_row_repair
+from .templatetags.orders_format import delimiter_name, money
 
 logger = logging.getLogger("salesproject.app")
 
 ROW_REPAIRED = 'Line {line} of {file_name} was loaded as order <a href="{url}">{order_id}</a>.'
 ROW_DISMISSED = "Line {line} of {file_name} was dismissed."
-SCAN_DONE = "Scanned the bucket: {registered} new file version(s) registered and loaded, {unsettled} still being written."
+SCAN_DONE = "Scanned the bucket: {new_versions} registered and loaded, {unsettled} still being written."
+NEW_FILE_VERSIONS = ("{count} new file version", "{count} new file versions")
+RUNS_QUEUED = ("Queued {count} run to load again: {ids}.", "Queued {count} runs to load again: {ids}.")
+RUNS_NOT_QUEUED = (
+    "{count} run was not queued: already loaded, or the broker is away.",
+    "{count} runs were not queued: already loaded, or the broker is away.",
+)
 SCAN_NOTHING_NEW = "Scanned the bucket: no new files."
 SCAN_QUEUED = "Asked a worker to scan the bucket now. New files appear in this list as they are registered."
 SCAN_FAILED = "The bucket could not be scanned: {error}"
@@ -75,7 +83,7 @@ CONFLICT_RESOLVED = {
 
 @admin.register(OrderConflict)
 class OrderConflictAdmin(admin.ModelAdmin):
-    list_display = ["order", "run", "line_number", "quantity", "unit_price", "status", "resolved_by", "resolved_at"]
+    list_display = ["order", "run", "line_number", "quantity", "unit_price_shown", "status", "resolved_by", "resolved_at"]
     list_filter = ["status"]
     search_fields = ["order__order_id", "run__file_name"]
     list_select_related = ["order", "run", "resolved_by"]
@@ -86,11 +94,17 @@ class OrderConflictAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    @admin.display(description="Unit price", ordering="unit_price")
+    def unit_price_shown(self, obj):
+        return money(obj.unit_price)
+
 
 @admin.register(Order)
 class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHistoryAdmin):
     form = OrderChangeForm
-    list_display = ["order_id", "customer", "product", "quantity", "unit_price", "order_date", "source_file", "source_line"]
+    list_display = [
+        "order_id", "customer", "product", "quantity", "unit_price_shown", "order_date", "source_file", "source_line",
+    ]
     list_filter = [OpenConflictsFilter, "order_date", "source_business_date"]
     search_fields = ["order_id", "customer__customer_id", "product__product_id"]
     list_select_related = ["customer", "product"]
@@ -102,6 +116,10 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
         return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Unit price", ordering="unit_price")
+    def unit_price_shown(self, obj):
+        return money(obj.unit_price)
 
     # django-import-export: /admin/orders/order/export/ with its form and permission; our writers
     # (orders.services.exports) write the file, escaping formulae themselves.
@@ -250,33 +268,54 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     list_filter = ["status", "failure", "business_date"]
     search_fields = ["file_name", "sha256"]
     actions = ["load_again"]
+    # What staff look for first (what happened, and what needs them), then the file's technical facts.
     fieldsets = [
-        (None, {"fields": [
-            "file_name", "status", "error", "failure", "next_retry_at", "attempts", "business_date",
-            "business_date_source", "received_at", "dispatched_at", "path", "snapshot", "size", "lines", "sha256",
+        ("Summary", {"fields": [
+            "file_name", "status", "error", "business_date", "counts_table", "warnings_list", "rejected_rows_link",
+            "orders_link",
+        ]}),
+        ("The file", {"fields": [
+            "path", "snapshot", "size", "lines", "sha256_shown", "business_date_source", "received_at",
+            "dispatched_at", "attempts", "failure", "next_retry_at",
         ]}),
         ("Detected format", {"fields": [
-            "encoding", "delimiter", "trailing_junk", "decimal_mark", "date_order", "header_mapping_table",
-            "warnings_list",
-        ]}),
-        ("Counts", {"fields": [
-            "rows_read", "inserted", "updated", "unchanged", "superseded", "duplicates", "conflicts", "rejected",
-            "rejected_rows_link", "orders_link",
+            "encoding", "delimiter_shown", "trailing_junk", "decimal_mark", "date_order", "header_mapping_table",
         ]}),
         ("Timings", {"fields": ["timings_table", "started_at", "finished_at", "created_at"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
         return [
-            "rejected_rows_link", "orders_link", "header_mapping_table", "warnings_list", "timings_table",
-            *(field.name for field in self.model._meta.fields),
+            "counts_table", "rejected_rows_link", "orders_link", "sha256_shown", "delimiter_shown",
+            "header_mapping_table", "warnings_list", "timings_table", *(field.name for field in self.model._meta.fields),
         ]
+
+    # A run is the record of what a load did: nobody edits or deletes it. Without an object, the
+    # change permission still grants the list's Load again action.
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Rows")
+    def counts_table(self, obj):
+        return render_to_string("admin/orders/importrun/_counts.html", {"run": obj})
 
     @admin.display(description="Rejected rows")
     def rejected_rows_link(self, obj):
         # A link, not an inline: a big file can reject thousands of rows.
         url = reverse("admin:orders_rejectedrow_changelist") + f"?run__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} rejected row(s)</a>', url, obj.rejected)
+        label = ngettext("%(count)s rejected row", "%(count)s rejected rows", obj.rejected) % {"count": obj.rejected}
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="SHA-256")
+    def sha256_shown(self, obj):
+        return obj.sha256
+
+    @admin.display(description="Delimiter")
+    def delimiter_shown(self, obj):
+        return delimiter_name(obj.delimiter)
 
     @admin.display(description="Orders")
     def orders_link(self, obj):
@@ -308,11 +347,10 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
         queued = [run.pk for run in queryset if import_run_load_again(run_id=run.pk)]
         skipped = queryset.count() - len(queued)
         if queued:
-            self.message_user(request, f"Queued {len(queued)} run(s) to load again: {', '.join(map(str, queued))}.")
+            queued_message = ngettext(*RUNS_QUEUED, len(queued))
+            self.message_user(request, queued_message.format(count=len(queued), ids=", ".join(map(str, queued))))
         if skipped:
-            self.message_user(
-                request, f"{skipped} run(s) were not queued: already loaded, or the broker is away.", messages.WARNING
-            )
+            self.message_user(request, ngettext(*RUNS_NOT_QUEUED, skipped).format(count=skipped), messages.WARNING)
     # --- Scan the bucket now ---------------------------------------------------------------
 
     def get_urls(self):
@@ -343,7 +381,8 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
             if scan is None:
                 messages.success(request, SCAN_QUEUED)
             elif scan.registered or scan.unsettled:
-                messages.success(request, SCAN_DONE.format(registered=len(scan.registered), unsettled=len(scan.unsettled)))
+                new_versions = ngettext(*NEW_FILE_VERSIONS, len(scan.registered)).format(count=len(scan.registered))
+                messages.success(request, SCAN_DONE.format(new_versions=new_versions, unsettled=len(scan.unsettled)))
             else:
                 messages.info(request, SCAN_NOTHING_NEW)
         return HttpResponseRedirect(reverse("admin:orders_importrun_changelist"))
@@ -466,3 +505,4 @@ class RejectedRowAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(self._open_rows_of_run_url(row))
         context = self._resolve_context(request, row, form, f"Dismiss line {row.line_number} of {row.run.file_name}")
         return TemplateResponse(request, "admin/orders/rejectedrow/dismiss.html", context)
+

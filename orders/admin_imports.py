@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
+from salesproject.money import money_format
 from salesproject.request_limits import UploadSizeLimit, bounds_own_body
 
 from .models import ImportRun, ImportUpload
@@ -195,12 +196,17 @@ def _preview_sections(preview: dict) -> list[dict]:
             "show_stored": show_stored,
             "count": preview["counts"][kind],
             "rows": [
-                {**row, "pairs": [(row[field], row[f"stored_{field}"]) for field in _COMPARED]}
+                {**row, "pairs": [(_shown(field, row[field]), _shown(field, row[f"stored_{field}"])) for field in _COMPARED]}
                 for row in preview["samples"][kind]
             ],
         }
         for kind, heading, show_stored in PREVIEW_SECTIONS
     ]
+
+
+def _shown(field: str, value):
+    """A sample's value as the page shows it: money as everywhere in the admin (1,299.00)."""
+    return money_format(value) if field == "unit_price" and value is not None else value
 
 
 class ImportRunProgressMixin:

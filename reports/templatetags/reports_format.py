@@ -1,19 +1,15 @@
-from decimal import Decimal
-
 from django import template
 from django.utils.html import format_html
 
 from reports.cards import range_query
+from salesproject.money import money_format
 
 register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    """1234.5 -> "1,234.50"; nothing -> an en dash."""
-    if value is None:
-        return "–"
-    return f"{Decimal(value):,.2f}"
+    return money_format(value)
 
 
 @register.filter
