@@ -2,6 +2,7 @@
 """Set up and run salesproject with nothing but Python 3.11+.
 
     python3 dev.py run     # install, migrate, load bucket/, create a staff login, serve the admin
+    python3 dev.py run 127.0.0.1:8080   # the same on another address or port
     python3 dev.py test    # install, run ruff, then every test (extra arguments go to pytest)
 
 Dependencies go in .venv/ beside this file: `run` installs requirements.txt, `test`
@@ -27,6 +28,8 @@ DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
 # The digests of the requirement files whose packages are in .venv, one a line.
 STAMP = VENV / ".requirements.sha256"
 STAFF_USERNAME = "staff"
+# The staff password `run` made, kept (git-ignored) so a restart keeps it and signs nobody out.
+STAFF_PASSWORD_FILE = ROOT / ".staff-password"
 
 
 def say(message: str) -> None:
@@ -70,12 +73,14 @@ def run(argv: list[str]) -> int:
     say("loading the sales files in bucket/")
     # A bad file is reported and the app still starts: staff fix it in the admin.
     manage("ingest", "--no-progress")
-    password = secrets.token_urlsafe(12)
-    manage("staff_login", STAFF_USERNAME, env={**os.environ, "STAFF_PASSWORD": password}, check=True)
+    password, source = staff_password_choose(environ=os.environ, stored=STAFF_PASSWORD_FILE)
+    login = manage("staff_login", STAFF_USERNAME, env={**os.environ, "STAFF_PASSWORD": password})
+    if login.returncode != 0:
+        return login.returncode
     say("")
     say(f"Open http://{address}/ (the dashboard) or http://{address}/admin/ (the staff workbench)")
     say(f"and sign in as {STAFF_USERNAME!r} with password {password!r}")
-    say("(a new password is made at every start). Stop with Ctrl+C.")
+    say(f"({source}). Stop with Ctrl+C.")
     say("")
     helpers = start_background_services()
     # A service manager stops us with SIGTERM: stop the worker, beat and watcher too.
@@ -89,6 +94,21 @@ def run(argv: list[str]) -> int:
             helper.send_signal(signal.SIGTERM)
         for helper in helpers:
             helper.wait(timeout=30)
+
+
+def staff_password_choose(*, environ, stored: Path) -> tuple[str, str]:
+    """Return the staff password and where it comes from, for the start-up message.
+
+    $STAFF_PASSWORD wins; else the one an earlier run stored; else a new one, stored for the next run.
+    """
+    if environ.get("STAFF_PASSWORD"):
+        return environ["STAFF_PASSWORD"], "from STAFF_PASSWORD"
+    if stored.exists() and stored.read_text().strip():
+        return stored.read_text().strip(), f"kept in {stored.name}; delete it for a new one"
+    password = secrets.token_urlsafe(12)
+    stored.write_text(f"{password}\n")
+    stored.chmod(0o600)  # the admin's password: readable by its owner only
+    return password, f"made once and kept in {stored.name}; delete it for a new one"
 
 
 def _interrupt(signum, frame):

@@ -20,3 +20,14 @@ def test_staff_login_refuses_a_short_password(monkeypatch):
     with pytest.raises(CommandError, match="at least 12 characters"):
         call_command("staff_login", "staff")
     assert not get_user_model().objects.filter(username="staff").exists()
+
+
+def test_staff_login_run_again_with_the_same_password_leaves_its_hash_alone(monkeypatch, capsys):
+    monkeypatch.setenv("STAFF_PASSWORD", "a-long-password-1")
+    call_command("staff_login", "staff")
+    first_hash = get_user_model().objects.get(username="staff").password
+
+    call_command("staff_login", "staff")
+
+    assert capsys.readouterr().out.endswith("Staff login 'staff' updated.\n")
+    assert get_user_model().objects.get(username="staff").password == first_hash
