@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from django.utils.translation import ngettext
+
 from orders.models import RejectedRow
 
 from .clean import Rejection, RowCleaner, ValueFormat, detect_value_format, value_format_settle
@@ -33,7 +35,7 @@ PREVIEW_TIME_LIMIT = (
     "its counts cover the first {rows:,} rows only. Confirming loads the whole file."
 )
 LINE_ITEMS_WARNING = (
-    "{count} order id(s) came more than once with different products ({order_ids}): probably line items of "
+    "Order ids that came more than once with different products: {count} ({order_ids}), probably line items of "
     "one order rather than corrections. The last line of each was kept, as for any order sent twice."
 )
 
@@ -66,9 +68,15 @@ class FileLoadResult:
     def warnings(self) -> list[str]:
         warnings = self.layout.warnings + self.value_format.warnings
         if self.skipped.repeated_headers:
-            warnings.append(f"{self.skipped.repeated_headers} repeated header line(s) were skipped.")
+            count = self.skipped.repeated_headers
+            warnings.append(ngettext(
+                "{count} repeated header line was skipped.", "{count} repeated header lines were skipped.", count
+            ).format(count=count))
         if self.skipped.blank:
-            warnings.append(f"{self.skipped.blank} blank line(s) were skipped.")
+            count = self.skipped.blank
+            warnings.append(
+                ngettext("{count} blank line was skipped.", "{count} blank lines were skipped.", count).format(count=count)
+            )
         if self.counts.line_item_orders:
             warnings.append(
                 LINE_ITEMS_WARNING.format(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import ngettext
 
 from . import reasons
 from .headers import REQUIRED_COLUMNS, HeaderError, header_score, map_header, missing_columns_error, normalise_header
@@ -314,7 +315,11 @@ def detect_layout(path: Path, encoding: str) -> FileLayout:
                         raise FileReadError(str(error)) from None
                     warnings = []
                     if seen > 1:
-                        warnings.append(f"{seen - 1} non-blank line(s) before the header on line {number} were skipped.")
+                        warnings.append(ngettext(
+                            "{count} non-blank line before the header on line {number} was skipped.",
+                            "{count} non-blank lines before the header on line {number} were skipped.",
+                            seen - 1,
+                        ).format(count=seen - 1, number=number))
                     return FileLayout(
                         encoding=encoding,
                         delimiter=delimiter,

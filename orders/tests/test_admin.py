@@ -171,7 +171,7 @@ def test_import_run_page_shows_mapping_warnings_and_timings_as_tables_not_json(a
 
     assert '<table class="header-mapping">' in page
     assert "<tr><td>order_id</td><td>Order ID</td></tr>" in page
-    assert '<ul class="run-warnings"><li>1 non-blank line(s) before the header' in page
+    assert '<ul class="run-warnings"><li>1 non-blank line before the header' in page
     assert '<table class="run-timings">' in page
     step = next(iter(run.timings))
     assert f"<tr><td>{step}</td><td>{run.timings[step]:.3f}</td></tr>" in page

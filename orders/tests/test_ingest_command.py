@@ -174,8 +174,8 @@ def test_ingest_records_each_runs_counts_and_detected_format(shipped_bucket):
         "order_date": "Date",
     }
     warnings = run_for("sales_data_2024-03-10.csv").warnings
-    assert "1 repeated header line(s) were skipped." in warnings
-    assert "2 blank line(s) were skipped." in warnings
+    assert "1 repeated header line was skipped." in warnings
+    assert "2 blank lines were skipped." in warnings
 
 
 def test_ingest_keeps_each_rejected_row_with_its_line_reason_and_field(shipped_bucket):

@@ -213,7 +213,7 @@ def test_blank_lines_and_repeated_headers_are_skipped_and_counted_in_warnings(in
     run = ingest_text(text).run
 
     assert_loaded_cleanly(run, rows=2)
-    assert run.warnings == ["1 repeated header line(s) were skipped.", "3 blank line(s) were skipped."]
+    assert run.warnings == ["1 repeated header line was skipped.", "3 blank lines were skipped."]
     assert dict(Order.objects.values_list("order_id", "source_line")) == {"1001": 2, "1002": 6}
 
 
@@ -221,7 +221,7 @@ def test_lines_before_the_header_are_skipped_with_a_warning(ingest_text):
     run = ingest_text(f"Daily sales export\n\n{HEADER}\n1001,501,301,2,25.50,2024-01-10\n").run
 
     assert_loaded_cleanly(run, rows=1)
-    assert run.warnings == ["1 non-blank line(s) before the header on line 3 were skipped."]
+    assert run.warnings == ["1 non-blank line before the header on line 3 was skipped."]
     assert Order.objects.get().source_line == 4
 
 
@@ -351,7 +351,7 @@ def test_files_joined_with_their_byte_order_marks(ingest_text):
     run = ingest_text(text).run
 
     assert_loaded_cleanly(run, rows=2)
-    assert run.warnings == ["1 repeated header line(s) were skipped."]
+    assert run.warnings == ["1 repeated header line was skipped."]
     assert [row[0] for row in loaded()] == ["1001", "1002"]
 
 

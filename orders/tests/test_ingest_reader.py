@@ -245,7 +245,7 @@ def test_lines_before_the_header_are_skipped_with_a_warning(read_file):
     layout, records, _ = read_file(f"Daily sales export\nShop 12\n\n{HEADER}\n{ROW}\n")
 
     assert layout.header_line == 4
-    assert layout.warnings == ["2 non-blank line(s) before the header on line 4 were skipped."]
+    assert layout.warnings == ["2 non-blank lines before the header on line 4 were skipped."]
     assert [record.line for record in records] == [5]
 
 
