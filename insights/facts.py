@@ -9,8 +9,10 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.db.models import Min
 
 from orders import selectors as orders_selectors
+from orders.models import Order
 from reports import selectors as reports_selectors
 
 TOP_N = 5
@@ -44,20 +46,31 @@ def change_percent(current, previous) -> float | None:
 
 
 def facts_compute(*, start: date | None = None, end: date | None = None) -> dict:
-    """Return the facts for the dashboard's date range (inclusive; None is open)."""
+    """Return the facts for the dashboard's date range (inclusive; None is open).
+
+    A range running past the last day with data is cut to it, and a month the data covers only in
+    part is compared with the same days of the month before, so a partial period never reads as a fall.
+    """
+    requested = {"start": _iso(start), "end": _iso(end)}
     span = reports_selectors.orders_date_span()
+    data_ends = span["last"]
     period_start = start or span["first"]
-    period_end = end or span["last"]
+    period_end = min(end, data_ends) if end and data_ends else (end or data_ends)
+    # Every fact below reads the range as cut to the data: the same figures, with the true end stated.
+    end = period_end if end else None
     headline = reports_selectors.headline(start=start, end=end)
     monthly = reports_selectors.monthly_revenue(start=start, end=end)
     customers = reports_selectors.customer_revenues(start=start, end=end)
-    facts = {
-        "range": {"start": _iso(start), "end": _iso(end)},
+    latest = _latest_month_windows(monthly=monthly, period_start=period_start, period_end=period_end)
+    monthly_rows = _monthly(monthly, latest=latest, start=start)
+    return {
+        "range": requested,
         "period": {
             "start": _iso(period_start),
             "end": _iso(period_end),
             "days": (period_end - period_start).days + 1 if period_start and period_end else 0,
         },
+        "data_ends": _iso(data_ends),
         "headline": _headline(headline),
         "previous_period": _previous_period(period_start=period_start, period_end=period_end, current=headline),
         "top_customers_by_revenue": _money_rows(
@@ -68,15 +81,14 @@ def facts_compute(*, start: date | None = None, end: date | None = None) -> dict
         "top_products_by_revenue": _money_rows(
             reports_selectors.top_products_by_revenue(start=start, end=end, limit=TOP_N)
         ),
-        "monthly_revenue": _monthly(monthly),
-        "month_over_month": _month_over_month(monthly),
+        "monthly_revenue": monthly_rows,
+        "month_over_month": _month_over_month(monthly_rows, latest=latest),
         "concentration": _concentration(customers),
         "customers_new_returning": _new_returning(reports_selectors.new_and_returning_customers(start=start, end=end)),
-        "movers": _movers(monthly=monthly, start=start, end=end),
+        "movers": _movers(monthly=monthly, latest=latest),
         "months_off_trend": _months_off_trend(monthly),
         "data_quality": _data_quality(orders_selectors.import_runs_recent_quality(limit=RECENT_IMPORTS)),
     }
-    return facts
 
 
 def _iso(value: date | None) -> str | None:
@@ -125,35 +137,87 @@ def _monthly_frame(monthly: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def _monthly(monthly: list[dict]) -> list[dict]:
+def _monthly(monthly: list[dict], *, latest: dict | None, start: date | None) -> list[dict]:
+    """The months with their growth on the month before; only like with like.
+
+    A month after one the range starts part-way through has no growth rate; the latest month, when the
+    data or the range covers it only in part, grows on the same days of the month before.
+    """
     rows = []
     previous = None
     for row in monthly:
-        rows.append(
-            {
-                "month": row["month"],
-                "total_revenue": money(row["total_revenue"]),
-                "growth_percent": change_percent(row["total_revenue"], previous) if previous is not None else None,
-            }
-        )
+        month_first, _ = _month_bounds(row["month"])
+        previous_cut = previous is not None and start and start > _month_first_before(month_first)
+        growth = None if previous is None or previous_cut else change_percent(row["total_revenue"], previous)
+        rows.append({"month": row["month"], "total_revenue": money(row["total_revenue"]), "growth_percent": growth})
         previous = row["total_revenue"]
+    if latest and len(rows) > 1:
+        rows[-1]["growth_percent"] = change_percent(latest["current_revenue"], latest["previous_revenue"])
     return rows
 
 
-def _month_over_month(monthly: list[dict]) -> dict | None:
+def _month_first_before(month_first: date) -> date:
+    return (month_first - timedelta(days=1)).replace(day=1)
+
+
+def _same_days_month_before(first: date, last: date) -> tuple[date, date]:
+    """The same days of the month before: 2024-06-01..03 -> 2024-05-01..03; a whole month -> the whole month."""
+    previous_first, previous_last = _month_bounds(f"{_month_first_before(first):%Y-%m}")
+    month_first, month_last = _month_bounds(f"{first:%Y-%m}")
+    start = previous_first if first == month_first else previous_first.replace(day=min(first.day, previous_last.day))
+    end = previous_last if last == month_last else previous_first.replace(day=min(last.day, previous_last.day))
+    return start, end
+
+
+def _days_text(first: date, last: date) -> str:
+    """ "2024-06-01..03", or "2024-06" for a whole month."""
+    month_first, month_last = _month_bounds(f"{first:%Y-%m}")
+    if (first, last) == (month_first, month_last):
+        return f"{first:%Y-%m}"
+    if first == last:
+        return first.isoformat()
+    return f"{first.isoformat()}..{last.day:02d}"
+
+
+def _latest_month_windows(*, monthly: list[dict], period_start: date | None, period_end: date | None) -> dict | None:
+    """The days of the latest month the period covers, and the same days of the month before, with their revenue."""
     if len(monthly) < 2:
         return None
-    frame = _monthly_frame(monthly)
-    # pandas leaves inf where the previous month had no revenue: such a month has no growth rate.
-    growth = frame["revenue"].pct_change().replace([np.inf, -np.inf], np.nan) * 100
-    latest, previous = monthly[-1], monthly[-2]
+    month_first, month_last = _month_bounds(monthly[-1]["month"])
+    current_start, current_end = max(month_first, period_start), min(month_last, period_end)
+    previous_start, previous_end = _same_days_month_before(current_start, current_end)
+    current = reports_selectors.headline(start=current_start, end=current_end)["revenue"]
+    previous = reports_selectors.headline(start=previous_start, end=previous_end)["revenue"]
+    return {
+        "current_start": current_start,
+        "current_end": current_end,
+        "previous_start": previous_start,
+        "previous_end": previous_end,
+        "current_revenue": current,
+        "previous_revenue": previous,
+        "partial": (current_start, current_end) != (month_first, month_last),
+        "compared": f"{_days_text(current_start, current_end)} against {_days_text(previous_start, previous_end)}",
+    }
+
+
+def _month_over_month(rows: list[dict], *, latest: dict | None) -> dict | None:
+    if latest is None:
+        return None
+    growth = pd.Series([row["growth_percent"] for row in rows], dtype=float)
     average = growth.dropna().mean()
     return {
-        "latest_month": latest["month"],
-        "previous_month": previous["month"],
-        "latest_revenue": money(latest["total_revenue"]),
-        "previous_revenue": money(previous["total_revenue"]),
-        "latest_growth_percent": change_percent(latest["total_revenue"], previous["total_revenue"]),
+        "latest_month": rows[-1]["month"],
+        "previous_month": rows[-2]["month"],
+        # Whether the latest month is covered only in part, and which days are compared.
+        "partial": latest["partial"],
+        "compared": latest["compared"],
+        "latest_start": latest["current_start"].isoformat(),
+        "latest_end": latest["current_end"].isoformat(),
+        "previous_start": latest["previous_start"].isoformat(),
+        "previous_end": latest["previous_end"].isoformat(),
+        "latest_revenue": money(latest["current_revenue"]),
+        "previous_revenue": money(latest["previous_revenue"]),
+        "latest_growth_percent": rows[-1]["growth_percent"],
         "average_growth_percent": None if pd.isna(average) else round(float(average), 1),
         "months_growing": int((growth > 0).sum()),
         "months_shrinking": int((growth < 0).sum()),
@@ -192,34 +256,38 @@ def _month_bounds(month: str) -> tuple[date, date]:
     return first, next_first - timedelta(days=1)
 
 
-def _movers(*, monthly: list[dict], start: date | None, end: date | None) -> dict | None:
-    """Products and customers whose revenue rose or fell sharply: the last month against the one before."""
-    if len(monthly) < 2:
+def _movers(*, monthly: list[dict], latest: dict | None) -> dict | None:
+    """Products and customers whose revenue rose or fell sharply: the latest month's days against the same days before."""
+    if latest is None:
         return None
-    current_start, current_end = _month_bounds(monthly[-1]["month"])
-    previous_start, previous_end = _month_bounds(monthly[-2]["month"])
-    # Keep inside the dashboard's range: a partial month is compared as far as the range goes.
-    current_start, previous_start = (
-        max(current_start, start or current_start),
-        max(previous_start, start or previous_start),
-    )
-    current_end, previous_end = min(current_end, end or current_end), min(previous_end, end or previous_end)
     result = {
         "current_month": monthly[-1]["month"],
         "previous_month": monthly[-2]["month"],
+        "compared": latest["compared"],
         "threshold_percent": SHARP_CHANGE_PERCENT,
     }
-    for kind, selector in (
-        ("products", reports_selectors.product_revenues),
-        ("customers", reports_selectors.customer_revenues),
+    for kind, key, selector in (
+        ("products", "product_id", reports_selectors.product_revenues),
+        ("customers", "customer_id", reports_selectors.customer_revenues),
     ):
-        key = "product_id" if kind == "products" else "customer_id"
-        current = selector(start=current_start, end=current_end)
-        previous = selector(start=previous_start, end=previous_end)
+        current = selector(start=latest["current_start"], end=latest["current_end"])
+        previous = selector(start=latest["previous_start"], end=latest["previous_end"])
         rising, falling = _sharp_changes(current=current, previous=previous, key=key)
+        _mark_first_ever(rising, key=key, since=latest["current_start"])
         result[f"{kind}_rising"] = rising
         result[f"{kind}_falling"] = falling
     return result
+
+
+def _mark_first_ever(rows: list[dict], *, key: str, since: date) -> None:
+    """Mark "new" the rows whose first order ever is on or after since: one that only paused is not new."""
+    field = "customer__customer_id" if key == "customer_id" else "product__product_id"
+    ids = [row[key] for row in rows]
+    firsts = dict(
+        Order.objects.filter(**{f"{field}__in": ids}).values_list(field).annotate(first=Min("order_date"))
+    )
+    for row in rows:
+        row["new"] = firsts.get(row[key], since) >= since
 
 
 def _sharp_changes(*, current: list[dict], previous: list[dict], key: str) -> tuple[list[dict], list[dict]]:

@@ -12,6 +12,10 @@ from .render import markdown_escape
 FACTS_NOTE = "_Computed from the data by templates, not by AI._"
 NO_ORDERS = "There are no orders in this date range yet."
 NOTHING_URGENT = "Nothing in these figures needs urgent attention."
+NEW_EVER = "first order ever"
+BACK_AFTER_PAUSE = "back after a pause"
+DATA_ENDS = "The data ends on {day}."
+PARTIAL_MONTH = "{month} is compared over the same days as the month before: {compared}."
 
 
 def amount(value: str | None) -> str:
@@ -36,11 +40,13 @@ def _mover_lines(movers: dict | None, *, direction: str) -> list[str]:
     lines = []
     for kind, key in (("products", "product_id"), ("customers", "customer_id")):
         for row in movers[f"{kind}_{direction}"]:
-            change = "new this month" if row["change_percent"] is None else signed(row["change_percent"])
+            if row["change_percent"] is not None:
+                change = signed(row["change_percent"])
+            else:
+                change = NEW_EVER if row["new"] else BACK_AFTER_PAUSE
             lines.append(
-                f"{kind[:-1].capitalize()} **{markdown_escape(row[key])}**: {amount(row['previous_revenue'])} in "
-                f"{movers['previous_month']} → {amount(row['current_revenue'])} in {movers['current_month']} "
-                f"({change})."
+                f"{kind[:-1].capitalize()} **{markdown_escape(row[key])}**: {amount(row['previous_revenue'])} → "
+                f"{amount(row['current_revenue'])} ({movers['compared']}; {change})."
             )
     return lines
 
@@ -66,6 +72,11 @@ def fallback_markdown(*, facts: dict) -> str:
         f"{headline['orders']:,} orders by {headline['customers']:,} customers "
         f"(average order {amount(headline['average_order_value'])})."
     )
+    range_end = facts["range"]["end"]
+    if range_end is None or range_end > facts["data_ends"]:
+        summary += " " + DATA_ENDS.format(day=facts["data_ends"])
+    if month and month["partial"]:
+        summary += " " + PARTIAL_MONTH.format(month=month["latest_month"], compared=month["compared"])
 
     falls = _mover_lines(movers, direction="falling")
     # The biggest fall leads Attention; the rest are listed under Underperforming Areas.
@@ -118,7 +129,7 @@ def fallback_markdown(*, facts: dict) -> str:
     if month and month["latest_growth_percent"] is not None and month["latest_growth_percent"] > 0:
         growth.append(
             f"{month['latest_month']} grew {month['latest_growth_percent']}% on {month['previous_month']} "
-            f"({amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
+            f"({month['compared']}: {amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
         )
     if previous and previous["revenue_change_percent"] is not None and previous["revenue_change_percent"] > 0:
         growth.append(f"Revenue grew {previous['revenue_change_percent']:.1f}% against the previous period.")
@@ -131,7 +142,7 @@ def fallback_markdown(*, facts: dict) -> str:
     if month and month["latest_growth_percent"] is not None and month["latest_growth_percent"] < 0:
         under.append(
             f"{month['latest_month']} fell {abs(month['latest_growth_percent'])}% on {month['previous_month']} "
-            f"({amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
+            f"({month['compared']}: {amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
         )
     if month and month["average_growth_percent"] is not None:
         under.append(

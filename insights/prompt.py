@@ -3,7 +3,7 @@
 import json
 
 # Bump whenever the wording or the facts' shape changes: cached answers are keyed on it.
-PROMPT_VERSION = "2026-12-06.1"
+PROMPT_VERSION = "2026-12-06.2"
 
 SECTIONS = (
     "Attention 🚨",
@@ -45,6 +45,11 @@ def prompt_messages(*, facts: dict) -> list[dict]:
         "Attention: the most important thing to act on now (sharp falls, months far off the trend, data "
         "quality of recent imports). Top Performers: customers. Best-Selling Products: products by quantity "
         "and revenue. Growth Opportunities: rising products and customers, new customers, growth. "
-        "Underperforming Areas: falling products and customers, revenue concentration risks."
+        "Underperforming Areas: falling products and customers, revenue concentration risks.\n\n"
+        "Compare like with like. The period ends at data_ends, the last day with data: say where the data "
+        "ends. When month_over_month.partial is true the latest month is covered only in part and is "
+        "compared with the same days of the month before (month_over_month.compared): say so, and never "
+        "compare its total with a whole month. Movers are compared over the same days (movers.compared); "
+        "call a customer or product new only when its row has \"new\": true (a first order ever)."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -30,7 +30,7 @@ def test_the_fallback_states_the_data_correctly(shop_orders):
     assert "revenue **453.00** from 7 orders by 4 customers (average order 64.71)" in text
     assert "Top customers by revenue: **C1** (268.00), **C2** (90.00)" in text
     assert "By quantity sold: **P3** (14)" in text
-    assert "2024-03 fell 34.4% on 2024-02 (195.00 → 128.00)." in text
+    assert "2024-03 fell 34.4% on 2024-02 (2024-03-01..30 against 2024-02: 195.00 → 128.00)." in text
     assert "The top 4 customers bring 100.0% of revenue" in text
 
 
@@ -47,7 +47,7 @@ def test_sharp_falls_and_data_quality_reach_the_attention_section():
     text = fallback_markdown(facts=facts_compute())
     attention = text.split("## Attention 🚨")[1].split("## ")[0]
 
-    assert "Product **P1**: 400.00 in 2024-02 → 100.00 in 2024-03 (-75.0%)." in attention
+    assert "Product **P1**: 400.00 → 100.00 (2024-03-01 against 2024-02-01; -75.0%)." in attention
 
 
 def test_an_empty_shop_gets_a_plain_message_not_an_error():
