@@ -56,6 +56,8 @@ def facts_compute(*, start: date | None = None, end: date | None = None) -> dict
     data_ends = span["last"]
     period_start = start or span["first"]
     period_end = min(end, data_ends) if end and data_ends else (end or data_ends)
+    if start and period_end and period_end < start:
+        period_end = end  # a range wholly after the data has no orders: nothing to cut it to
     # Every fact below reads the range as cut to the data: the same figures, with the true end stated.
     end = period_end if end else None
     headline = reports_selectors.headline(start=start, end=end)
@@ -72,7 +74,9 @@ def facts_compute(*, start: date | None = None, end: date | None = None) -> dict
         },
         "data_ends": _iso(data_ends),
         "headline": _headline(headline),
-        "previous_period": _previous_period(period_start=period_start, period_end=period_end, current=headline),
+        "previous_period": _previous_period(
+            period_start=period_start, period_end=period_end, data_starts=span["first"], current=headline
+        ),
         "top_customers_by_revenue": _money_rows(
             reports_selectors.top_customers_by_revenue(start=start, end=end, limit=TOP_N)
         ),
@@ -110,13 +114,21 @@ def _money_rows(rows: list[dict]) -> list[dict]:
     return [{**row, "total_revenue": money(row["total_revenue"])} for row in rows]
 
 
-def _previous_period(*, period_start: date | None, period_end: date | None, current: dict) -> dict | None:
-    """Compare with the period of the same length just before; None when that period has no orders."""
+def _previous_period(
+    *, period_start: date | None, period_end: date | None, data_starts: date | None, current: dict
+) -> dict | None:
+    """Compare with the period of the same length just before.
+
+    None when the data covers that period only in part (it starts after the period's first day) or it
+    has no orders: a part against a whole is no comparison.
+    """
     if not period_start or not period_end:
         return None
     length = (period_end - period_start).days + 1
     previous_end = period_start - timedelta(days=1)
     previous_start = period_start - timedelta(days=length)
+    if data_starts is None or previous_start < data_starts:
+        return None
     previous = reports_selectors.headline(start=previous_start, end=previous_end)
     if not previous["orders"]:
         return None

@@ -44,7 +44,7 @@ def test_a_date_range_limits_every_fact_to_it(shop_orders):
 
 
 def test_the_change_against_the_previous_period_of_the_same_length():
-    order_add("1", "C1", "P1", 1, "100.00", date(2024, 1, 10))
+    order_add("1", "C1", "P1", 1, "100.00", date(2024, 1, 3))
     order_add("2", "C1", "P1", 1, "150.00", date(2024, 2, 29))
 
     facts = facts_compute(start=date(2024, 2, 1), end=date(2024, 2, 29))

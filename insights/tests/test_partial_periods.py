@@ -42,7 +42,9 @@ def test_a_steady_shop_whose_data_ends_3_days_into_a_month_shows_no_change():
         [],
         [],
     ]
-    assert not re.search(r"fell \d+(\.\d+)?%", text)
+    # The 64 days before 2024-04-01 start before the data does: no comparison with them either.
+    assert facts["previous_period"] is None
+    assert not re.search(r"(fell|grew) \d+(\.\d+)?%", text)
     for claim in ("-89.7%", "→ 0.00", "-100.0%", NEW_EVER, "new this month"):
         assert claim not in text
     assert "0 new and 3 returning customers" in text
@@ -74,3 +76,12 @@ def test_the_demo_range_compares_june_1_to_3_with_may_1_to_3_and_says_where_the_
     assert f"Customer **C2000**: 0.00 → 40.00 (2024-06-01..03 against 2024-05-01..03; {NEW_EVER})." in text
     assert "Revenue fell" not in text
     assert numbers_check(markdown=text, facts=facts)[1] == 0
+
+
+def test_a_range_wholly_after_the_data_keeps_its_own_days_and_has_no_orders():
+    steady_shop(first=date(2024, 5, 1))
+
+    facts = facts_compute(start=date(2024, 7, 1), end=date(2024, 7, 31))
+
+    assert facts["period"] == {"start": "2024-07-01", "end": "2024-07-31", "days": 31}
+    assert facts["headline"]["orders"] == 0
