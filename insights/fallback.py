@@ -4,7 +4,7 @@ Every number here is copied from the facts, so the number check finds none unver
 file names come from the files: they are escaped, so they show as text and never as markdown.
 """
 
-from decimal import Decimal
+from salesproject.money import money_format
 
 from .prompt import SECTIONS
 from .render import markdown_escape
@@ -20,7 +20,7 @@ PARTIAL_MONTH = "{month} is compared over the same days as the month before: {co
 
 def amount(value: str | None) -> str:
     """Money text with thousands separators: "12345.50" -> "12,345.50"."""
-    return f"{Decimal(value):,.2f}" if value is not None else "n/a"
+    return money_format(value) if value is not None else "n/a"
 
 
 def signed(value: float | None) -> str:
