@@ -61,6 +61,8 @@ class ImportRun(models.Model):
         TIME_LIMIT = "time_limit", "The load ran out of time"
         CRASH = "crash", "The load crashed"
         POISON = "poison", "The load killed its worker"
+        # Most of the file's rows were rejected: nothing loaded until staff choose "Load anyway".
+        TOO_MANY_REJECTED = "rejected", "Too many rows rejected"
 
     class BusinessDateSource(models.TextChoices):
         FILE_NAME = "file_name", "Date in the file name"
@@ -85,6 +87,12 @@ class ImportRun(models.Model):
     decimal_mark = models.CharField(max_length=1, blank=True)
     date_order = models.CharField(max_length=8, blank=True)
     header_mapping = models.JSONField(default=dict, blank=True)
+    # What the file's rows are: one per order, or order lines; and what said so.
+    grain = models.CharField(max_length=8, blank=True)
+    grain_reason = models.CharField(max_length=500, blank=True)
+    source_format = models.CharField(
+        max_length=120, blank=True, help_text="The known export format or source profile the header was read by."
+    )
     # Our column -> its position in the file's lines: a rejected line's values are placed in
     # their columns for repair without the file, which may be gone or in another host's bucket.
     column_positions = models.JSONField(default=dict, blank=True)
@@ -102,6 +110,18 @@ class ImportRun(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     conflicts = models.PositiveIntegerField(
         default=0, help_text="Orders that staff corrected and this file would have changed: kept aside for staff."
+    )
+
+    returns = models.PositiveIntegerField(default=0, help_text="Lines loaded as returns or refunds.")
+    guests = models.PositiveIntegerField(default=0, help_text="Lines loaded of guest orders (no customer).")
+    voided = models.PositiveIntegerField(
+        default=0, help_text="Lines not loaded: their order was voided or cancelled, so it is not a sale."
+    )
+    removed = models.PositiveIntegerField(
+        default=0, help_text="Stored lines deleted because this file's version of their order no longer has them."
+    )
+    load_anyway = models.BooleanField(
+        default=False, help_text="Staff chose to load the file although most of its rows were rejected."
     )
 
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds spent in each step.")
@@ -144,17 +164,36 @@ class BucketFile(models.Model):
 
 
 class Order(TimeStampedModel):
+    """One line of an order: an order is the set of rows that share its order_id.
+
+    A file of one row per order stores one-line orders (line_no 1). The reports read these
+    rows through triggers (reports/rollups.py): revenue is the sum of line_total, and orders
+    the sum of order_count, which is 1 on the first line of each sales order.
+    """
+
     order_id = models.CharField(max_length=64)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
+    # The line's place in its order, from 1; the lines of an order are 1..n.
+    line_no = models.PositiveIntegerField(default=1)
+    # NULL: a guest order (the source allows guest checkouts): it counts in revenue, orders,
+    # products and months, never in the customer lists or counts.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", null=True, blank=True)
+    # NULL: a refund the file gives for the whole order, on no product (Shopify's Refunded Amount).
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders", null=True, blank=True)
+    # Negative: a returned quantity (the source allows returns); 0 only on a refund line.
     quantity = models.IntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    # The line's amount, signed: what the reports add up. Quantity x unit price, or the file's
+    # line-total column as it stands (never multiplied again, never rounded through a unit price).
+    line_total = models.DecimalField(max_digits=14, decimal_places=2)
+    # 1 on line 1 of a sales order (one with a line of positive quantity), else 0: the reports
+    # count orders by adding it up, so a line or a return order is never counted as an order.
+    order_count = models.SmallIntegerField(default=1)
     # Indexed in Meta.indexes, with the columns the reports sum (a covering index).
     order_date = models.DateField()
     # The fields whose columns the reports' rollup triggers read (reports/rollups.py, installed
     # by the reports migrations): renaming one, or changing what it holds, needs a reports
     # migration that installs the triggers again.
-    ROLLUP_FIELDS = ("id", "customer", "product", "quantity", "unit_price", "order_date")
+    ROLLUP_FIELDS = ("id", "customer", "product", "quantity", "line_total", "order_date", "order_count")
 
     # Where the stored values came from; source_business_date decides precedence.
     # No constraint or index: every upserted row would pay for them, and a run is only a label here.
@@ -170,7 +209,7 @@ class Order(TimeStampedModel):
     source_file = models.CharField(max_length=255, blank=True)
     source_line = models.PositiveIntegerField(null=True, blank=True)
     source_business_date = models.DateField(null=True, blank=True)
-    # Set when staff correct the order: from then on no file overwrites it; a file that
+    # Set when staff correct the line: from then on no file overwrites its order; a file that
     # disagrees is recorded as an OrderConflict for staff to resolve.
     corrected_at = models.DateTimeField(null=True, blank=True)
     corrected_by = models.ForeignKey(
@@ -186,29 +225,64 @@ class Order(TimeStampedModel):
     )
 
     class Meta:
-        ordering = ["-order_date", "order_id"]
+        ordering = ["-order_date", "order_id", "line_no"]
         constraints = [
-            models.UniqueConstraint(fields=["order_id"], name="order_order_id_unique"),
-            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_positive"),
+            models.UniqueConstraint(fields=["order_id", "line_no"], name="order_line_unique"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="order_unit_price_not_negative"),
+            models.CheckConstraint(condition=models.Q(order_count__in=[0, 1]), name="order_count_zero_or_one"),
         ]
         # The loader looks for corrected orders in every load: a partial index keeps that to the few there are.
         indexes = [
             models.Index(fields=["order_id"], condition=models.Q(corrected_at__isnull=False), name="order_corrected"),
+            # The lines after the first: a file that carries an order deletes those it no longer has,
+            # and a shop of one-line orders has none, so the look-up costs nothing there.
+            models.Index(fields=["order_id", "line_no"], condition=models.Q(line_no__gt=1), name="order_later_lines"),
             # PostgreSQL: the reports sum the orders of part of a month (a range that starts or
             # ends mid-month) from this index alone (an index-only scan), not from the table's
             # pages scattered over the disk (2.5 s at 10M orders). It replaces the plain
             # order_date index, so a write still updates one index for the date. SQLite
             # ignores INCLUDE: a plain order_date index there.
             models.Index(
-                fields=["order_date"], include=["customer", "product", "quantity", "unit_price"], name="order_date_covering"
+                fields=["order_date"],
+                include=["customer", "product", "quantity", "line_total", "order_count"],
+                name="order_date_covering",
             ),
         ]
         # The codes django-import-export checks (IMPORT_EXPORT_*_PERMISSION_CODE = "import" / "export").
         permissions = [("import_order", "Can import orders"), ("export_order", "Can export orders")]
 
     def __str__(self):
-        return self.order_id
+        return self.order_id if self.line_no == 1 else f"{self.order_id} line {self.line_no}"
+
+
+class SourceProfile(TimeStampedModel):
+    """How to read the files of one source whose header our aliases cannot map: made by staff on the import preview.
+
+    Matched by the header's signature (orders.ingest.formats.header_signature) on every later
+    file, bucket files included.
+    """
+
+    class Grain(models.TextChoices):
+        AUTO = "auto", "Decide from the file"
+        ORDER = "order", "One row per order"
+        LINE = "line", "One row per order line"
+
+    name = models.CharField(max_length=100)
+    header_signature = models.CharField(max_length=64, unique=True)
+    headers = models.JSONField(default=list, help_text="The file's header, as it was seen.")
+    columns = models.JSONField(default=dict, help_text="Our field -> the file's header name.")
+    grain = models.CharField(max_length=8, choices=Grain.choices, default=Grain.AUTO)
+    allow_returns = models.BooleanField(default=False, help_text="A negative quantity is a return line.")
+    allow_guests = models.BooleanField(default=False, help_text="A row with no customer is a guest order.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
 
 
 class ImportUpload(models.Model):
@@ -256,10 +330,11 @@ class OrderConflict(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="conflicts")
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="order_conflicts")
     line_number = models.PositiveIntegerField()
-    customer_id = models.CharField(max_length=64)
-    product_id = models.CharField(max_length=64)
+    customer_id = models.CharField(max_length=64, blank=True)  # blank: a guest
+    product_id = models.CharField(max_length=64, blank=True)  # blank: a refund on no product
     quantity = models.IntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    line_total = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     order_date = models.DateField()
     business_date = models.DateField(help_text="The business date of the file that brought these values.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)

@@ -34,6 +34,9 @@ class SalesDay(Sums):
     """Every order of one day: revenue, orders and quantity, for any date range and the monthly trend."""
 
     day = models.DateField(primary_key=True)
+    # The day's orders: the sum of Order.order_count (1 on the first line of each sales order).
+    # `orders` counts the day's order lines, and says whether the day has any.
+    order_count = models.BigIntegerField(default=0)
     # Order rows written on this day, ever: any write moves it, even one that leaves the
     # sums as they were (an order moved to another customer). A pack of sums is fresh while
     # its days' counts add up to the count it was packed at.
@@ -118,11 +121,12 @@ class OrderDelta(models.Model):
     # update sqlite_sequence on every insert.
     id = models.IntegerField(primary_key=True)
     order_date = models.DateField()
-    customer_id = models.BigIntegerField()
-    product_id = models.BigIntegerField()
+    customer_id = models.BigIntegerField(null=True)
+    product_id = models.BigIntegerField(null=True)
     quantity = models.BigIntegerField()
     revenue_cents = models.BigIntegerField()
     orders = models.BigIntegerField()
+    order_count = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.order_date}: {self.orders:+d} order(s)"

@@ -40,17 +40,20 @@ from .models import CustomerTotal, OrderDelta, OrderFoldMark, PackedSums, Produc
 
 ORDER_TABLE = Order._meta.db_table
 _ORDER = {name: Order._meta.get_field(name).column for name in Order.ROLLUP_FIELDS}
-_ID, _CUSTOMER, _PRODUCT, _QUANTITY, _PRICE, _DATE = (_ORDER[name] for name in Order.ROLLUP_FIELDS)
+_ID, _CUSTOMER, _PRODUCT, _QUANTITY, _TOTAL, _DATE, _COUNT = (_ORDER[name] for name in Order.ROLLUP_FIELDS)
 # The values a rollup sums or groups by: a change to any of them is a change to count.
-_VALUED = [_CUSTOMER, _PRODUCT, _QUANTITY, _PRICE, _DATE]
-# Revenue of one order in cents: exact on PostgreSQL (numeric), and on SQLite, whose REAL
-# prices have at most two decimals, once rounded.
-CENTS = f"CAST(ROUND({{prefix}}{_QUANTITY} * {{prefix}}{_PRICE} * 100) AS BIGINT)"
+_VALUED = [_CUSTOMER, _PRODUCT, _QUANTITY, _TOTAL, _DATE, _COUNT]
+# Revenue of one line in cents: exact on PostgreSQL (numeric), and on SQLite, whose REAL
+# amounts have at most two decimals, once rounded.
+CENTS = f"CAST(ROUND({{prefix}}{_TOTAL} * 100) AS BIGINT)"
 
-# (rollup table, its key column, the Order field it groups by, whether it counts changes).
-# SalesDay counts the order rows written per day: a write that moves an order from one
-# customer to another leaves the day's sums as they were; the count still moves, and tells
-# the day's packs of sums they are stale.
+# (rollup table, its key column, the Order field it groups by, whether it is the days' rollup).
+# Every rollup counts rows (its `orders` column: order lines, a test of presence); the days
+# also add up order_count (the orders: 1 on the first line of each sales order) and count
+# the rows written per day: a write that moves a line from one customer to another leaves
+# the day's sums as they were; the count of changes still moves, and tells the day's packs
+# of sums they are stale. The customers' and products' rollups leave out the lines with
+# none (a guest order, a refund on no product).
 ROLLUPS = [
     (SalesDay._meta.db_table, SalesDay._meta.pk.column, "order_date", True),
     (CustomerTotal._meta.db_table, CustomerTotal._meta.pk.column, "customer", False),
@@ -58,17 +61,23 @@ ROLLUPS = [
 ]
 
 
+def _summed(*, days: bool) -> tuple[str, ...]:
+    """The rollup's columns that a write adds to."""
+    return ("revenue_cents", "quantity", "orders", "order_count", "changes") if days else ("revenue_cents", "quantity", "orders")
+
+
 def _upsert_sets(table: str, *, changes: bool) -> str:
-    columns = ("revenue_cents", "quantity", "orders", "changes") if changes else ("revenue_cents", "quantity", "orders")
-    return ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
+    return ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in _summed(days=changes))
 
 
 def _rollup_insert(table: str, key: str, selected: str, *, changes: bool) -> str:
     """The head of a rollup's upsert: INSERT INTO the rollup, SELECT its key and sums."""
-    return (
-        f"INSERT INTO {table} ({key}, revenue_cents, quantity, orders{', changes' if changes else ''})"
-        f" SELECT {selected}, "
-    )
+    return f"INSERT INTO {table} ({key}, {', '.join(_summed(days=changes))}) SELECT {selected}, "
+
+
+def _keyed(selected: str, *, changes: bool) -> str:
+    """The WHERE of a rollup's rows: the days take every line; the others only lines with a customer/product."""
+    return "true" if changes else f"{selected} IS NOT NULL"
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -78,9 +87,15 @@ def _pg_delta(event: str) -> str:
     keys = f"{_CUSTOMER}, {_PRODUCT}, {_DATE}"
     cents = CENTS.format(prefix="")
     if event == "INSERT":
-        return f"SELECT {keys}, CAST({_QUANTITY} AS bigint) AS {_QUANTITY}, {cents} AS cents, 1 AS orders FROM new_rows"
+        return (
+            f"SELECT {keys}, CAST({_QUANTITY} AS bigint) AS {_QUANTITY}, {cents} AS cents, 1 AS orders,"
+            f" CAST({_COUNT} AS bigint) AS {_COUNT} FROM new_rows"
+        )
     if event == "DELETE":
-        return f"SELECT {keys}, -CAST({_QUANTITY} AS bigint) AS {_QUANTITY}, -{cents} AS cents, -1 AS orders FROM old_rows"
+        return (
+            f"SELECT {keys}, -CAST({_QUANTITY} AS bigint) AS {_QUANTITY}, -{cents} AS cents, -1 AS orders,"
+            f" -CAST({_COUNT} AS bigint) AS {_COUNT} FROM old_rows"
+        )
     changed = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in _VALUED)
     pairs = ", ".join(f"o.{column} AS old_{column}, n.{column} AS new_{column}" for column in _VALUED)
 
@@ -88,7 +103,8 @@ def _pg_delta(event: str) -> str:
         return (
             f"SELECT {s}_{_CUSTOMER} AS {_CUSTOMER}, {s}_{_PRODUCT} AS {_PRODUCT}, {s}_{_DATE} AS {_DATE},"
             f" {sign}CAST({s}_{_QUANTITY} AS bigint) AS {_QUANTITY},"
-            f" {sign}{CENTS.format(prefix=s + '_')} AS cents, {sign}1 AS orders FROM changed"
+            f" {sign}{CENTS.format(prefix=s + '_')} AS cents, {sign}1 AS orders,"
+            f" {sign}CAST({s}_{_COUNT} AS bigint) AS {_COUNT} FROM changed"
         )
 
     return (
@@ -101,9 +117,10 @@ def _pg_function(event: str) -> str:
     parts = []
     for table, key, grouped_by, changes in ROLLUPS:
         selected = _ORDER[grouped_by]  # the delta's columns are named as the order's
+        sums = f"sum(cents), sum({_QUANTITY}), sum(orders){f', sum({_COUNT}), count(*)' if changes else ''}"
         parts.append(
             _rollup_insert(table, key, selected, changes=changes)
-            + f"sum(cents), sum({_QUANTITY}), sum(orders){', count(*)' if changes else ''} FROM delta"
+            + f"{sums} FROM delta WHERE {_keyed(selected, changes=changes)}"
             f" GROUP BY {selected}"
             # A counted rollup keeps every change, even one that leaves the sums as they were.
             + ("" if changes else f" HAVING sum(cents) <> 0 OR sum({_QUANTITY}) <> 0 OR sum(orders) <> 0")
@@ -152,7 +169,7 @@ FOLD_MARK_TABLE = OrderFoldMark._meta.db_table
 # Orders above this id are not in the rollups yet: the fold reads them from the orders table.
 # No row (a flush emptied the table) is no order folded.
 _FOLD_MARK = f"coalesce((SELECT last_order_id FROM {FOLD_MARK_TABLE} WHERE id = 1), 0)"
-_DELTA_COLUMNS = "order_date, customer_id, product_id, quantity, revenue_cents, orders"
+_DELTA_COLUMNS = "order_date, customer_id, product_id, quantity, revenue_cents, orders, order_count"
 # The delta's column for each order field a rollup groups by.
 _DELTA_KEYS = {"order_date": "order_date", "customer": "customer_id", "product": "product_id"}
 
@@ -161,7 +178,7 @@ def _sqlite_delta_insert(row: str, sign: str, *, folded_only: bool = False) -> s
     """Log one row's signed change; with folded_only, only if the row is at or below the fold mark."""
     values = (
         f"{row}.{_DATE}, {row}.{_CUSTOMER}, {row}.{_PRODUCT}, {sign}{row}.{_QUANTITY},"
-        f" {sign}{CENTS.format(prefix=row + '.')}, {sign}1"
+        f" {sign}{CENTS.format(prefix=row + '.')}, {sign}1, {sign}{row}.{_COUNT}"
     )
     if folded_only:
         return f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS}) SELECT {values} WHERE {row}.{_ID} <= {_FOLD_MARK};"
@@ -214,16 +231,16 @@ def sqlite_fold_sql() -> list[str]:
     """
     statements = [
         f"INSERT INTO {DELTA_TABLE} ({_DELTA_COLUMNS})"
-        f" SELECT {_DATE}, {_CUSTOMER}, {_PRODUCT}, {_QUANTITY}, {CENTS.format(prefix='')}, 1"
+        f" SELECT {_DATE}, {_CUSTOMER}, {_PRODUCT}, {_QUANTITY}, {CENTS.format(prefix='')}, 1, {_COUNT}"
         f" FROM {ORDER_TABLE} WHERE {_ID} > {_FOLD_MARK}"
     ]
     for table, key, grouped_by, changes in ROLLUPS:
         selected = _DELTA_KEYS[grouped_by]
         statements.append(
             _rollup_insert(table, key, selected, changes=changes)
-            + f"sum(revenue_cents), sum(quantity), sum(orders){', count(*)' if changes else ''}"
-            # WHERE true: SQLite would read ON CONFLICT as a join's ON without it.
-            f" FROM {DELTA_TABLE} WHERE true GROUP BY {selected}"
+            + f"sum(revenue_cents), sum(quantity), sum(orders){', sum(order_count), count(*)' if changes else ''}"
+            # A WHERE: SQLite would read ON CONFLICT as a join's ON without it.
+            f" FROM {DELTA_TABLE} WHERE {_keyed(selected, changes=changes)} GROUP BY {selected}"
             f" ON CONFLICT ({key}) DO UPDATE SET {_upsert_sets(table, changes=changes)}"
         )
     statements.append(f"DELETE FROM {DELTA_TABLE}")
@@ -261,8 +278,8 @@ def rollups_rebuild_sql() -> list[str]:
         statements.append(f"DELETE FROM {table}")
         statements.append(
             _rollup_insert(table, key, selected, changes=changes)
-            + f"sum({CENTS.format(prefix='')}), sum({_QUANTITY}), count(*){', count(*)' if changes else ''}"
-            f" FROM {ORDER_TABLE} GROUP BY {selected}"
+            + f"sum({CENTS.format(prefix='')}), sum({_QUANTITY}), count(*){f', sum({_COUNT}), count(*)' if changes else ''}"
+            f" FROM {ORDER_TABLE} WHERE {_keyed(selected, changes=changes)} GROUP BY {selected}"
         )
     statements.append(f"DELETE FROM {PackedSums._meta.db_table}")
     if connection.vendor != "postgresql":

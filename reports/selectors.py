@@ -229,7 +229,7 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
 
 def headline(*, start: date | None = None, end: date | None = None) -> dict:
     """Revenue, orders, quantity, customers and average order value for the range."""
-    totals = _days(start, end).aggregate(cents=Sum("revenue_cents"), orders=Sum("orders"), quantity=Sum("quantity"))
+    totals = _days(start, end).aggregate(cents=Sum("revenue_cents"), orders=Sum("order_count"), quantity=Sum("quantity"))
     orders = int(totals["orders"] or 0)
     cents = int(totals["cents"] or 0)
     customers = _customer_count(start=start, end=end) if orders else 0
