@@ -58,6 +58,10 @@ class UpsertCounts:
     superseded: int = 0
     duplicates: int = 0
     conflicts: int = 0  # orders staff corrected, whose values from this file were kept aside
+    returns: int = 0  # lines loaded with a negative quantity or amount (returns, refunds)
+    guests: int = 0  # lines loaded of guest orders (no customer)
+    voided: int = 0  # lines not loaded: their order was voided or cancelled
+    removed: int = 0  # stored lines deleted: this file's version of their order no longer has them
     # Orders whose lines in the file name different products: line items, not corrections.
     line_item_orders: int = 0
     line_item_examples: list[str] = field(default_factory=list)

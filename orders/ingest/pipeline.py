@@ -7,6 +7,7 @@ import gc
 import itertools
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,6 +64,13 @@ class FileLoadResult:
     rejection_samples: list[Rejection] = field(default_factory=list)
     # A preview that stopped at its row or time limit says so here; its counts cover rows_read only.
     preview_stopped: str = ""
+    # What the rows are (ImportRun.grain: "order" or "line"), and what said so.
+    grain: str = ""
+    grain_reason: str = ""
+    # The known export format or source profile that read the header ("" for our own aliases).
+    source_format: str = ""
+    # Rejected rows per reason code: what a mostly rejected file is failed with.
+    rejection_reasons: Counter = field(default_factory=Counter)
 
     @property
     def warnings(self) -> list[str]:
@@ -277,6 +285,7 @@ def _chunks_stage(
                 rejected_rows_save(pending_rejections)
         result.rows_read += len(chunk)
         result.rejected += len(rejections)
+        result.rejection_reasons.update(rejection.reason for rejection in rejections)
         logger.info(
             "%s: chunk of %d rows: %d clean, %d rejected (%d read so far)",
             file_name, len(chunk), len(rows), len(rejections), result.rows_read,
