@@ -10,6 +10,7 @@ FRACTIONAL_QUANTITY = "fractional_quantity"
 QUANTITY_NOT_POSITIVE = "quantity_not_positive"
 NEGATIVE_PRICE = "negative_price"
 PRICE_TOO_PRECISE = "price_too_precise"
+AMOUNT_TOO_PRECISE = "amount_too_precise"
 NUMBER_TOO_LARGE = "number_too_large"
 UNREADABLE_DATE = "unreadable_date"
 IMPOSSIBLE_DATE = "impossible_date"
@@ -27,6 +28,7 @@ REASON_LABELS = {
     QUANTITY_NOT_POSITIVE: "Quantity not positive",
     NEGATIVE_PRICE: "Negative price",
     PRICE_TOO_PRECISE: "Price has more than 2 decimals",
+    AMOUNT_TOO_PRECISE: "Amount has more than 2 decimals",
     NUMBER_TOO_LARGE: "Number too large",
     UNREADABLE_DATE: "Unreadable date",
     IMPOSSIBLE_DATE: "Impossible date",
@@ -46,10 +48,14 @@ NOT_A_NUMBER_MESSAGE = "{field} {value!r} is not a number"
 WRONG_DECIMAL_MARK_MESSAGE = "{field} {value!r} does not use the file's decimal mark {mark!r}"
 FRACTIONAL_QUANTITY_MESSAGE = "quantity {value!r} is not a whole number"
 QUANTITY_NOT_POSITIVE_MESSAGE = "quantity {value!r} is not positive"
+# Where a negative quantity is a return, only 0 is rejected (reason QUANTITY_NOT_POSITIVE still).
+QUANTITY_ZERO_MESSAGE = "quantity {value!r} is zero"
 TOO_LARGE_MESSAGE = "{field} {value!r} is too large"
 NEGATIVE_PRICE_MESSAGE = "price {value!r} is negative"
 PRICE_TOO_PRECISE_MESSAGE = "price {value!r} has more than 2 decimals"
+AMOUNT_TOO_PRECISE_MESSAGE = "{field} {value!r} has more than 2 decimals"
 IMPOSSIBLE_DATE_MESSAGE = "order_date {value!r} is not a real date"
+WRONG_WEEKDAY_MESSAGE = "order_date {value!r} names a weekday that is not its date's ({weekday})"
 UNREADABLE_DATE_MESSAGE = "order_date {value!r} is not a date this file's format can read"
 TOO_FEW_FIELDS_MESSAGE = "the line has {count} fields; the header has {expected}"
 TOO_MANY_FIELDS_MESSAGE = "the line has {count} fields; the header has {expected}"

@@ -11,7 +11,9 @@ fast path calls the same functions, so both paths read a value the same way.
 
 import re
 import sys
-from datetime import date
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from . import reasons
@@ -19,6 +21,8 @@ from . import reasons
 MAX_ID_LENGTH = 64
 MAX_QUANTITY = 2_147_483_647
 MAX_PRICE = Decimal("9999999999.99")
+# A line's amount (line total, refunded amount), signed: what Decimal(14, 2) holds.
+MAX_AMOUNT = Decimal("999999999999.99")
 CENT = Decimal("0.01")
 
 DAY_FIRST = "DMY"
@@ -100,7 +104,12 @@ def parse_id(raw: str, *, field: str) -> str:
     if "." not in value:  # the common case, without the regex
         return value
     match = _SPREADSHEET_FLOAT_ID.match(value)
-    return match.group(1) if match else value
+    if not match:
+        return value
+    if not match.group(1).strip("0"):
+        # 0.0 is what pandas writes for a missing number in an id column (NaN filled with 0): never id "0".
+        raise _missing(field, value)
+    return match.group(1)
 
 
 # --- Numbers --------------------------------------------------------------
@@ -159,6 +168,11 @@ def parse_decimal(raw: str, *, decimal_mark: str | None, field: str) -> Decimal:
     value = strip_currency(raw)
     if not value:
         raise _missing(field, raw)
+    return _read_number(value, raw, decimal_mark=decimal_mark, field=field)
+
+
+def _read_number(value: str, raw: str, *, decimal_mark: str | None, field: str) -> Decimal:
+    """Read value, a number stripped of its currency; messages quote raw, the value as the file wrote it."""
     if decimal_mark is None and ("." in value or "," in value):
         raise FormatUndecided(DECIMAL_MARK)
     if _SIMPLE_NUMBER.match(value):
@@ -209,7 +223,8 @@ def plain_quantity(value: str) -> int | None:
     return None
 
 
-def parse_quantity(raw: str, *, decimal_mark: str | None) -> int:
+def parse_quantity(raw: str, *, decimal_mark: str | None, allow_negative: bool = False) -> int:
+    """Read a whole quantity; allow_negative: a negative one is a returned quantity (a return line), 0 still is not."""
     quantity = plain_quantity(raw)
     if quantity is not None:
         return quantity
@@ -225,9 +240,11 @@ def parse_quantity(raw: str, *, decimal_mark: str | None) -> int:
                 reasons.FRACTIONAL_QUANTITY, reasons.FRACTIONAL_QUANTITY_MESSAGE.format(value=value)
             ) from None
         quantity = int(number)
-    if quantity <= 0:
+    if quantity <= 0 and not allow_negative:
         raise ValueReadError(reasons.QUANTITY_NOT_POSITIVE, reasons.QUANTITY_NOT_POSITIVE_MESSAGE.format(value=value))
-    if quantity > MAX_QUANTITY:
+    if quantity == 0:
+        raise ValueReadError(reasons.QUANTITY_NOT_POSITIVE, reasons.QUANTITY_ZERO_MESSAGE.format(value=value))
+    if abs(quantity) > MAX_QUANTITY:
         raise ValueReadError(reasons.NUMBER_TOO_LARGE, reasons.TOO_LARGE_MESSAGE.format(field="quantity", value=value))
     return quantity
 
@@ -269,12 +286,102 @@ def parse_price(raw: str, *, decimal_mark: str | None) -> Decimal:
     return abs(cents)  # "-0.00" is not negative; store it as 0.00
 
 
+def parse_amount(raw: str, *, decimal_mark: str | None, field: str = "line_total") -> Decimal:
+    """Read a signed amount of money (a line total, a refunded amount), at most 2 decimals, within MAX_AMOUNT.
+
+    Thousands separators and currency as parse_decimal() reads them. An amount in parentheses,
+    "(12.50)", is negative: the accounting notation spreadsheets write. "-0.00" reads as 0.00.
+    """
+    amount = plain_price(raw, decimal_mark)  # a plain positive amount, read as a price is
+    if amount is not None:
+        return amount
+    value = raw.strip()
+    if value.startswith("(") and value.endswith(")"):
+        inner = strip_currency(value[1:-1])
+        if not inner or inner.startswith(_SIGNS):  # "()", "($)", "(-12.50)": a sign on a sign
+            raise _not_a_number(field, value)
+        amount = -_read_number(inner, value, decimal_mark=decimal_mark, field=field)
+    else:
+        amount = parse_decimal(value, decimal_mark=decimal_mark, field=field)
+    # Before quantize(), which fails on numbers longer than the decimal context's 28 digits.
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueReadError(reasons.NUMBER_TOO_LARGE, reasons.TOO_LARGE_MESSAGE.format(field=field, value=value))
+    cents = amount.quantize(CENT)
+    if cents != amount:
+        raise ValueReadError(
+            reasons.AMOUNT_TOO_PRECISE, reasons.AMOUNT_TOO_PRECISE_MESSAGE.format(field=field, value=value)
+        )
+    return cents if cents else abs(cents)  # no negative zero
+
+
 # --- Dates ----------------------------------------------------------------
 # ISO: 2024-01-10, 2024/01/10, with an optional time and zone after it.
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|UTC)?)?$", re.I)
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-# Day-first or month-first: 10/01/2024, 10.01.2024, 10-01-2024, with an optional time.
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?)?$", re.I)
+# Day-first or month-first: 10/01/2024, 10.01.2024, 10-01-2024, 12/1/10 8:26 (a two-digit year),
+# with an optional time.
+_NUMERIC_DATE = re.compile(
+    r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?)?$", re.I
+)
+
+# A two-digit year's century, as POSIX strptime's %y (and Python's) reads it:
+# 00-68 are 2000-2068, 69-99 are 1969-1999.
+TWO_DIGIT_YEAR_PIVOT = 69
+
+
+def _full_year(digits: str) -> int:
+    year = int(digits)
+    if len(digits) == 2:
+        return year + (1900 if year >= TWO_DIGIT_YEAR_PIVOT else 2000)
+    return year
+
+
+# English month names, any case, full or abbreviated ("Sep" and "Sept" both). Nothing else is
+# a month: another language or a shortening not listed here is an unreadable date, never a guess.
+_MONTH_NAMES = (
+    ("jan", "january"),
+    ("feb", "february"),
+    ("mar", "march"),
+    ("apr", "april"),
+    ("may",),
+    ("jun", "june"),
+    ("jul", "july"),
+    ("aug", "august"),
+    ("sep", "sept", "september"),
+    ("oct", "october"),
+    ("nov", "november"),
+    ("dec", "december"),
+)
+MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names}
+_WEEKDAY_NAMES = (
+    ("mon", "monday"),
+    ("tue", "tues", "tuesday"),
+    ("wed", "wednesday"),
+    ("thu", "thur", "thurs", "thursday"),
+    ("fri", "friday"),
+    ("sat", "saturday"),
+    ("sun", "sunday"),
+)
+WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names}
+# A time after a named date, as after an ISO one, with a comma allowed before it: "1 Dec 2010, 8:26 PM".
+_TIME_AFTER_NAMED = (
+    r"(?:,?[T ]\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AP]M)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT))?)?"
+)
+_WEEKDAY = r"(?:([a-z]+)\.?,?\s+)?"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# 01-Dec-2010, 1-Dec-10, 1 December 2010, Wed, 01 Dec 2010 08:26:00 +0000.
+_NAMED_DAY_FIRST = re.compile(
+    rf"^{_WEEKDAY}(\d{{1,2}}){_ORDINAL}([-/ ])([a-z]+)\.?,?\3(\d{{4}}|\d{{2}}){_TIME_AFTER_NAMED}$", re.I
+)
+# Dec 1, 2010, December 1 2010. A four-digit year only: in "Dec 1, 10" the 10 may be an hour.
+_NAMED_MONTH_FIRST = re.compile(
+    rf"^{_WEEKDAY}([a-z]+)\.?([-/ ])(\d{{1,2}}){_ORDINAL},?\3(\d{{4}}){_TIME_AFTER_NAMED}$", re.I
+)
+
+# The days around a file's business date that its orders are taken to fall in, when the
+# business date decides the day/month order: a week before it to the day after it.
+BUSINESS_DATE_DAYS_BEFORE = 7
+BUSINESS_DATE_DAYS_AFTER = 1
 
 
 def date_order_evidence(raw: str) -> str | None:
@@ -290,11 +397,83 @@ def date_order_evidence(raw: str) -> str | None:
     return None
 
 
+def needs_date_order(raw: str) -> bool:
+    """Whether this value is a numeric day/month date, which only the file's date order reads."""
+    return _NUMERIC_DATE.match(raw.strip()) is not None
+
+
+def _real_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def date_order_from_business_date(values: Iterable[str], business_date: date) -> str | None:
+    """Return the day/month order that puts these dates near the file's business date, if only one does.
+
+    A reading is near when it falls from BUSINESS_DATE_DAYS_BEFORE days before the business
+    date to BUSINESS_DATE_DAYS_AFTER days after it. DAY_FIRST (or MONTH_FIRST) when more than
+    half of the numeric day/month values are near read that way and none is near read the other
+    way; None otherwise. Values that read the same either way (1/1/2010), or as a real date
+    neither way, say nothing and are left out, as are ISO, month-name and unreadable values.
+    """
+    low = business_date - timedelta(days=BUSINESS_DATE_DAYS_BEFORE)
+    high = business_date + timedelta(days=BUSINESS_DATE_DAYS_AFTER)
+    # A file repeats its dates: each distinct value is matched once, each distinct date read once.
+    readings: Counter = Counter()
+    for raw, count in Counter(values).items():
+        match = _NUMERIC_DATE.match(raw.strip())
+        if match:
+            readings[int(match.group(1)), int(match.group(3)), _full_year(match.group(4))] += count
+    counted = day_first_near = month_first_near = 0
+    for (first, second, year), count in readings.items():
+        day_first, month_first = _real_date(year, second, first), _real_date(year, first, second)
+        if day_first == month_first:  # the same day, or no day at all, either way
+            continue
+        counted += count
+        if day_first is not None and low <= day_first <= high:
+            day_first_near += count
+        if month_first is not None and low <= month_first <= high:
+            month_first_near += count
+    if day_first_near * 2 > counted and not month_first_near:
+        return DAY_FIRST
+    if month_first_near * 2 > counted and not day_first_near:
+        return MONTH_FIRST
+    return None
+
+
 def _build_date(year: int, month: int, day: int, raw: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
         raise ValueReadError(reasons.IMPOSSIBLE_DATE, reasons.IMPOSSIBLE_DATE_MESSAGE.format(value=raw)) from None
+
+
+_WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _named_date(value: str) -> date | None:
+    """Read a date that names its month; None when value is not one."""
+    match = _NAMED_DAY_FIRST.match(value)
+    if match:
+        weekday, day, _, month, year = match.groups()
+    else:
+        match = _NAMED_MONTH_FIRST.match(value)
+        if not match:
+            return None
+        weekday, month, _, day, year = match.groups()
+    number = MONTHS.get(month.lower())
+    if number is None or (weekday is not None and weekday.lower() not in WEEKDAYS):
+        return None
+    result = _build_date(_full_year(year), number, int(day), value)
+    if weekday is not None and result.weekday() != WEEKDAYS[weekday.lower()]:
+        # "Thu, 1 Dec 2010": the day or the weekday is wrong, and which is a guess.
+        raise ValueReadError(
+            reasons.IMPOSSIBLE_DATE,
+            reasons.WRONG_WEEKDAY_MESSAGE.format(value=value, weekday=_WEEKDAY_LABELS[result.weekday()]),
+        )
+    return result
 
 
 def plain_iso_date(value: str) -> date | None:
@@ -308,7 +487,11 @@ def plain_iso_date(value: str) -> date | None:
 
 
 def parse_date(raw: str, *, date_order: str | None) -> date:
-    """Read a date; date_order None: the file has not decided it, and a day/month date raises FormatUndecided."""
+    """Read a date; date_order None: the file has not decided it, and a day/month date raises FormatUndecided.
+
+    A date that names its month (01-Dec-2010, Dec 1, 2010) needs no date order. A two-digit
+    year takes its century by TWO_DIGIT_YEAR_PIVOT.
+    """
     day = plain_iso_date(raw)
     if day is not None:
         return day
@@ -326,9 +509,12 @@ def parse_date(raw: str, *, date_order: str | None) -> date:
     if match:
         if date_order is None:
             raise FormatUndecided(DATE_ORDER)
-        first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+        first, second, year = int(match.group(1)), int(match.group(3)), _full_year(match.group(4))
         day, month = (first, second) if date_order == DAY_FIRST else (second, first)
         return _build_date(year, month, day, value)
     if is_missing(value):
         raise _missing("order_date", value)
+    day = _named_date(value)
+    if day is not None:
+        return day
     raise ValueReadError(reasons.UNREADABLE_DATE, reasons.UNREADABLE_DATE_MESSAGE.format(value=value))
