@@ -4,17 +4,23 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import reasons
+from .headers import OPTIONAL_COLUMNS
 from .reader import FileLayout, Record
 from .values import (
+    CENT,
     DAY_FIRST,
     MONTH_FIRST,
     ValueReadError,
     date_order_evidence,
+    date_order_from_business_date,
     decimal_mark_evidence,
+    is_missing,
     is_plain_id,
+    needs_date_order,
+    parse_amount,
     parse_date,
     parse_id,
     parse_price,
@@ -25,17 +31,27 @@ from .values import (
 )
 
 ISO_ONLY = "ISO"
+# Undecided day/month dates looked at to decide by the file's business date.
+BUSINESS_DATE_SAMPLE = 1000
+
+
+# OrderRow.kind: a line of the file; a refund the file gives for its order as a whole (no
+# product); a mark that the file carries the order with no line at all (a voided order).
+SALE_LINE, REFUND_LINE, VOID_MARK = 0, 1, 2
 
 
 @dataclass(slots=True)
 class OrderRow:
     line: int
     order_id: str
-    customer_id: str
-    product_id: str
+    customer_id: str | None  # None: a guest order
+    product_id: str | None  # None: a refund on no product
     quantity: int
     unit_price: Decimal
     order_date: date
+    # The line's amount when the file gives it (a line-total column, a refund); None: quantity x unit price.
+    line_total: Decimal | None = None
+    kind: int = SALE_LINE
 
 
 @dataclass(slots=True)
@@ -96,18 +112,23 @@ def detect_value_format(
     default_decimal_mark: str,
     default_date_order: str,
     whole_file: bool = True,
+    business_date: date | None = None,
 ) -> ValueFormat:
     """Decide the decimal mark and the day/month order from these records (a list, or a stream).
 
     whole_file False: more records follow these; a decision no value here needed stays open.
+    business_date: the file's; decides the day/month order when the values cannot.
     """
-    price_at, quantity_at, date_at = (layout.mapping[c] for c in ("price", "quantity", "order_date"))
+    business_date_told = None
+    number_at = [layout.mapping[c] for c in ("price", "quantity", "line_total", "refunded_amount") if c in layout.mapping]
+    date_at = layout.mapping["order_date"]
     marks: Counter = Counter()
     orders: Counter = Counter()
     ambiguous_number = ambiguous_date = False
+    undecided_dates: list[str] = []
     for record in records:
         fields = record.fields
-        for position in (price_at, quantity_at):
+        for position in number_at:
             if position < len(fields):
                 value = fields[position]
                 mark = decimal_mark_evidence(value)
@@ -121,7 +142,19 @@ def detect_value_format(
             if order:
                 orders[order] += 1
             elif value[:4].isdigit() is False and value[:1].isdigit():
-                ambiguous_date = True
+                numeric = needs_date_order(value)
+                # A month name reads without the order ("1-Dec-2010"); digits alone may need it.
+                if numeric or not any(character.isalpha() for character in value):
+                    ambiguous_date = True
+                if numeric and business_date is not None and len(undecided_dates) < BUSINESS_DATE_SAMPLE:
+                    undecided_dates.append(value)
+    if not orders and undecided_dates:
+        # The values cannot tell the day from the month: the file's business date can (a daily
+        # file named 2010-12-01 whose dates read 12/1/2010 is month-first), before any default.
+        told = date_order_from_business_date(undecided_dates, business_date)
+        if told:
+            orders[told] += 1
+            business_date_told = told
     decimal_mark, number_warnings = _decide(
         marks,
         default=default_decimal_mark,
@@ -138,6 +171,12 @@ def detect_value_format(
     )
     if not orders and not ambiguous_date:
         date_order = ISO_ONLY
+    if business_date_told:
+        names = {DAY_FIRST: "day-first", MONTH_FIRST: "month-first"}
+        date_warnings.append(
+            f"The dates could be read day-first or month-first; read as {names[business_date_told]}, "
+            f"the order that puts them at the file's business date, {business_date:%Y-%m-%d}."
+        )
     return ValueFormat(
         decimal_mark,
         date_order,
@@ -165,18 +204,16 @@ def value_format_settle(first: ValueFormat, whole_file: ValueFormat) -> ValueFor
 
 
 class RowCleaner:
-    """Read each record's values with the file's formats; never fill in a value."""
+    """Read each record's values with the file's formats and its source's policies; never fill in a value."""
 
     def __init__(self, layout: FileLayout, value_format: ValueFormat):
         mapping = layout.mapping
-        self.positions = (
-            mapping["order_id"],
-            mapping["customer_id"],
-            mapping["product_id"],
-            mapping["quantity"],
-            mapping["price"],
-            mapping["order_date"],
-        )
+        self.source = layout.source
+        self.positions = tuple(mapping.get(column) for column in _FAST_COLUMNS)
+        self.optional = {column: mapping[column] for column in OPTIONAL_COLUMNS if column in mapping}
+        # The fast path reads the six seed columns as they are: only for our own aliases, with
+        # nothing standing in for them, and no policy that would read a value another way.
+        self.fast = not self.source.known and None not in self.positions and set(self.optional) <= {"line_number"}
         self.min_fields = layout.named_columns
         self.max_fields = len(layout.header)
         # None while a decision is open: a value that needs it raises values.FormatUndecided.
@@ -191,10 +228,19 @@ class RowCleaner:
             self.date_order = value_format.default_date_order
         else:
             self.date_order = value_format.date_order
+        # The order whose lines are being read, and its first line's order-level values
+        # (Shopify fills them only there); whether it was voided, and its refund emitted.
+        self._order_id: str | None = None
+        self._order_fields: dict[str, str] = {}
+        self.voided = 0  # lines not loaded: their order is not a sale
 
     def clean(self, records: list[Record]) -> tuple[list[OrderRow], list[Rejection]]:
         rows: list[OrderRow] = []
         rejections: list[Rejection] = []
+        if not self.fast:
+            for record in records:
+                self._clean_sourced(record, rows, rejections)
+            return rows, rejections
         order_at, customer_at, product_at, quantity_at, price_at, date_at = self.positions
         width, decimal_mark = self.max_fields, self.decimal_mark
         for record in records:
@@ -221,8 +267,20 @@ class RowCleaner:
         return rows, rejections
 
     def _clean_one(self, record: Record) -> "OrderRow | Rejection":
+        rows: list[OrderRow] = []
+        rejections: list[Rejection] = []
+        self._clean_sourced(record, rows, rejections)
+        return rows[0] if rows else rejections[0]
+
+    def _value(self, fields: list[str], column: str) -> str:
+        """The record's value for an optional column: "" when the file has none."""
+        position = self.optional.get(column)
+        return fields[position] if position is not None and position < len(fields) else ""
+
+    def _clean_sourced(self, record: Record, rows: list[OrderRow], rejections: list[Rejection]) -> None:
+        """Read one record by its source's mapping and policies: a line, a refund line, a void mark, or a rejection."""
         order_at, customer_at, product_at, quantity_at, price_at, date_at = self.positions
-        decimal_mark, date_order = self.decimal_mark, self.date_order
+        decimal_mark, date_order, source = self.decimal_mark, self.date_order, self.source
         fields = record.fields
         count = len(fields)
         current = "row"
@@ -242,18 +300,83 @@ class RowCleaner:
                 raise ValueReadError(reasons.UNDECODABLE, reasons.UNDECODABLE_MESSAGE)
             current = "order_id"
             order_id = parse_id(fields[order_at], field="order_id")
+            order_level = self._order_level(order_id, fields)
+            if order_level["financial_status"].strip().lower() in source.void_statuses:
+                self.voided += 1
+                if order_level["first"]:
+                    rows.append(OrderRow(record.line, order_id, None, None, 0, Decimal(0), date.min, None, VOID_MARK))
+                return
             current = "customer_id"
-            customer_id = parse_id(fields[customer_at], field="customer_id")
+            customer_id = self._customer(fields, order_level)
             current = "product_id"
-            product_id = parse_id(fields[product_at], field="product_id")
+            product_id = self._product(fields)
             current = "quantity"
-            quantity = parse_quantity(fields[quantity_at], decimal_mark=decimal_mark)
+            quantity = parse_quantity(fields[quantity_at], decimal_mark=decimal_mark, allow_negative=source.returns)
+            line_total = None
+            if "line_total" in self.optional:
+                current = "line_total"
+                line_total = parse_amount(self._value(fields, "line_total"), decimal_mark=decimal_mark)
+                # A return's amount subtracts, whichever sign the file wrote it with.
+                line_total = -abs(line_total) if quantity < 0 else line_total
             current = "price"
-            unit_price = parse_price(fields[price_at], decimal_mark=decimal_mark)
+            if price_at is not None:
+                unit_price = parse_price(fields[price_at], decimal_mark=decimal_mark)
+            else:
+                # Derived for display only: the line's amount stays as the file gave it.
+                unit_price = (abs(line_total) / abs(quantity)).quantize(CENT, rounding=ROUND_HALF_UP)
             current = "order_date"
-            order_date = parse_date(fields[date_at], date_order=date_order)
+            order_date = parse_date(order_level["order_date"], date_order=date_order)
+            refund = None
+            if order_level["first"] and order_level["financial_status"].strip().lower() in source.refund_statuses:
+                current = "refunded_amount"
+                refunded = order_level["refunded_amount"]
+                refund = parse_amount(refunded, decimal_mark=decimal_mark, field="refunded_amount") if refunded.strip() else None
         except ValueReadError as error:
-            return Rejection(
-                record.line, record.raw, "" if current == "row" else current, error.reason, error.message, order_id
+            rejections.append(
+                Rejection(record.line, record.raw, "" if current == "row" else current, error.reason, error.message, order_id)
             )
-        return OrderRow(record.line, order_id, customer_id, product_id, quantity, unit_price, order_date)
+            return
+        rows.append(OrderRow(record.line, order_id, customer_id, product_id, quantity, unit_price, order_date, line_total))
+        if refund:
+            rows.append(
+                OrderRow(record.line, order_id, customer_id, None, 0, Decimal(0), order_date, -abs(refund), REFUND_LINE)
+            )
+
+    def _order_level(self, order_id: str, fields: list[str]) -> dict:
+        """The order-level values of this record: its own, or (Shopify) its order's first line's where it left them blank."""
+        values = {
+            "order_date": fields[self.positions[5]],
+            "customer_id": fields[self.positions[1]] if self.positions[1] is not None else "",
+            "customer_email": self._value(fields, "customer_email"),
+            "financial_status": self._value(fields, "financial_status"),
+            "refunded_amount": self._value(fields, "refunded_amount"),
+        }
+        first = order_id != self._order_id
+        if first:
+            self._order_id, self._order_fields = order_id, values
+        elif self.source.carry_order_fields:
+            values = {name: value if value.strip() else self._order_fields[name] for name, value in values.items()}
+        values["first"] = first
+        return values
+
+    def _customer(self, fields: list[str], order_level: dict) -> str | None:
+        """The customer id, else the email; None (a guest) only where the source has guest checkouts."""
+        for column in ("customer_id", "customer_email"):
+            raw = order_level[column]
+            if not is_missing(raw.strip()):
+                return parse_id(raw, field=column)
+        if self.source.guests:
+            return None
+        return parse_id(order_level["customer_id"] if self.positions[1] is not None else "", field="customer_id")
+
+    def _product(self, fields: list[str]) -> str:
+        """The product id, else (a blank SKU) the line's product name."""
+        product_at = self.positions[2]
+        raw = fields[product_at] if product_at is not None else ""
+        name = self._value(fields, "product_name")
+        if is_missing(raw.strip()) and not is_missing(name.strip()):
+            return parse_id(name, field="product_name")
+        return parse_id(raw, field="product_id")
+
+
+_FAST_COLUMNS = ("order_id", "customer_id", "product_id", "quantity", "price", "order_date")

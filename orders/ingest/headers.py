@@ -30,6 +30,38 @@ HEADER_ALIASES = {
         "order_date", "orderdate", "date", "order_day", "ordered_at", "ordered_on", "order_datetime",
         "order_time", "purchase_date", "purchased_at", "sale_date", "created_at", "transaction_date",
     ),
+    # Optional columns: each stands in for one of the above, or says what the rows are.
+    # The line's amount (Superstore's Sales, Amazon's Amount): never multiplied by the quantity again.
+    "line_total": (
+        "line_total", "linetotal", "line_amount", "line_item_total", "item_total", "total_price", "extended_price",
+        "ext_price", "sales", "amount",
+    ),
+    # The line's place in its order: the file's rows are order lines.
+    "line_number": ("line_no", "line_number", "line_nr", "line_item_no", "line_item_number", "order_line", "row_id"),
+    # What identifies the product when its id is blank (Shopify's Lineitem name).
+    "product_name": ("product_name", "item_name", "product_title", "description", "product_description"),
+    # Who the customer is when there is no customer id (Shopify's Email).
+    "customer_email": ("customer_email", "email", "e_mail", "billing_email", "email_billing"),
+    "financial_status": ("financial_status", "payment_status"),
+    "refunded_amount": ("refunded_amount", "refund_amount"),
+}
+OPTIONAL_COLUMNS = ("line_total", "line_number", "product_name", "customer_email", "financial_status", "refunded_amount")
+# A required column may be given by another: the product by its name, the price by the line's
+# amount, the customer by an email.
+STANDS_IN_FOR = {"product_id": "product_name", "price": "line_total", "customer_id": "customer_email"}
+FIELD_LABELS = {
+    "order_id": "Order id",
+    "customer_id": "Customer id",
+    "product_id": "Product id (SKU)",
+    "quantity": "Quantity",
+    "price": "Unit price",
+    "order_date": "Order date",
+    "line_total": "Line total (the line's amount)",
+    "line_number": "Line number",
+    "product_name": "Product name (when the id is blank)",
+    "customer_email": "Customer email (when the id is blank)",
+    "financial_status": "Financial status (voided, refunded)",
+    "refunded_amount": "Refunded amount",
 }
 _ALIAS_TO_COLUMN = {alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases}
 _CURRENCY_SUFFIX = re.compile(r"_(?:usd|eur|gbp|in_usd|in_eur|in_gbp)$")
@@ -91,19 +123,32 @@ def map_header(names: list[str]) -> dict[str, int]:
             doubled = [other.strip() for other in names if column_for_header(other) == column]
             raise DuplicateColumnsError(column, doubled)
         mapping[column] = position
-    if len(mapping) < len(REQUIRED_COLUMNS):
+    if missing_required(mapping):
         raise missing_columns_error(names)
     return mapping
+
+
+def missing_required(mapping, *, guests: bool = False) -> list[str]:
+    """Our required columns that neither the mapping nor a column standing in for them gives.
+
+    guests: the source has guest checkouts, so a file may have no customer column at all.
+    """
+    return [
+        column
+        for column in REQUIRED_COLUMNS
+        if column not in mapping
+        and (column not in STANDS_IN_FOR or STANDS_IN_FOR[column] not in mapping)
+        and not (guests and column == "customer_id")
+    ]
 
 
 def missing_columns_error(names: list[str]) -> MissingColumnsError:
     """The error for a header that lacks some of our columns."""
     found = {column_for_header(name) for name in names}
-    return MissingColumnsError(
-        [column for column in REQUIRED_COLUMNS if column not in found], [name.strip() for name in names if name.strip()]
-    )
+    return MissingColumnsError(missing_required(found), [name.strip() for name in names if name.strip()])
 
 
 def header_score(names: list[str]) -> int:
-    """How many of our columns these names give; used to tell a header from data."""
-    return len({column_for_header(name) for name in names} - {None})
+    """How many of our required columns these names give (or a column standing in for one); tells a header from data."""
+    found = {column_for_header(name) for name in names}
+    return len(REQUIRED_COLUMNS) - len(missing_required(found))

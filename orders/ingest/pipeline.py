@@ -18,8 +18,10 @@ from django.utils.translation import ngettext
 
 from orders.models import RejectedRow
 
+from . import reasons
 from .clean import Rejection, RowCleaner, ValueFormat, detect_value_format, value_format_settle
-from .load import OrderStage, StagePreview, UpsertCounts
+from .formats import ProfileFinder
+from .load import GRAIN_LINE, GRAIN_ORDER, OrderStage, StagePreview, UpsertCounts
 from .reader import FileLayout, Record, SkippedLines, detect_encoding, detect_layout, read_records
 from .values import FormatUndecided
 
@@ -35,10 +37,16 @@ PREVIEW_TIME_LIMIT = (
     "The preview stopped after {seconds:g} s, the longest a preview runs (IMPORT_PREVIEW_MAX_SECONDS): "
     "its counts cover the first {rows:,} rows only. Confirming loads the whole file."
 )
-LINE_ITEMS_WARNING = (
-    "Order ids that came more than once with different products: {count} ({order_ids}), probably line items of "
-    "one order rather than corrections. The last line of each was kept, as for any order sent twice."
+GUESTS_HINT = (
+    "{count:,} rows have no customer id and were rejected: if this source has guest checkouts, "
+    "allow them for it (a source profile, made on the admin's import page)."
 )
+RETURNS_HINT = (
+    "{count:,} rows have a negative quantity and were rejected: if this source sends returns, "
+    "allow them for it (a source profile, made on the admin's import page)."
+)
+LINE_NUMBER_REASON = "Order lines: the file has a line-number column, {header!r}."
+SOURCE_GRAIN_REASON = "{grain}: {source} says so."
 
 
 @dataclass(frozen=True)
@@ -69,8 +77,11 @@ class FileLoadResult:
     grain_reason: str = ""
     # The known export format or source profile that read the header ("" for our own aliases).
     source_format: str = ""
-    # Rejected rows per reason code: what a mostly rejected file is failed with.
+    # Rejected rows per reason code: what a mostly rejected file is failed with; and per (field, reason).
     rejection_reasons: Counter = field(default_factory=Counter)
+    rejection_fields: Counter = field(default_factory=Counter)
+    negative_quantities: int = 0  # rejected rows: a return, where the source allows none
+    voided: int = 0  # lines not loaded: their order was voided or cancelled
 
     @property
     def warnings(self) -> list[str]:
@@ -85,13 +96,11 @@ class FileLoadResult:
             warnings.append(
                 ngettext("{count} blank line was skipped.", "{count} blank lines were skipped.", count).format(count=count)
             )
-        if self.counts.line_item_orders:
-            warnings.append(
-                LINE_ITEMS_WARNING.format(
-                    count=self.counts.line_item_orders,
-                    order_ids=", ".join(repr(order_id) for order_id in self.counts.line_item_examples),
-                )
-            )
+        guests = self.rejection_fields.get(("customer_id", "missing_value"), 0)
+        if guests and not self.layout.source.guests:
+            warnings.append(GUESTS_HINT.format(count=guests))
+        if self.negative_quantities and not self.layout.source.returns:
+            warnings.append(RETURNS_HINT.format(count=self.negative_quantities))
         return warnings
 
 
@@ -156,7 +165,7 @@ def _sales_file_load(
     timer = StepTimer()
     with timer.step("detect_layout"):
         encoding = detect_encoding(path)
-        layout = detect_layout(path, encoding)
+        layout = detect_layout(path, encoding, ProfileFinder())
     logger.info(
         "%s: encoding=%s delimiter=%r trailing_junk=%r header line %d mapping=%s",
         file_name, encoding, layout.delimiter, layout.trailing_junk, layout.header_line, layout.header_mapping,
@@ -174,12 +183,17 @@ def _sales_file_load(
     with timer.step("read"):
         first_chunk = list(itertools.islice(records, chunk_rows))
         whole_file = len(first_chunk) < chunk_rows
-        value_format = detect_value_format(first_chunk, layout, whole_file=whole_file, **defaults)
+        value_format = detect_value_format(
+            first_chunk, layout, whole_file=whole_file, business_date=business_date, **defaults
+        )
         if value_format.undecided and not whole_file:
             # The first rows cannot tell (a month-first file sorted by date starts with days 1 to 12):
             # look through the whole file before loading any of it, rather than guess.
-            value_format = detect_value_format(file_records(read_records(path, layout)), layout, **defaults)
+            value_format = detect_value_format(
+                file_records(read_records(path, layout)), layout, business_date=business_date, **defaults
+            )
     result = FileLoadResult(layout=layout, value_format=value_format, skipped=skipped, timings=timer.timings)
+    result.source_format = layout.source.name
     _format_log(file_name, value_format)
 
     def whole_file_decides() -> RowCleaner:
@@ -187,12 +201,13 @@ def _sales_file_load(
         # ISO dates, a 12,50 after whole numbers): decide it from the whole file, as when the
         # first chunk is undecided. The rows before it needed no such decision.
         result.value_format = value_format_settle(
-            result.value_format, detect_value_format(file_records(read_records(path, layout)), layout, **defaults)
+            result.value_format,
+            detect_value_format(file_records(read_records(path, layout)), layout, business_date=business_date, **defaults),
         )
         _format_log(file_name, result.value_format)
         return RowCleaner(layout, result.value_format)
 
-    stage = OrderStage()
+    stage = OrderStage(**_grain_given(layout), policies=layout.source.returns or layout.source.guests)
     chunks = itertools.chain([first_chunk], iter(lambda: list(itertools.islice(records, chunk_rows)), []))
     if preview is None:
         def rejected_rows_save(rejections: list[Rejection]) -> None:
@@ -222,16 +237,40 @@ def _sales_file_load(
             result.preview_stopped = PREVIEW_ROW_LIMIT.format(rows=preview.max_rows)
         result.preview = stage.preview(business_date=business_date, sample=preview.sample)
         result.counts = result.preview.counts
+        _stage_read(result, stage)
         return result
     with timer.step("upsert"):
         logger.info("%s: upsert started (import run %d)", file_name, run_id)
         result.counts = stage.apply(run_id=run_id, file_name=file_name, business_date=business_date, now=now)
+    _stage_read(result, stage)
     db_logger.info(
         "%s: inserted=%d updated=%d unchanged=%d superseded=%d duplicates=%d rejected=%d",
         file_name, result.counts.inserted, result.counts.updated, result.counts.unchanged,
         result.counts.superseded, result.counts.duplicates, result.rejected,
     )
     return result
+
+
+def _grain_given(layout: FileLayout) -> dict[str, str]:
+    """The grain the file's source or columns give, and why; none: the rows decide (OrderStage)."""
+    source = layout.source
+    if source.grain in (GRAIN_LINE, GRAIN_ORDER):
+        names = {GRAIN_LINE: "Order lines", GRAIN_ORDER: "One row per order"}
+        return {"grain": source.grain, "grain_reason": SOURCE_GRAIN_REASON.format(grain=names[source.grain], source=source.name)}
+    if "line_number" in layout.mapping:
+        header = layout.header[layout.mapping["line_number"]].strip()
+        return {"grain": GRAIN_LINE, "grain_reason": LINE_NUMBER_REASON.format(header=header)}
+    return {}
+
+
+def _stage_read(result: FileLoadResult, stage: OrderStage) -> None:
+    """What the stage decided and the cleaner skipped, on the result."""
+    result.grain, result.grain_reason = stage.grain, stage.grain_reason
+    result.counts.voided = result.voided
+
+
+def _negative_quantity(rejection: Rejection) -> bool:
+    return rejection.reason == reasons.QUANTITY_NOT_POSITIVE and "'-" in rejection.message
 
 
 def _format_log(file_name: str, value_format: ValueFormat) -> None:
@@ -286,6 +325,9 @@ def _chunks_stage(
         result.rows_read += len(chunk)
         result.rejected += len(rejections)
         result.rejection_reasons.update(rejection.reason for rejection in rejections)
+        result.rejection_fields.update((rejection.field, rejection.reason) for rejection in rejections)
+        result.negative_quantities += sum(1 for rejection in rejections if _negative_quantity(rejection))
+        result.voided, cleaner.voided = result.voided + cleaner.voided, 0
         logger.info(
             "%s: chunk of %d rows: %d clean, %d rejected (%d read so far)",
             file_name, len(chunk), len(rows), len(rejections), result.rows_read,

@@ -22,7 +22,8 @@ from django.conf import settings
 from django.utils.translation import ngettext
 
 from . import reasons
-from .headers import REQUIRED_COLUMNS, HeaderError, header_score, map_header, missing_columns_error, normalise_header
+from .formats import OUR_ALIASES, UNMAPPED_HINT, ProfileFinder, Source, header_read, known_format
+from .headers import REQUIRED_COLUMNS, HeaderError, header_score, missing_columns_error, normalise_header
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_LINES = 50
@@ -60,6 +61,17 @@ class FileReadError(ValueError):
     """The whole file cannot be read; the message is for the user."""
 
 
+class UnmappedHeaderError(FileReadError):
+    """No header line our aliases, a known format or a source profile can map: staff can map it (a source profile).
+
+    names: the line that came nearest to a header, split into its names.
+    """
+
+    def __init__(self, message: str, names: list[str]):
+        super().__init__(message)
+        self.names = names
+
+
 @dataclass(slots=True)
 class Record:
     line: int
@@ -86,6 +98,8 @@ class FileLayout:
     header_line: int
     mapping: dict[str, int]
     warnings: list[str] = field(default_factory=list)
+    # Where the file comes from: a known export, a source profile, or our own aliases.
+    source: Source = OUR_ALIASES
 
     @property
     def named_columns(self) -> int:
@@ -288,9 +302,13 @@ def _defective_record(number: int, line: str) -> Record | None:
     return None
 
 
-def detect_layout(path: Path, encoding: str) -> FileLayout:
-    """Find the header line, its delimiter and trailing junk, and map its columns."""
+def detect_layout(path: Path, encoding: str, profiles: ProfileFinder | None = None) -> FileLayout:
+    """Find the header line, its delimiter and trailing junk, and map its columns.
+
+    profiles: the source profiles to look the header up in (none: our aliases and the known formats only).
+    """
     best: tuple[int, list[str]] | None = None
+    profiles = profiles or ProfileFinder(enabled=False)
     with open_text(path, encoding) as text:
         seen = 0
         for number, line in _numbered_lines(text):
@@ -308,11 +326,14 @@ def detect_layout(path: Path, encoding: str) -> FileLayout:
                 score = header_score(names)
                 if best is None or score > best[0]:
                     best = (score, names)
-                if score == len(REQUIRED_COLUMNS):
+                if score == len(REQUIRED_COLUMNS) or profiles.find(names) or known_format(names):
                     try:
-                        mapping = map_header(names)
+                        read = header_read(names, profiles)
                     except HeaderError as error:
                         raise FileReadError(str(error)) from None
+                    if read is None:
+                        continue
+                    mapping, source = read
                     warnings = []
                     if seen > 1:
                         warnings.append(ngettext(
@@ -328,12 +349,13 @@ def detect_layout(path: Path, encoding: str) -> FileLayout:
                         header_line=number,
                         mapping=mapping,
                         warnings=warnings,
+                        source=source,
                     )
             if seen >= HEADER_SEARCH_LINES:
                 break
     if best is None:
         raise FileReadError(NO_HEADER)
-    raise FileReadError(str(missing_columns_error(best[1])))
+    raise UnmappedHeaderError(f"{missing_columns_error(best[1])} {UNMAPPED_HINT}", best[1])
 
 
 def _ends_inside_quotes(body: str, delimiter: str) -> bool:

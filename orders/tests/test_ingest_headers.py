@@ -45,13 +45,21 @@ from orders.ingest.headers import (
         ("Date", "order_date"),
         ("Order Date", "order_date"),
         ("ordered_at", "order_date"),
+        # Issue 18: a line's amount, a line number, a product's name, an email.
+        ("Amount", "line_total"),
+        ("Sales", "line_total"),
+        ("Line Total", "line_total"),
+        ("Row ID", "line_number"),
+        ("Line No", "line_number"),
+        ("Description", "product_name"),
+        ("Email", "customer_email"),
     ],
 )
 def test_column_for_header_reads_case_spaces_and_aliases(name, column):
     assert column_for_header(name) == column
 
 
-@pytest.mark.parametrize("name", ["", "Notes", "Total", "Customer Name", "Ship Date", "Amount"])
+@pytest.mark.parametrize("name", ["", "Notes", "Total", "Customer Name", "Ship Date", "Order Total"])
 def test_column_for_header_ignores_other_columns(name):
     assert column_for_header(name) is None
 
@@ -124,3 +132,12 @@ def test_missing_columns_message_stays_readable_for_a_file_of_noise():
 
     assert message.startswith("Missing required columns: order_id. Headers found: '" + "x" * 40 + "…', 'col0'")
     assert message.endswith("'col18', and 11 more.")
+
+
+def test_a_column_standing_in_for_a_required_one_completes_the_header():
+    names = ["Order ID", "Customer ID", "Product Name", "Quantity", "Sales", "Order Date"]
+
+    assert map_header(names) == {
+        "order_id": 0, "customer_id": 1, "product_name": 2, "quantity": 3, "line_total": 4, "order_date": 5,
+    }
+    assert header_score(names) == len(REQUIRED_COLUMNS)

@@ -7,7 +7,7 @@ import pytest
 
 from orders.ingest.clean import ISO_ONLY
 from orders.ingest.headers import DUPLICATE_COLUMNS
-from orders.ingest.pipeline import LINE_ITEMS_WARNING
+from orders.ingest.load import LINE_ITEMS_REASON, ONE_ROW_PER_ORDER
 from orders.models import Customer, ImportRun, Order
 
 pytestmark = pytest.mark.django_db
@@ -123,17 +123,37 @@ def test_a_file_with_two_columns_for_one_field_fails_whole_naming_both(ingest_te
     assert not Order.objects.exists()
 
 
-def test_an_order_id_repeated_with_other_products_keeps_the_last_line_and_warns(ingest_text):
+def test_order_ids_repeated_with_other_products_make_a_line_file_where_every_line_counts(ingest_text):
+    """Issue 18: the evidence behind the old line-items warning now reads the file as order lines."""
     run = ingest_text(
         HEADER
         + "1001,C1,P1,1,10.00,2024-03-01\n"
         + "1001,C1,P2,2,5.00,2024-03-01\n"
         + "1002,C1,P1,1,10.00,2024-03-01\n"
-        + "1002,C1,P1,4,10.00,2024-03-01\n"  # a correction: same product
+        + "1002,C1,P1,4,10.00,2024-03-01\n"  # a line file: the same product twice is two lines
         + "1003,C1,P3,1,10.00,2024-03-01\n"
         + "1003,C1,P1,1,10.00,2024-03-01\n"
     ).run
 
-    assert stored()["1001"] == ("C1", "P2", 2, Decimal("5.00"), date(2024, 3, 1))
-    assert run.duplicates == 3
-    assert LINE_ITEMS_WARNING.format(count=2, order_ids="'1001', '1003'") in run.warnings
+    lines = {
+        (line.order_id, line.line_no): (line.product.product_id, line.quantity, line.line_total, line.order_count)
+        for line in Order.objects.select_related("product")
+    }
+    assert lines == {
+        ("1001", 1): ("P1", 1, Decimal("10.00"), 1),
+        ("1001", 2): ("P2", 2, Decimal("10.00"), 0),
+        ("1002", 1): ("P1", 1, Decimal("10.00"), 1),
+        ("1002", 2): ("P1", 4, Decimal("40.00"), 0),
+        ("1003", 1): ("P3", 1, Decimal("10.00"), 1),
+        ("1003", 2): ("P1", 1, Decimal("10.00"), 0),
+    }
+    assert (run.grain, run.duplicates, run.inserted) == ("line", 0, 6)
+    assert run.grain_reason == LINE_ITEMS_REASON.format(count=2, order_ids="'1001', '1003'")
+
+
+def test_an_order_id_restated_with_the_same_product_is_a_correction_in_a_file_of_orders(ingest_text):
+    run = ingest_text(HEADER + "1002,C1,P1,1,10.00,2024-03-01\n" + "1002,C1,P1,4,10.00,2024-03-01\n").run
+
+    assert stored()["1002"] == ("C1", "P1", 4, Decimal("10.00"), date(2024, 3, 1))
+    assert (run.grain, run.duplicates) == ("order", 1)
+    assert run.grain_reason == ONE_ROW_PER_ORDER

@@ -5,6 +5,7 @@ import gzip
 
 import pytest
 
+from orders.ingest.formats import UNMAPPED_HINT
 from orders.ingest.headers import MISSING_COLUMNS
 from orders.ingest.reader import (
     GZIP_TOO_BIG,
@@ -14,6 +15,7 @@ from orders.ingest.reader import (
     FileReadError,
     Record,
     SkippedLines,
+    UnmappedHeaderError,
     detect_encoding,
     detect_layout,
     read_records,
@@ -262,7 +264,10 @@ def test_missing_required_columns_fail_the_file(read_file):
 
     assert str(caught.value) == MISSING_COLUMNS.format(
         missing="product_id, order_date", found="'Order ID', 'Customer', 'Qty', 'Price'"
-    )
+    ) + " " + UNMAPPED_HINT
+    # Issue 18: staff can map it, and the upload page knows the header to offer.
+    assert isinstance(caught.value, UnmappedHeaderError)
+    assert caught.value.names == ["Order ID", "Customer", "Qty", "Price"]
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"just a note\n"])

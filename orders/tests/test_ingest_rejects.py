@@ -77,7 +77,9 @@ def test_bad_row_is_rejected_with_its_reason_and_the_rest_loads(ingest_text, lin
 
 def test_every_reject_reason_is_covered():
     # Their own tests below: undecodable text, a line too long, a NUL byte.
-    covered = {reason for _, _, reason, _ in REJECTIONS} | {reasons.UNDECODABLE, reasons.LINE_TOO_LONG, reasons.NUL_BYTE}
+    covered = {reason for _, _, reason, _ in REJECTIONS} | {
+        reasons.UNDECODABLE, reasons.LINE_TOO_LONG, reasons.NUL_BYTE, reasons.AMOUNT_TOO_PRECISE,
+    }
 
     assert covered == set(RejectedRow.Reason.values)
 
@@ -177,7 +179,8 @@ def test_a_line_longer_than_the_limit_is_one_rejected_row_kept_truncated_with_it
     assert Order.objects.get(order_id="1003").source_line == 4
 
 
-def test_a_record_whose_quoted_field_runs_past_the_line_limit_is_read_as_a_stray_quote(ingest_text):
+def test_a_record_whose_quoted_field_runs_past_the_line_limit_is_read_as_a_stray_quote(ingest_text, settings):
+    settings.INGEST_MAX_REJECTED_PERCENT = 100  # the filler lines are rejected too: load the file whatever it holds
     # The quote opens, and the lines after it add up past MAX_LINE_CHARS before it closes.
     opened = '1002,"501'
     filler = ["x" * 1000] * (MAX_LINE_CHARS // 1000 + 1)
@@ -218,3 +221,18 @@ def test_a_utf16_file_without_bom_is_text_not_binary(ingest_text):
     run = ingest_text(f"{HEADER}\n{GOOD_BEFORE}\n{GOOD_AFTER}\n".encode("utf-16-le")).run
 
     assert (run.status, run.encoding, run.inserted) == (ImportRun.Status.LOADED, "utf-16-le", 2)
+
+
+def test_a_line_total_with_more_than_two_decimals_rejects_the_row(ingest_text):
+    """Issue 18: a line-total column is the line's amount, read to the cent and never rounded."""
+    run = ingest_text(
+        "order_id,customer_id,product_id,quantity,line_total,order_date\n"
+        "1001,501,301,3,10.00,2024-01-10\n"
+        "1002,501,301,2,25.505,2024-01-10\n"
+    ).run
+
+    rejected = run.rejected_rows.get()
+    assert (rejected.line_number, rejected.field, rejected.reason) == (3, "line_total", reasons.AMOUNT_TOO_PRECISE)
+    line = Order.objects.get(order_id="1001")
+    # The amount as the file gave it; the unit price derived from it for display only.
+    assert (line.line_total, line.unit_price) == (Decimal("10.00"), Decimal("3.33"))
