@@ -184,7 +184,7 @@ class Order(TimeStampedModel):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     # The line's amount, signed: what the reports add up. Quantity x unit price, or the file's
     # line-total column as it stands (never multiplied again, never rounded through a unit price).
-    line_total = models.DecimalField(max_digits=14, decimal_places=2)
+    line_total = models.DecimalField(max_digits=20, decimal_places=2)
     # 1 on line 1 of a sales order (one with a line of positive quantity), else 0: the reports
     # count orders by adding it up, so a line or a return order is never counted as an order.
     order_count = models.SmallIntegerField(default=1)
@@ -334,7 +334,7 @@ class OrderConflict(models.Model):
     product_id = models.CharField(max_length=64, blank=True)  # blank: a refund on no product
     quantity = models.IntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    line_total = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    line_total = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     order_date = models.DateField()
     business_date = models.DateField(help_text="The business date of the file that brought these values.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)

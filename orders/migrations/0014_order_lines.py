@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalorder',
             name='line_total',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=14),
+            field=models.DecimalField(decimal_places=2, default=0, max_digits=20),
         ),
         migrations.AddField(
             model_name='historicalorder',
@@ -162,7 +162,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='line_total',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=14),
+            field=models.DecimalField(decimal_places=2, default=0, max_digits=20),
         ),
         migrations.AddField(
             model_name='order',
@@ -173,17 +173,17 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='order',
             name='line_total',
-            field=models.DecimalField(decimal_places=2, max_digits=14),
+            field=models.DecimalField(decimal_places=2, max_digits=20),
         ),
         migrations.AlterField(
             model_name='historicalorder',
             name='line_total',
-            field=models.DecimalField(decimal_places=2, max_digits=14),
+            field=models.DecimalField(decimal_places=2, max_digits=20),
         ),
         migrations.AddField(
             model_name='orderconflict',
             name='line_total',
-            field=models.DecimalField(decimal_places=2, max_digits=14, null=True),
+            field=models.DecimalField(decimal_places=2, max_digits=20, null=True),
         ),
         migrations.AlterField(
             model_name='importrun',
