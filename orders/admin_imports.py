@@ -1,7 +1,8 @@
 """The Order admin's import: upload -> preview -> confirm, at django-import-export's usual URLs.
 
 Our reader, cleaner and precedence rules do the work (orders.services.uploads); this module only
-checks the request, calls one service and answers.
+checks the request, calls one service and answers. A file whose header no source can read is
+mapped on its preview page, saved as a source profile (orders.admin_profiles lists them).
 """
 
 from django import forms
@@ -22,9 +23,20 @@ from django_htmx.http import HttpResponseClientRefresh
 from salesproject.money import money_format
 from salesproject.request_limits import UploadSizeLimit, bounds_own_body
 
+from . import admin_profiles  # noqa: F401  (registers the source profiles' admin)
+from .forms import SourceProfileMappingForm
+from .ingest.headers import FIELD_LABELS
 from .models import ImportRun, ImportUpload
 from .selectors import import_run_progress
-from .services.uploads import ACCEPTED_SUFFIXES, UploadError, upload_confirm, upload_receive
+from .services.source_profiles import SourceProfileError, profile_name_from_file
+from .services.uploads import (
+    ACCEPTED_SUFFIXES,
+    UploadError,
+    upload_confirm,
+    upload_mapping_save,
+    upload_receive,
+    upload_unmapped_header,
+)
 from .tasks import import_upload_preview
 
 IMPORT_PERMISSION = "orders.import_order"
@@ -36,6 +48,10 @@ QUEUED_MESSAGE = "{file_name} is being loaded (import run {run_id}); this page f
 FAILED_MESSAGE = "{file_name} could not be loaded (import run {run_id}): {error}"
 IMPORT_NOT_PERMITTED = "403 Forbidden: importing orders needs the permission orders.import_order."
 UPLOAD_TOO_BIG = "The file is larger than {limit_mb} MB, the largest upload (IMPORT_MAX_UPLOAD_MB): it was not stored."
+PROFILE_SAVED = (
+    "Saved the source profile “{name}”: {file_name} is read by it now, and so is every later file with this header, "
+    "bucket files included."
+)
 
 
 class ImportForm(forms.Form):
@@ -72,6 +88,11 @@ class OrderImportMixin:
                 "import/<uuid:upload_id>/",
                 self.admin_site.admin_view(vary_on_headers("HX-Request")(self.import_preview_view)),
                 name="orders_order_import_preview",
+            ),
+            path(
+                "import/<uuid:upload_id>/mapping/",
+                self.admin_site.admin_view(require_POST(self.import_mapping_view)),
+                name="orders_order_import_mapping",
             ),
             path(
                 "import/<uuid:upload_id>/confirm/",
@@ -129,20 +150,47 @@ class OrderImportMixin:
                 return redirect("admin:orders_order_import_preview", upload_id=upload.pk)
         return TemplateResponse(request, self.import_template_name, self._import_context(request, form=form))
 
-    def import_preview_view(self, request, upload_id):
+    def import_preview_view(self, request, upload_id, mapping_form=None):
         if not self.has_import_permission(request):
             raise PermissionDenied
         upload = get_object_or_404(ImportUpload, pk=upload_id)
+        headers = upload_unmapped_header(upload)
+        if headers is not None and mapping_form is None:
+            mapping_form = SourceProfileMappingForm(
+                headers=headers, initial={"name": profile_name_from_file(upload.file_name)}
+            )
         context = self._import_context(
             request,
             title=f"Import {upload.file_name}: preview",
             upload=upload,
             preview=upload.preview,
             sections=_preview_sections(upload.preview) if upload.status == ImportUpload.Status.READY else [],
+            format_columns=_format_columns(upload.preview) if upload.status == ImportUpload.Status.READY else [],
+            mapping_form=mapping_form if headers is not None else None,
         )
         if request.htmx:  # the polled region alone
             return TemplateResponse(request, "admin/orders/order/_import_preview_body.html", context)
         return TemplateResponse(request, self.import_preview_template_name, context)
+
+    def import_mapping_view(self, request, upload_id):
+        """Save the mapping of a header no source could read as a source profile, then preview the file again."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        upload = get_object_or_404(ImportUpload, pk=upload_id)
+        headers = upload_unmapped_header(upload)
+        if headers is None:  # mapped already (a second tab, a double click): the preview says how it reads now
+            return redirect("admin:orders_order_import_preview", upload_id=upload.pk)
+        form = SourceProfileMappingForm(request.POST, headers=headers)
+        if form.is_valid():
+            try:
+                profile = upload_mapping_save(upload_id=upload.pk, user=request.user, **form.profile_values())
+            except (SourceProfileError, UploadError) as error:
+                form.add_error(None, str(error))
+            else:
+                import_upload_preview.delay(str(upload.pk))
+                self.message_user(request, PROFILE_SAVED.format(name=profile.name, file_name=upload.file_name))
+                return redirect("admin:orders_order_import_preview", upload_id=upload.pk)
+        return self.import_preview_view(request, upload_id, mapping_form=form)
 
     def import_confirm_view(self, request, upload_id):
         if not self.has_import_permission(request):
@@ -204,8 +252,19 @@ def _preview_sections(preview: dict) -> list[dict]:
     ]
 
 
+def _format_columns(preview: dict) -> list[tuple[str, str]]:
+    """(our field's label, the file's header) for each column the preview read."""
+    mapping = preview.get("format", {}).get("header_mapping", {})
+    return [(FIELD_LABELS.get(column, column), header) for column, header in mapping.items()]
+
+
+GUEST = "guest"
+
+
 def _shown(field: str, value):
-    """A sample's value as the page shows it: money as everywhere in the admin (1,299.00)."""
+    """A sample's value as the page shows it: money as everywhere in the admin (1,299.00), no customer as a guest."""
+    if field == "customer_id" and value is None:
+        return GUEST
     return money_format(value) if field == "unit_price" and value is not None else value
 
 

@@ -1,10 +1,19 @@
-"""Forms staff fill in the admin: an order correction, a rejected row's repair or dismissal."""
+"""Forms staff fill in the admin: an order correction, a rejected row's repair or dismissal, a file's column mapping."""
 
 from django import forms
 from django.conf import settings
 
 from .ingest.values import ValueReadError, parse_date, parse_id, parse_price, parse_quantity
-from .models import ImportRun, Order
+from .models import ImportRun, Order, SourceProfile
+from .services.source_profiles import (
+    MAPPABLE_FIELDS,
+    MAPPING_DOUBLED,
+    NAME_MAX_LENGTH,
+    NOT_USED,
+    field_label,
+    mapping_problems,
+    suggested_columns,
+)
 
 # django-simple-history's change reason column holds 100 characters.
 CHANGE_REASON_MAX_LENGTH = 100
@@ -83,3 +92,112 @@ class RejectedRowDismissForm(forms.Form):
     dismissal_reason = forms.CharField(
         label="Why is this row dismissed?", max_length=500, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
     )
+
+
+class ColumnMappingMixin:
+    """Per header position a select of our fields (field column_<position>): which of the file's columns gives what.
+
+    Used by the import preview's mapping form and the source profile's admin page alike.
+    """
+
+    def column_fields_add(self, headers: list[str], selected: dict[int, str]) -> None:
+        self.headers = list(headers)
+        for position, header in enumerate(self.headers):
+            if header.strip():  # a column without a name cannot be found by name in the next file
+                self.fields[column_field_name(position)] = column_field(header, selected.get(position, ""))
+
+    def column_fields(self) -> list:
+        return [self[name] for name in self.fields if name.startswith("column_")]
+
+    def columns_clean(self, cleaned_data: dict) -> dict[str, str]:
+        """{our field: the file's header name}; errors added to the form for a field chosen twice or one missing."""
+        chosen: dict[str, list[int]] = {}
+        for position in range(len(self.headers)):
+            field = cleaned_data.get(column_field_name(position))
+            if field:
+                chosen.setdefault(field, []).append(position)
+        for field, positions in chosen.items():
+            if len(positions) > 1:
+                message = MAPPING_DOUBLED.format(
+                    label=field_label(field), headers=", ".join(f"“{self.headers[p].strip()}”" for p in positions)
+                )
+                for position in positions:
+                    self.add_error(column_field_name(position), message)
+        columns = {field: self.headers[positions[0]].strip() for field, positions in chosen.items()}
+        problems = mapping_problems(
+            headers=self.headers, columns=columns, allow_guests=bool(cleaned_data.get("allow_guests"))
+        )
+        for problem in problems:
+            self.add_error(None, problem)
+        return columns
+
+
+def column_field_name(position: int) -> str:
+    return f"column_{position}"
+
+
+def column_field(header: str, initial: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=header.strip(), required=False, initial=initial,
+        choices=[("", NOT_USED), *((field, field_label(field)) for field in MAPPABLE_FIELDS)],
+    )
+
+
+class SourceProfileMappingForm(ColumnMappingMixin, forms.Form):
+    """The import preview's form for a file whose header no source can read: saved as a source profile."""
+
+    name = forms.CharField(
+        label="Profile name", max_length=NAME_MAX_LENGTH,
+        help_text="Which source these files come from, as staff will know it (a shop, a till, a partner).",
+    )
+    grain = forms.ChoiceField(
+        label="Each row is", choices=SourceProfile.Grain.choices, initial=SourceProfile.Grain.AUTO,
+        help_text="“Decide from the file” reads rows as order lines when a line number is mapped or an order "
+        "repeats with different products.",
+    )
+    allow_returns = forms.BooleanField(
+        label="Returns allowed", required=False,
+        help_text="A negative quantity is a returned quantity (a return line); otherwise such a row is rejected.",
+    )
+    allow_guests = forms.BooleanField(
+        label="Guest checkouts allowed", required=False,
+        help_text="A row with no customer id (and no email) is a guest's order; otherwise it is rejected.",
+    )
+
+    def __init__(self, *args, headers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_fields_add(headers, suggested_columns(headers))
+
+    def clean(self):
+        cleaned_data = super().clean()
+        cleaned_data["columns"] = self.columns_clean(cleaned_data)
+        return cleaned_data
+
+    def profile_values(self) -> dict:
+        """The keyword arguments of the services that save the profile."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"], "columns": data["columns"], "grain": data["grain"],
+            "allow_returns": data["allow_returns"], "allow_guests": data["allow_guests"],
+        }
+
+
+class SourceProfileAdminForm(ColumnMappingMixin, forms.ModelForm):
+    """The profile's admin page: its mapping as the preview's selects, never as raw JSON."""
+
+    class Meta:
+        model = SourceProfile
+        fields = ["name", "grain", "allow_returns", "allow_guests"]
+        labels = {"grain": "Each row is", "allow_returns": "Returns allowed", "allow_guests": "Guest checkouts allowed"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        headers = self.instance.headers or []
+        by_name = {header.strip(): position for position, header in reversed(list(enumerate(headers)))}
+        selected = {by_name[header]: field for field, header in (self.instance.columns or {}).items() if header in by_name}
+        self.column_fields_add(headers, selected)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        cleaned_data["columns"] = self.columns_clean(cleaned_data)
+        return cleaned_data

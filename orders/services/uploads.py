@@ -22,11 +22,13 @@ from django.utils import timezone
 
 from ..bucket import BucketError, StoredFile, bucket_get, stored_file_at
 from ..ingest.files import business_date_from_name
+from ..ingest.formats import UNMAPPED_HINT
 from ..ingest.load import PREVIEW_KINDS
 from ..ingest.pipeline import FileLoadResult, PreviewLimits, sales_file_load
-from ..ingest.reader import BINARY_SNIFF_BYTES, NOT_TEXT, FileReadError, is_binary_head
-from ..models import ImportRun, ImportUpload
+from ..ingest.reader import BINARY_SNIFF_BYTES, NOT_TEXT, FileReadError, UnmappedHeaderError, is_binary_head
+from ..models import ImportRun, ImportUpload, SourceProfile
 from .import_runs import ALREADY_LOADED, import_run_dispatch, import_run_register
+from .source_profiles import source_profile_create
 
 logger = logging.getLogger("salesproject.app")
 
@@ -37,6 +39,7 @@ CONTENT_MISMATCH = "{name!r} is named as {named} but its content is {found}: it 
 EMPTY_FILE = "The file is empty."
 NOT_A_WORKBOOK = "{name!r} is not an Excel workbook that can be read: {error}"
 CONFIRMED_ALREADY = "This upload was confirmed already (import run {run_id})."
+NOT_AWAITING_MAPPING = "This upload's header was read already: there is nothing to map."
 WORKBOOK_TOO_BIG = (
     "The workbook unpacks to more than {limit_mb} MB of {part}, the most an upload may ({setting}): it was not stored."
 )
@@ -234,6 +237,37 @@ def cell_text(value) -> str:
     return re.sub(r"[\r\n]+", " ", str(value))
 
 
+UNMAPPED_HEADER = "unmapped_header"  # the preview's key for the header of a file that no source can read
+
+
+def upload_unmapped_header(upload: ImportUpload) -> list[str] | None:
+    """The header staff may map for this upload (its preview failed on it), or None."""
+    if upload.status != ImportUpload.Status.FAILED:
+        return None
+    return (upload.preview or {}).get(UNMAPPED_HEADER)
+
+
+@transaction.atomic
+def upload_mapping_save(
+    *, upload_id, name: str, columns: dict[str, str], grain: str, allow_returns: bool, allow_guests: bool, user
+) -> SourceProfile:
+    """Save the source profile staff mapped for an upload's header, and set the upload to be previewed again.
+
+    The caller queues the preview (orders.tasks.import_upload_preview), which now reads the file by the profile.
+    """
+    upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
+    headers = upload_unmapped_header(upload)
+    if headers is None:
+        raise UploadError(NOT_AWAITING_MAPPING)
+    profile = source_profile_create(
+        name=name, headers=headers, columns=columns, grain=grain, allow_returns=allow_returns,
+        allow_guests=allow_guests, user=user, file_name=upload.file_name,
+    )
+    upload.status, upload.error, upload.preview = ImportUpload.Status.PREVIEWING, "", {}
+    upload.save(update_fields=["status", "error", "preview"])
+    return profile
+
+
 def upload_business_date(upload: ImportUpload) -> date:
     return business_date_from_name(upload.file_name) or upload.business_date or timezone.localdate()
 
@@ -256,6 +290,11 @@ def upload_preview_build(*, upload_id) -> ImportUpload:
                 ),
             )
             transaction.set_rollback(True)  # the staging tables go; nothing was written anyway
+    except UnmappedHeaderError as error:
+        # Staff map it on the preview page, which needs the header as the reader split it. The
+        # reader's hint to upload the file here is left out: this is that page.
+        upload.status, upload.error = ImportUpload.Status.FAILED, str(error).replace(UNMAPPED_HINT, "").strip()
+        upload.preview = {UNMAPPED_HEADER: list(error.names)}
     except FileReadError as error:
         upload.status, upload.error = ImportUpload.Status.FAILED, str(error)
     except BucketError as error:
@@ -272,6 +311,8 @@ def _preview_record(result: FileLoadResult, business_date: date, loaded: ImportR
     preview = result.preview
     return {
         "business_date": business_date.isoformat(),
+        # The known export or source profile that read the header ("" for our own aliases), and the rows' grain.
+        "source": {"name": result.source_format, "grain": result.grain, "grain_reason": result.grain_reason},
         "stopped": result.preview_stopped,
         "already_loaded": (
             {"run_id": loaded.pk, "message": ALREADY_LOADED.format(run_id=loaded.pk, file_name=loaded.file_name)}

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from orders.ingest.formats import UNMAPPED_HINT
 from orders.ingest.headers import MISSING_COLUMNS
 from orders.models import ImportRun, Order, RejectedRow
 
@@ -192,9 +193,10 @@ def test_missing_required_columns_fail_the_whole_file(ingest_text):
     run = ingest_text("Order ID,Customer,Qty,Price\n1001,501,2,25.50\n").run
 
     assert run.status == ImportRun.Status.FAILED
+    # The message says where staff map such a header once (a source profile; docs/profiles.md).
     assert run.error == MISSING_COLUMNS.format(
         missing="product_id, order_date", found="'Order ID', 'Customer', 'Qty', 'Price'"
-    )
+    ) + " " + UNMAPPED_HINT
     assert not Order.objects.exists()
 
 

@@ -369,3 +369,87 @@ def test_an_upload_holds_to_the_bucket_nul_rule(settings):
     assert [(row["reason"], row["raw"]) for row in upload.preview["rejected_rows"]] == [
         (reasons.NUL_BYTE, "1,C\ufffd1,P1,1,10.00,2024-03-01")
     ]
+
+
+# --- A header no source can read ------------------------------------------------------------------
+
+UNMAPPED = b"Ref,Buyer,Item,Units,Each,When\nR1,C1,P1,2,10.00,2024-03-01\n"
+PARTNER_COLUMNS = {
+    "order_id": "Ref", "customer_id": "Buyer", "product_id": "Item", "quantity": "Units", "price": "Each",
+    "order_date": "When",
+}
+
+
+def test_a_header_no_source_can_read_keeps_its_names_for_staff_to_map():
+    from orders.ingest.formats import UNMAPPED_HINT
+    from orders.services.uploads import upload_unmapped_header
+
+    upload = upload_preview_build(upload_id=receive("partner_2024-03-01.csv", UNMAPPED).pk)
+
+    assert upload.status == ImportUpload.Status.FAILED
+    assert upload_unmapped_header(upload) == ["Ref", "Buyer", "Item", "Units", "Each", "When"]
+    assert upload.error.startswith("Missing required columns: order_id, order_date.")
+    assert UNMAPPED_HINT not in upload.error  # it says to upload the file here: this is the page it is shown on
+
+
+def test_a_file_that_is_not_delimited_text_has_nothing_to_map():
+    from orders.services.uploads import upload_unmapped_header
+
+    upload = upload_preview_build(upload_id=receive("partner_2024-03-01.csv", b"just one line of words\n").pk)
+
+    assert upload.status == ImportUpload.Status.FAILED and upload_unmapped_header(upload) is None
+
+
+def test_saving_the_mapping_makes_the_profile_and_sets_the_upload_to_be_previewed_again(admin_user):
+    from orders.models import SourceProfile
+    from orders.services.uploads import upload_mapping_save
+
+    upload = upload_preview_build(upload_id=receive("partner_2024-03-01.csv", UNMAPPED).pk)
+
+    profile = upload_mapping_save(
+        upload_id=upload.pk, name="Partner", columns=PARTNER_COLUMNS, grain="auto", allow_returns=False,
+        allow_guests=False, user=admin_user,
+    )
+
+    assert SourceProfile.objects.get() == profile and profile.columns == PARTNER_COLUMNS
+    assert profile.headers == ["Ref", "Buyer", "Item", "Units", "Each", "When"]
+    upload.refresh_from_db()
+    assert (upload.status, upload.error, upload.preview) == (ImportUpload.Status.PREVIEWING, "", {})
+
+
+def test_the_preview_again_reads_the_file_by_the_profile_and_names_it(admin_user):
+    # Needs the ingest side that reads a file by its source profile (orders.ingest.formats).
+    from orders.services.uploads import upload_mapping_save
+
+    upload = upload_preview_build(upload_id=receive("partner_2024-03-01.csv", UNMAPPED).pk)
+    upload_mapping_save(
+        upload_id=upload.pk, name="Partner", columns=PARTNER_COLUMNS, grain="auto", allow_returns=False,
+        allow_guests=False, user=admin_user,
+    )
+
+    upload = upload_preview_build(upload_id=upload.pk)
+
+    assert upload.status == ImportUpload.Status.READY, upload.error
+    assert "Partner" in upload.preview["source"]["name"]
+    assert upload.preview["format"]["header_mapping"]["order_id"] == "Ref"
+    assert upload.preview["counts"]["inserted"] == 1
+
+
+def test_an_upload_whose_header_was_read_has_nothing_to_map(admin_user):
+    from orders.models import SourceProfile
+    from orders.services.uploads import NOT_AWAITING_MAPPING, upload_mapping_save
+
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-01.csv", (HEADER + "1,C1,P1,1,1.00,2024-03-01\n").encode()).pk)
+
+    with pytest.raises(UploadError, match=NOT_AWAITING_MAPPING):
+        upload_mapping_save(
+            upload_id=upload.pk, name="Ours", columns=PARTNER_COLUMNS, grain="auto", allow_returns=False,
+            allow_guests=False, user=admin_user,
+        )
+    assert not SourceProfile.objects.exists()
+
+
+def test_our_own_aliases_leave_the_source_unnamed():
+    upload = upload_preview_build(upload_id=receive("sales_data_2024-03-01.csv", (HEADER + "1,C1,P1,1,1.00,2024-03-01\n").encode()).pk)
+
+    assert upload.preview["source"]["name"] == ""
