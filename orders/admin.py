@@ -20,22 +20,33 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_exports import OrderExportJobMixin
 from .admin_imports import ImportRunProgressMixin, OrderImportMixin
-from .forms import OrderChangeForm, RejectedRowDismissForm, RejectedRowRepairForm
+from .forms import RejectedRowDismissForm
+from .forms_lines import OrderLineChangeForm, RejectedRowLineRepairForm
 from .ingest.clean import OrderRow
 from .ingest.headers import REQUIRED_COLUMNS
-from .models import Customer, ImportRun, Order, OrderConflict, Product, RejectedRow
+from .models import Customer, ImportRun, Order, OrderConflict, Product, RejectedRow, SourceProfile
 from .resources import OrderResource
-from .selectors import rejected_row_values_read
+from .selectors import order_lines_read, rejected_row_values_read
+from .services import import_runs
 from .services.bucket_scan import bucket_scan_request
-from .services.corrections import ORDER_FIELDS, ConflictResolveError, order_conflict_resolve, order_correct
+from .services.corrections import (
+    ORDER_FIELDS,
+    REFUND_FIELDS,
+    ConflictResolveError,
+    LineCorrectionError,
+    conflict_line_total,
+    order_conflict_resolve,
+    order_correct,
+    order_line_create,
+)
 from .services.export_jobs import order_export_start
-from .services.import_runs import import_run_load_again
 from .services.rejected_rows import RejectedRowResolveError, rejected_row_dismiss, rejected_row_repair
 from .templatetags.orders_format import delimiter_name, money
 
 logger = logging.getLogger("salesproject.app")
 
 ROW_REPAIRED = 'Line {line} of {file_name} was loaded as order <a href="{url}">{order_id}</a>.'
+ROW_REPAIRED_AS_LINE = 'Line {line} of {file_name} was loaded as order <a href="{url}">{order_id}</a>, line {line_no}.'
 ROW_DISMISSED = "Line {line} of {file_name} was dismissed."
 SCAN_DONE = "Scanned the bucket: {new_versions} registered and loaded, {unsettled} still being written."
 NEW_FILE_VERSIONS = ("{count} new file version", "{count} new file versions")
@@ -47,6 +58,16 @@ RUNS_NOT_QUEUED = (
 SCAN_NOTHING_NEW = "Scanned the bucket: no new files."
 SCAN_QUEUED = "Asked a worker to scan the bucket now. New files appear in this list as they are registered."
 SCAN_FAILED = "The bucket could not be scanned: {error}"
+LOADED_ANYWAY = (
+    "Loaded {file_name} anyway: {inserted} new, {updated} updated, {unchanged} unchanged; "
+    "its {rejected} rejected rows are kept for repair."
+)
+LOAD_ANYWAY_QUEUED = "{file_name} is being loaded anyway; this page shows the figures when it ends."
+LOAD_ANYWAY_FAILED = "{file_name} could not be loaded: {error}"
+GUEST = "Guest"  # an order with no customer
+REFUND = "Refund"  # a refund line: the order's refund, on no product
+NO_PRODUCT = "—"
+GRAIN_LABELS = {SourceProfile.Grain.ORDER: "One row per order", SourceProfile.Grain.LINE: "One row per order line"}
 
 
 @admin.register(Customer)
@@ -83,7 +104,10 @@ CONFLICT_RESOLVED = {
 
 @admin.register(OrderConflict)
 class OrderConflictAdmin(admin.ModelAdmin):
-    list_display = ["order", "run", "line_number", "quantity", "unit_price_shown", "status", "resolved_by", "resolved_at"]
+    list_display = [
+        "order", "run", "line_number", "quantity", "unit_price_shown", "line_total_shown", "status", "resolved_by",
+        "resolved_at",
+    ]
     list_filter = ["status"]
     search_fields = ["order__order_id", "run__file_name"]
     list_select_related = ["order", "run", "resolved_by"]
@@ -98,14 +122,35 @@ class OrderConflictAdmin(admin.ModelAdmin):
     def unit_price_shown(self, obj):
         return money(obj.unit_price)
 
+    @admin.display(description="Line total", ordering="line_total")
+    def line_total_shown(self, obj):
+        # None: the file gave no line total, and taking its values works it out from quantity and price.
+        return money(obj.line_total)
+
+
+class LineKindFilter(admin.SimpleListFilter):
+    title = "kind of line"
+    parameter_name = "line_kind"
+
+    def lookups(self, request, model_admin):
+        return [("guest", "Guest orders"), ("return", "Returned quantities"), ("refund", "Refund lines")]
+
+    def queryset(self, request, queryset):
+        kinds = {"guest": {"customer__isnull": True}, "return": {"quantity__lt": 0}, "refund": {"product__isnull": True}}
+        if self.value() in kinds:
+            return queryset.filter(**kinds[self.value()])
+        return queryset
+
 
 @admin.register(Order)
 class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHistoryAdmin):
-    form = OrderChangeForm
+    form = OrderLineChangeForm
+    # A row is one line of an order: its order id and place in the order, then what it sold.
     list_display = [
-        "order_id", "customer", "product", "quantity", "unit_price_shown", "order_date", "source_file", "source_line",
+        "order_id", "line_no", "customer_shown", "product_shown", "quantity", "unit_price_shown", "line_total_shown",
+        "order_date", "source_file", "source_line",
     ]
-    list_filter = [OpenConflictsFilter, "order_date", "source_business_date"]
+    list_filter = [OpenConflictsFilter, LineKindFilter, "order_date", "source_business_date"]
     search_fields = ["order_id", "customer__customer_id", "product__product_id"]
     list_select_related = ["customer", "product"]
     autocomplete_fields = ["customer", "product"]
@@ -120,6 +165,20 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
     @admin.display(description="Unit price", ordering="unit_price")
     def unit_price_shown(self, obj):
         return money(obj.unit_price)
+
+    @admin.display(description="Line total", ordering="line_total")
+    def line_total_shown(self, obj):
+        return money(obj.line_total)
+
+    @admin.display(description="Customer", ordering="customer__customer_id")
+    def customer_shown(self, obj):
+        return obj.customer.customer_id if obj.customer_id else GUEST
+
+    @admin.display(description="Product", ordering="product__product_id")
+    def product_shown(self, obj):
+        if obj.product_id:
+            return obj.product.product_id
+        return REFUND if obj.quantity == 0 else NO_PRODUCT
 
     # django-import-export: /admin/orders/order/export/ with its form and permission; our writers
     # (orders.services.exports) write the file, escaping formulae themselves.
@@ -159,24 +218,69 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
-        fixed = ["order_id"] if obj is not None else []  # an order's id is what files match it by
-        return [*fixed, *self.readonly_fields, "corrected_at", "corrected_by", "open_conflicts"]
+        if obj is None:
+            return [*self.readonly_fields, "corrected_at", "corrected_by"]
+        # A line's order id and place are what files match it by; its total is worked out from
+        # quantity and unit price, except on a refund line, where staff type the amount.
+        line_total = [] if _is_refund_line(obj) else ["line_total"]
+        return [
+            "order_id", "line_no", *line_total, "line_total_shown", "order_count", *self.readonly_fields,
+            "corrected_at", "corrected_by", "open_conflicts", "order_lines",
+        ]
+
+    def get_fieldsets(self, request, obj=None):
+        values = ["customer", "product", "quantity", "unit_price"]
+        if obj is None:
+            return [(None, {"fields": ["order_id", "line_no", *values, "line_total", "order_date", "reason"]})]
+        editable_total = _is_refund_line(obj) and self.has_change_permission(request, obj)
+        return [
+            (None, {"fields": [
+                "order_id", "line_no", *values, "line_total" if editable_total else "line_total_shown", "order_count",
+                "order_date", "reason", "open_conflicts",
+            ]}),
+            ("Lines of this order", {"fields": ["order_lines"]}),
+            ("Where the values came from", {"fields": [
+                *self.readonly_fields[:4], "corrected_at", "corrected_by", *self.readonly_fields[4:],
+            ]}),
+        ]
+
+    @admin.display(description="Lines of this order")
+    def order_lines(self, obj):
+        read = order_lines_read(order_id=obj.order_id)
+        rows = [
+            {
+                "line_no": line.line_no, "is_current": line.pk == obj.pk,
+                "url": reverse("admin:orders_order_change", args=[line.pk]),
+                "customer": self.customer_shown(line), "product": self.product_shown(line), "quantity": line.quantity,
+                "unit_price": line.unit_price, "line_total": line.line_total,
+            }
+            for line in read.lines
+        ]
+        return render_to_string("admin/orders/order/_order_lines.html", {"order_id": obj.order_id, "read": read, "rows": rows})
 
     def save_model(self, request, obj, form, change):
         reason = form.cleaned_data.get("reason") or ""
-        if not change:  # an order staff add by hand
-            obj._change_reason = reason or None
-            super().save_model(request, obj, form, change)
+        if not change:  # a line staff add by hand: its total and its order's count are worked out
+            fields = ("order_id", "line_no", *ORDER_FIELDS, "line_total")
+            created = order_line_create(
+                values={field: form.cleaned_data[field] for field in fields if field in form.cleaned_data},
+                user=request.user, reason=reason,
+            )
+            obj.pk, obj.line_total, obj.order_count = created.pk, created.line_total, created.order_count
             return
-        corrected = {field: form.cleaned_data[field] for field in ORDER_FIELDS if field in form.changed_data}
+        corrected = {field: form.cleaned_data[field] for field in REFUND_FIELDS if field in form.changed_data}
         if corrected:
             # A correction: kept in the history with who and why, and never overwritten by a file.
             order_correct(order_id=obj.pk, values=corrected, user=request.user, reason=reason)
 
     @admin.display(description="Conflicts with files")
     def open_conflicts(self, obj):
-        conflicts = obj.conflicts.filter(status=OrderConflict.Status.OPEN).select_related("run")
-        return render_to_string("admin/orders/order/_open_conflicts.html", {"order": obj, "conflicts": conflicts})
+        conflicts = list(obj.conflicts.filter(status=OrderConflict.Status.OPEN).select_related("run"))
+        for conflict in conflicts:  # what taking the file's values would write
+            conflict.line_total_taken = conflict_line_total(conflict=conflict)
+        return render_to_string("admin/orders/order/_open_conflicts.html", {
+            "order": obj, "conflicts": conflicts, "GUEST": GUEST, "REFUND": REFUND,
+        })
 
     def get_urls(self):
         return [
@@ -196,7 +300,7 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         conflict = get_object_or_404(OrderConflict, pk=conflict_pk, order_id=order_pk)
         try:
             order_conflict_resolve(conflict_id=conflict.pk, take_file=choice == "take", user=request.user)
-        except ConflictResolveError as error:
+        except (ConflictResolveError, LineCorrectionError) as error:
             messages.error(request, str(error))
         else:
             messages.success(request, CONFLICT_RESOLVED[choice].format(file_name=conflict.run.file_name, line=conflict.line_number))
@@ -252,6 +356,10 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
         return response
 
 
+def _is_refund_line(line: Order) -> bool:
+    return line.product_id is None and line.quantity == 0
+
+
 def _int_or_404(value: str) -> int:
     try:
         return int(value)
@@ -262,7 +370,7 @@ def _int_or_404(value: str) -> int:
 @admin.register(ImportRun)
 class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     list_display = [
-        "file_name", "business_date", "status", "rows_read", "inserted", "updated", "unchanged",
+        "file_name", "business_date", "status", "grain", "rows_read", "inserted", "updated", "unchanged",
         "superseded", "duplicates", "conflicts", "rejected", "created_at",
     ]
     list_filter = ["status", "failure", "business_date"]
@@ -271,8 +379,8 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     # What staff look for first (what happened, and what needs them), then the file's technical facts.
     fieldsets = [
         ("Summary", {"fields": [
-            "file_name", "status", "error", "business_date", "counts_table", "warnings_list", "rejected_rows_link",
-            "orders_link",
+            "file_name", "status", "error", "load_anyway", "business_date", "grain_shown", "source_format",
+            "counts_table", "warnings_list", "rejected_rows_link", "orders_link",
         ]}),
         ("The file", {"fields": [
             "path", "snapshot", "size", "lines", "sha256_shown", "business_date_source", "received_at",
@@ -286,7 +394,7 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [
-            "counts_table", "rejected_rows_link", "orders_link", "sha256_shown", "delimiter_shown",
+            "counts_table", "grain_shown", "rejected_rows_link", "orders_link", "sha256_shown", "delimiter_shown",
             "header_mapping_table", "warnings_list", "timings_table", *(field.name for field in self.model._meta.fields),
         ]
 
@@ -301,6 +409,13 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     @admin.display(description="Rows")
     def counts_table(self, obj):
         return render_to_string("admin/orders/importrun/_counts.html", {"run": obj})
+
+    @admin.display(description="Rows are")
+    def grain_shown(self, obj):
+        if not obj.grain:
+            return "-"  # not read yet
+        label = GRAIN_LABELS.get(obj.grain, obj.grain)
+        return f"{label}: {obj.grain_reason}" if obj.grain_reason else label
 
     @admin.display(description="Rejected rows")
     def rejected_rows_link(self, obj):
@@ -344,20 +459,55 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
 
     @admin.action(description="Load again (runs that are not loaded)", permissions=["change"])
     def load_again(self, request, queryset):
-        queued = [run.pk for run in queryset if import_run_load_again(run_id=run.pk)]
+        queued = [run.pk for run in queryset if import_runs.import_run_load_again(run_id=run.pk)]
         skipped = queryset.count() - len(queued)
         if queued:
             queued_message = ngettext(*RUNS_QUEUED, len(queued))
             self.message_user(request, queued_message.format(count=len(queued), ids=", ".join(map(str, queued))))
         if skipped:
             self.message_user(request, ngettext(*RUNS_NOT_QUEUED, skipped).format(count=skipped), messages.WARNING)
-    # --- Scan the bucket now ---------------------------------------------------------------
 
     def get_urls(self):
         return [
             path("scan/", self.admin_site.admin_view(self.bucket_scan_view), name="orders_importrun_scan"),
+            path(
+                "<int:run_id>/load-anyway/",
+                self.admin_site.admin_view(self.load_anyway_view),
+                name="orders_importrun_load_anyway",
+            ),
             *super().get_urls(),
         ]
+
+    # --- Load anyway (a run that most of its rows were rejected from) --------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["show_load_anyway"] = obj is not None and _may_load_anyway(obj) and self.has_change_permission(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def load_anyway_view(self, request, run_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        # As the Load again action: the permission to change import runs.
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(ImportRun, pk=run_id)
+        try:
+            run = import_runs.import_run_load_anyway(run_id=run.pk, user=request.user)
+        except import_runs.LoadAnywayRefused as error:
+            messages.error(request, str(error))
+        else:
+            if run.status == ImportRun.Status.LOADED:
+                messages.success(request, LOADED_ANYWAY.format(
+                    file_name=run.file_name, inserted=run.inserted, updated=run.updated, unchanged=run.unchanged,
+                    rejected=run.rejected,
+                ))
+            elif run.status == ImportRun.Status.FAILED:
+                messages.error(request, LOAD_ANYWAY_FAILED.format(file_name=run.file_name, error=run.error))
+            else:
+                messages.success(request, LOAD_ANYWAY_QUEUED.format(file_name=run.file_name))
+        return HttpResponseRedirect(reverse("admin:orders_importrun_change", args=[run.pk]))
+
+    # --- Scan the bucket now ---------------------------------------------------------------
 
     def has_scan_permission(self, request) -> bool:
         # Scanning loads whatever new files the bucket holds: it is importing.
@@ -386,6 +536,10 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
             else:
                 messages.info(request, SCAN_NOTHING_NEW)
         return HttpResponseRedirect(reverse("admin:orders_importrun_changelist"))
+
+
+def _may_load_anyway(run: ImportRun) -> bool:
+    return run.status == ImportRun.Status.FAILED and run.failure == ImportRun.Failure.TOO_MANY_REJECTED
 
 
 @admin.register(RejectedRow)
@@ -467,7 +621,7 @@ class RejectedRowAdmin(admin.ModelAdmin):
             return redirect
         read = rejected_row_values_read(row=row)
         if request.method == "POST":
-            form = RejectedRowRepairForm(request.POST, run=row.run)
+            form = RejectedRowLineRepairForm(request.POST, run=row.run)
             if form.is_valid():
                 data = form.cleaned_data
                 values = OrderRow(
@@ -479,13 +633,15 @@ class RejectedRowAdmin(admin.ModelAdmin):
                 except RejectedRowResolveError as error:
                     form.add_error(None, error.message)
                 else:
+                    # "as order 1002": a one-line order; "as order 536365, line 3": a line added to its order.
                     messages.success(request, format_html(
-                        ROW_REPAIRED, line=row.line_number, file_name=row.run.file_name, order_id=order.order_id,
+                        ROW_REPAIRED if order.line_no == 1 else ROW_REPAIRED_AS_LINE, line=row.line_number,
+                        file_name=row.run.file_name, order_id=order.order_id, line_no=order.line_no,
                         url=reverse("admin:orders_order_change", args=[order.pk]),
                     ))
                     return HttpResponseRedirect(self._open_rows_of_run_url(row))
         else:
-            form = RejectedRowRepairForm(initial=read.values, run=row.run)
+            form = RejectedRowLineRepairForm(initial=read.values, run=row.run)
         context = self._resolve_context(request, row, form, f"Repair line {row.line_number} of {row.run.file_name}")
         context["note"] = read.note
         return TemplateResponse(request, "admin/orders/rejectedrow/repair.html", context)

@@ -4,12 +4,14 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.cache import cache
+from django.db.models import Count, Sum
 
 from .ingest.reader import FileReadError, detect_layout
-from .models import DataVersion, ImportRun, RejectedRow
+from .models import DataVersion, ImportRun, Order, RejectedRow
 
 PROGRESS_KEY = "import-run-progress:{run_id}"
 
@@ -41,6 +43,28 @@ def import_run_progress(*, run_id: int) -> dict:
 def order_export_rows(*, queryset, lookups: list[str], chunk_rows: int) -> Iterator[tuple]:
     """Yield one tuple of values per order, fetched chunk by chunk (a server-side cursor on PostgreSQL)."""
     return queryset.values_list(*lookups).iterator(chunk_size=chunk_rows)
+
+
+# An order page lists its lines; a wholesale invoice can hold thousands, and the total covers them all.
+ORDER_LINES_SHOWN = 200
+
+
+@dataclass
+class OrderLines:
+    lines: list[Order]  # in line order, the first ORDER_LINES_SHOWN
+    count: int  # every line of the order
+    total: Decimal  # the order's amount: the sum of every line's total
+    is_sale: bool  # counted as an order in the reports (order_count)
+
+
+def order_lines_read(*, order_id: str) -> OrderLines:
+    """Return the lines of an order (every stored row with this order_id) and the order's total."""
+    lines = Order.objects.filter(order_id=order_id)
+    totals = lines.aggregate(count=Count("id"), total=Sum("line_total"), orders=Sum("order_count"))
+    shown = list(lines.select_related("customer", "product").order_by("line_no")[:ORDER_LINES_SHOWN])
+    return OrderLines(
+        lines=shown, count=totals["count"], total=totals["total"] or Decimal("0.00"), is_sale=bool(totals["orders"])
+    )
 
 
 @dataclass

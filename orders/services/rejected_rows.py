@@ -1,4 +1,4 @@
-"""The staff workbench: rejected rows repaired into orders, or dismissed."""
+"""The staff workbench: rejected rows repaired into order lines, or dismissed."""
 
 import logging
 
@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from ..ingest.clean import OrderRow
 from ..models import Customer, Order, Product, RejectedRow
+from .corrections import LineCorrectionError, line_total_of, line_values_problem, order_counts_settle
 from .order_history import order_history_baseline
 
 logger = logging.getLogger("salesproject.app")
@@ -41,54 +42,95 @@ def _open_row_locked(row_id: int) -> RejectedRow:
 
 @transaction.atomic
 def rejected_row_repair(*, row_id: int, values: OrderRow, user, reason: str = "") -> Order:
-    """Load a rejected row's corrected values as an order, with its file's precedence.
+    """Load a rejected row's corrected values as a line of its order, with its file's precedence.
 
-    values is the row as the cleaner would have read it; its line is the rejected row's.
+    values is the row as the cleaner would have read it (customer_id blank: a guest); its line is
+    the rejected row's. The line's total is quantity x unit price.
 
-    The business date is that of the row's run: an order last written by a later file, or by a
-    later line of the same file, is left as it is (RejectedRowResolveError says so). The order's
-    history records who repaired it and why; the row is marked resolved.
+    Where the line goes: in a file of order lines (run.grain "line") whose load wrote the order's
+    other lines, it is one more line of that order (line_no after the last). Otherwise it is the
+    order, as one line: a stored order is replaced whole, as a load replaces it.
+
+    The business date is that of the row's run: an order last written by a later file, or (one row
+    per order) by a later line of the same file, is left as it is (RejectedRowResolveError says so).
+    The history records who repaired it and why; the row is marked resolved.
     """
     row = _open_row_locked(row_id)
     run = row.run
-    order = Order.objects.select_for_update().filter(order_id=values.order_id).first()
-    if order is not None and order.source_business_date is not None:
-        if order.source_business_date > run.business_date:
-            raise RejectedRowResolveError(
-                ORDER_WRITTEN_BY_LATER_FILE.format(
-                    order_id=order.order_id, source_file=order.source_file or "another file",
-                    source_date=order.source_business_date, file_name=run.file_name, run_date=run.business_date,
-                )
-            )
-        if order.source_run_id == run.pk and (order.source_line or 0) > row.line_number:
-            raise RejectedRowResolveError(
-                ORDER_WRITTEN_BY_LATER_LINE.format(order_id=order.order_id, source_line=order.source_line)
-            )
-    if order is None:
-        order = Order(order_id=values.order_id)
+    stored = list(Order.objects.select_for_update().filter(order_id=values.order_id).order_by("line_no"))
+    adds_a_line = run.grain == "line" and any(line.source_run_id == run.pk for line in stored)
+    _precedence_check(stored, run=run, row=row, adds_a_line=adds_a_line)
+    customer = Customer.objects.get_or_create(customer_id=values.customer_id)[0] if values.customer_id else None
+    product = Product.objects.get_or_create(product_id=values.product_id)[0] if values.product_id else None
+    problem = line_values_problem(product=product, quantity=values.quantity)
+    if problem:
+        raise RejectedRowResolveError(problem)
+    change_reason = (reason or REPAIR_CHANGE_REASON.format(file_name=run.file_name, line_number=row.line_number))[:100]
+    if adds_a_line:
+        line = Order(order_id=values.order_id, line_no=stored[-1].line_no + 1)
+    elif stored:
+        line, *replaced = stored
+        order_history_baseline(order=line)
+        for gone in replaced:  # this file's version of the order is this one line
+            order_history_baseline(order=gone)
+            gone._history_user = user
+            gone._change_reason = change_reason
+            gone.delete()
+        line.line_no = 1
     else:
-        order_history_baseline(order=order)
-    order.customer, _ = Customer.objects.get_or_create(customer_id=values.customer_id)
-    order.product, _ = Product.objects.get_or_create(product_id=values.product_id)
-    order.quantity = values.quantity
-    order.unit_price = values.unit_price
-    order.order_date = values.order_date
-    order.source_run_id = run.pk
-    order.source_file = run.file_name
-    order.source_line = row.line_number
-    order.source_business_date = run.business_date
+        line = Order(order_id=values.order_id, line_no=1)
+    line.customer = customer
+    line.product = product
+    line.quantity = values.quantity
+    line.unit_price = values.unit_price
+    try:
+        line.line_total = line_total_of(quantity=values.quantity, unit_price=values.unit_price)
+    except LineCorrectionError as error:
+        raise RejectedRowResolveError(str(error)) from None
+    line.order_date = values.order_date
+    line.source_run_id = run.pk
+    line.source_file = run.file_name
+    line.source_line = row.line_number
+    line.source_business_date = run.business_date
+    line.order_count = 0
+    order_counts_settle(line=line, user=user)
     # django-simple-history reads these when it writes the history row of this save.
-    order._history_user = user
-    order._change_reason = (reason or REPAIR_CHANGE_REASON.format(file_name=run.file_name, line_number=row.line_number))[:100]
-    order.save()  # the post_save signal moves the data version on
+    line._history_user = user
+    line._change_reason = change_reason
+    line.save()  # the post_save signal moves the data version on
 
     row.status = RejectedRow.Status.RESOLVED
     row.resolved_by = user
     row.resolved_at = timezone.now()
-    row.repaired_order_id = order.order_id
+    row.repaired_order_id = line.order_id
     row.save(update_fields=["status", "resolved_by", "resolved_at", "repaired_order_id"])
-    logger.info("rejected row %d (%s line %d) repaired as order %s by %s", row.pk, run.file_name, row.line_number, order.order_id, user)
-    return order
+    logger.info(
+        "rejected row %d (%s line %d) repaired as order %s line %d by %s",
+        row.pk, run.file_name, row.line_number, line.order_id, line.line_no, user,
+    )
+    return line
+
+
+def _precedence_check(stored: list[Order], *, run, row: RejectedRow, adds_a_line: bool) -> None:
+    """Refuse a repair that a load of the row's file would not have made."""
+    later = max(
+        (line for line in stored if line.source_business_date is not None),
+        key=lambda line: line.source_business_date, default=None,
+    )
+    if later is not None and later.source_business_date > run.business_date:
+        raise RejectedRowResolveError(
+            ORDER_WRITTEN_BY_LATER_FILE.format(
+                order_id=later.order_id, source_file=later.source_file or "another file",
+                source_date=later.source_business_date, file_name=run.file_name, run_date=run.business_date,
+            )
+        )
+    if adds_a_line:  # in a file of lines every line counts: a later line does not replace this one
+        return
+    for line in stored:
+        if line.source_run_id == run.pk and (line.source_line or 0) > row.line_number:
+            raise RejectedRowResolveError(
+                ORDER_WRITTEN_BY_LATER_LINE.format(order_id=line.order_id, source_line=line.source_line)
+            )
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """What staff see in the admin after a load."""
 
 import re
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -273,7 +274,7 @@ def test_a_correction_in_the_admin_sticks_and_a_later_files_conflict_is_resolved
 def test_an_orders_history_under_an_id_that_is_no_orders_is_a_404(admin_client, object_id):
     order = Order.objects.create(
         order_id="1001", customer=Customer.objects.create(customer_id="C1"), product=Product.objects.create(product_id="P1"),
-        quantity=1, unit_price="1.00", order_date="2024-03-01",
+        quantity=1, unit_price="1.00", line_total="1.00", order_date="2024-03-01",
     )
     version = order.history.first().history_id
 
@@ -296,9 +297,125 @@ def test_the_first_correction_shows_its_old_and_new_values_without_bookkeeping(a
 
     page = admin_client.get(reverse("admin:orders_order_history", args=[order.pk])).content.decode()
     changes = [" ".join(item.split()) for item in re.findall(r"<li>\s*(<strong>.*?)</li>", page, re.S)]
-    # Newest first: 3 to 4, then 2 (as loaded) to 3. Who and when are the history's own columns.
+    # Newest first: 3 to 4, then 2 (as loaded) to 3, each with the line total it works out (x 25.50).
+    # Who and when are the history's own columns.
     assert changes == [
+        "<strong>Line total:</strong> 76.50 &nbsp;&rarr;&nbsp;&nbsp;102.00",
         "<strong>Quantity:</strong> 3 &nbsp;&rarr;&nbsp;&nbsp;4",
+        "<strong>Line total:</strong> 51.00 &nbsp;&rarr;&nbsp;&nbsp;76.50",
         "<strong>Quantity:</strong> 2 &nbsp;&rarr;&nbsp;&nbsp;3",
     ]
     assert "Corrected at" not in page and "customer phoned (3)" in page
+
+
+# --- A line corrected on its page (issue 18) -------------------------------------------------------
+
+def _line_form(line, **changes) -> dict:
+    values = {
+        "customer": line.customer_id or "", "product": line.product_id or "", "quantity": line.quantity,
+        "unit_price": str(line.unit_price), "order_date": line.order_date.isoformat(), "reason": "",
+    }
+    return {**values, **changes}
+
+
+def test_correcting_a_lines_quantity_on_its_page_works_out_its_total_and_the_dashboard_follows(admin_client):
+    from reports.selectors import headline
+
+    from .line_factories import line_make
+
+    first = line_make("536365", quantity=6, unit_price="2.55")
+    line_make("536365", line_no=2, product_id="71053", quantity=6, unit_price="3.39")
+    assert headline()["revenue"] == Decimal("35.64")
+
+    response = admin_client.post(
+        reverse("admin:orders_order_change", args=[first.pk]), _line_form(first, quantity=10, reason="10 sold")
+    )
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert (first.quantity, first.line_total) == (10, Decimal("25.50"))
+    assert (headline()["revenue"], headline()["orders"]) == (Decimal("45.84"), 1)
+    page = admin_client.get(reverse("admin:orders_order_change", args=[first.pk])).content.decode()
+    assert '<td class="line-total">25.50</td>' in page and '<th class="order-total" id="order-total">45.84</th>' in page
+
+
+def test_a_line_page_refuses_a_quantity_on_a_line_with_no_product(admin_client):
+    from orders.services.corrections import REFUND_LINE_QUANTITY
+
+    from .line_factories import line_make
+
+    line = line_make("7", quantity=2, unit_price="4.00")
+
+    response = admin_client.post(reverse("admin:orders_order_change", args=[line.pk]), _line_form(line, product=""))
+
+    assert response.status_code == 200 and REFUND_LINE_QUANTITY in response.content.decode()
+    line.refresh_from_db()
+    assert line.product is not None and line.corrected_at is None
+
+
+def test_a_line_corrected_to_no_customer_shows_as_a_guest(admin_client):
+    from .line_factories import line_make
+
+    line = line_make("8", customer_id="C8", quantity=1, unit_price="3.00")
+
+    admin_client.post(reverse("admin:orders_order_change", args=[line.pk]), _line_form(line, customer=""))
+
+    line.refresh_from_db()
+    assert line.customer is None
+    listed = admin_client.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert '<td class="field-customer_shown">Guest</td>' in listed
+
+
+def test_a_refund_lines_amount_is_corrected_on_its_page(admin_client):
+    from .line_factories import line_make
+
+    refund = line_make("#1001", product_id=None, quantity=0, unit_price="0", line_total="-20.00")
+
+    response = admin_client.post(
+        reverse("admin:orders_order_change", args=[refund.pk]), _line_form(refund, line_total="-22.50")
+    )
+
+    assert response.status_code == 302
+    refund.refresh_from_db()
+    assert (refund.line_total, refund.quantity) == (Decimal("-22.50"), 0)
+
+
+def test_a_line_added_by_hand_gets_quantity_times_price_and_a_taken_place_is_refused(admin_client):
+    from .line_factories import line_make
+
+    existing = line_make("9001", quantity=1, unit_price="5.00")
+    form = {"order_id": "9001", "line_no": 2, "customer": existing.customer_id, "product": existing.product_id,
+            "quantity": 3, "unit_price": "2.20", "line_total": "", "order_date": "2024-01-10", "reason": ""}
+
+    assert admin_client.post(reverse("admin:orders_order_add"), form).status_code == 302
+    refused = admin_client.post(reverse("admin:orders_order_add"), form)
+
+    added = Order.objects.get(order_id="9001", line_no=2)
+    assert (added.line_total, added.order_count) == (Decimal("6.60"), 0)
+    assert refused.status_code == 200 and "already exists" in refused.content.decode()
+    assert Order.objects.filter(order_id="9001").count() == 2
+
+
+def test_a_conflict_on_a_line_shows_the_files_line_total_and_taking_it_writes_it(admin_client, admin_user):
+    from django.utils import timezone
+
+    from orders.models import OrderConflict
+    from orders.services.corrections import order_correct
+
+    from .line_factories import line_make, run_make
+
+    line = line_make("1001", quantity=2, unit_price="10.00")
+    order_correct(order_id=line.pk, values={"quantity": 5}, user=admin_user)
+    run = run_make("sales_data_2024-03-02.csv")
+    conflict = OrderConflict.objects.create(
+        order=line, run=run, line_number=4, customer_id="", product_id="P1", quantity=3, unit_price=Decimal("3.33"),
+        line_total=Decimal("10.00"), order_date=line.order_date, business_date=run.business_date,
+        created_at=timezone.now(),
+    )
+    page = admin_client.get(reverse("admin:orders_order_change", args=[line.pk])).content.decode()
+    assert '<td class="conflict-line-total">10.00</td>' in page and "<td>Guest</td>" in page
+
+    admin_client.post(reverse("admin:orders_order_conflict_resolve", args=[line.pk, conflict.pk, "take"]))
+
+    line.refresh_from_db()
+    assert (line.customer, line.quantity, line.line_total) == (None, 3, Decimal("10.00"))

@@ -27,6 +27,7 @@ def order_make(order_id: str, *, customer_id: str = "C1", order_date: date = dat
         product=Product.objects.get_or_create(product_id="P1")[0],
         quantity=2,
         unit_price=Decimal(price),
+        line_total=2 * Decimal(price),
         order_date=order_date,
         source_file="sales_data_2024-01-10.csv",
         source_line=int(order_id) - 999,
@@ -36,8 +37,8 @@ def order_make(order_id: str, *, customer_id: str = "C1", order_date: date = dat
 
 def export(client, file_format: str, query: str = "", **fields):
     data = {"format": file_format, "resource": "0"}
-    for name in ("order_id", "customer_id", "product_id", "quantity", "unit_price", "order_date",
-                 "source_file", "source_line", "source_business_date"):
+    for name in ("order_id", "line_no", "customer_id", "product_id", "quantity", "unit_price", "line_total",
+                 "order_date", "source_file", "source_line", "source_business_date"):
         if fields.get(name, True):
             data[f"orderresource_{name}"] = "on"
     return client.post(EXPORT_URL + query, data)
@@ -70,12 +71,12 @@ def test_csv_export_streams_every_order_with_sales_file_columns(admin_client):
     assert 'attachment; filename="Order-' in response["Content-Disposition"]
     rows = csv_rows(response)
     assert rows[0] == [
-        "order_id", "customer_id", "product_id", "quantity", "unit_price", "order_date",
+        "order_id", "line_no", "customer_id", "product_id", "quantity", "unit_price", "line_total", "order_date",
         "source_file", "source_line", "source_business_date",
     ]
     assert sorted(rows[1:]) == [
-        ["1001", "C1", "P1", "2", "12.90", "2024-01-10", "sales_data_2024-01-10.csv", "2", "2024-01-10"],
-        ["1002", "00712", "P1", "2", "5.00", "2024-01-10", "sales_data_2024-01-10.csv", "3", "2024-01-10"],
+        ["1001", "1", "C1", "P1", "2", "12.90", "25.80", "2024-01-10", "sales_data_2024-01-10.csv", "2", "2024-01-10"],
+        ["1002", "1", "00712", "P1", "2", "5.00", "10.00", "2024-01-10", "sales_data_2024-01-10.csv", "3", "2024-01-10"],
     ]
 
 
@@ -94,7 +95,10 @@ def test_export_applies_the_order_lists_current_filters_and_search(admin_client)
 def test_export_writes_only_the_fields_ticked_on_the_form(admin_client):
     order_make("1001")
 
-    rows = csv_rows(export(admin_client, CSV_FORMAT, source_file=False, source_line=False, source_business_date=False))
+    rows = csv_rows(export(
+        admin_client, CSV_FORMAT, line_no=False, line_total=False, source_file=False, source_line=False,
+        source_business_date=False,
+    ))
 
     assert rows == [
         ["order_id", "customer_id", "product_id", "quantity", "unit_price", "order_date"],
@@ -107,7 +111,7 @@ def test_csv_export_escapes_a_hyperlink_formula_in_a_customer_id(admin_client):
 
     rows = csv_rows(export(admin_client, CSV_FORMAT))
 
-    assert rows[1][1] == "'" + HYPERLINK
+    assert rows[1][2] == "'" + HYPERLINK
     assert not any(cell.startswith("=") for row in rows for cell in row)
 
 
@@ -118,11 +122,11 @@ def test_csv_export_gives_every_formula_a_leading_quote_and_strips_nothing(admin
 
     rows = csv_rows(export(admin_client, CSV_FORMAT))
 
-    customers = {row[0]: row[1] for row in rows[1:]}
+    customers = {row[0]: row[2] for row in rows[1:]}
     assert [customers[str(number)] for number in range(1001, 1001 + len(FORMULA_IDS))] == [
         ESCAPED[customer_id] for customer_id in FORMULA_IDS
     ]
-    assert next(row for row in rows if row[0] == "1100")[1:5] == ["C1", "P1", "2", "12.90"]
+    assert next(row for row in rows if row[0] == "1100")[1:7] == ["1", "C1", "P1", "2", "12.90", "25.80"]
 
 
 def test_xlsx_export_is_a_file_whose_customer_cell_is_text_not_a_formula(admin_client):
@@ -136,9 +140,10 @@ def test_xlsx_export_is_a_file_whose_customer_cell_is_text_not_a_formula(admin_c
     assert ".xlsx" in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert sheet.max_row == 2  # the search kept one order
-    assert sheet["A2"].value == "1001"
-    assert sheet["B2"].value == HYPERLINK and sheet["B2"].data_type == "s"  # text, unchanged
-    assert sheet["E2"].number_format == "0.00"
+    assert (sheet["A2"].value, sheet["B2"].value) == ("1001", 1)
+    assert sheet["C2"].value == HYPERLINK and sheet["C2"].data_type == "s"  # text, unchanged
+    assert sheet["F2"].number_format == "0.00" and sheet["G2"].number_format == "0.00"  # unit price, line total
+    assert sheet["G1"].value == "line_total" and float(sheet["G2"].value) == 25.80
 
 
 def test_export_form_errors_are_shown_not_a_file(admin_client):
@@ -187,11 +192,11 @@ def test_a_big_xlsx_export_is_written_by_a_worker_and_offered_on_its_page(admin_
     assert response["Location"] == reverse("admin:orders_order_export_job", args=[job.pk])
     page = admin_client.get(response["Location"]).content.decode()
     download = reverse("admin:orders_order_export_job_download", args=[job.pk])
-    assert "2 orders are written to" in page and f'href="{download}"' in page
+    assert "2 order lines are written to" in page and f'href="{download}"' in page
     file = admin_client.get(download)
     assert file.status_code == 200 and job.file_name in file["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(b"".join(file.streaming_content))).active
-    assert sorted((row[0], row[1]) for row in sheet.iter_rows(min_row=2, values_only=True)) == [
+    assert sorted((row[0], row[2]) for row in sheet.iter_rows(min_row=2, values_only=True)) == [
         ("1001", "C1"), ("1002", HYPERLINK),
     ]
 
@@ -205,7 +210,7 @@ def test_a_job_written_by_a_worker_holds_every_formula_as_text_unchanged(admin_c
     file = admin_client.get(reverse("admin:orders_order_export_job_download", args=[ExportJob.objects.get().pk]))
 
     sheet = load_workbook(io.BytesIO(b"".join(file.streaming_content))).active
-    customers = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    customers = {row[0].value: row[2] for row in sheet.iter_rows(min_row=2)}
     assert [customers[str(number)].value for number in range(1001, 1001 + len(FORMULA_IDS))] == FORMULA_IDS
     assert {cell.data_type for cell in customers.values()} == {"s"}
 
@@ -228,7 +233,7 @@ def test_the_export_page_polls_while_a_worker_writes(admin_client, admin_user):
     page = admin_client.get(url).content.decode()
     region = admin_client.get(url, headers={"HX-Request": "true"}).content.decode()
 
-    assert 'hx-trigger="every 1s"' in page and '<strong id="rows-done">250000</strong> of 1000000 orders' in page
+    assert 'hx-trigger="every 1s"' in page and '<strong id="rows-done">250000</strong> of 1000000 order lines' in page
     assert region.lstrip().startswith('<div id="export-job"') and "<html" not in region
     assert all("HX-Request" in admin_client.get(url, headers=headers)["Vary"] for headers in ({}, {"HX-Request": "true"}))
 
@@ -246,3 +251,91 @@ def test_someone_elses_export_and_a_download_not_ready_are_refused(client, group
     assert "The export is not ready: being written." in refused.content.decode()
     client.force_login(group_user("Analysts", username="analyst"))
     assert client.get(reverse("admin:orders_order_export_job", args=[job.pk])).status_code == 403
+
+
+# --- Orders of lines (issue 18) ------------------------------------------------------------------
+
+def test_export_writes_each_line_with_its_line_no_and_total_a_guest_and_a_refund_with_empty_ids(admin_client):
+    from .line_factories import line_make
+
+    line_make("#1001", customer_id=None, quantity=3, unit_price="10.00", order_date=date(2024, 5, 1))
+    line_make("#1001", line_no=2, customer_id=None, product_id=None, quantity=0, unit_price="0", line_total="-7.50",
+              order_date=date(2024, 5, 1))
+    line_make("C536379", product_id="D", quantity=-1, unit_price="27.50", order_date=date(2010, 12, 1))
+
+    rows = csv_rows(export(admin_client, CSV_FORMAT, source_file=False, source_line=False, source_business_date=False))
+
+    assert rows[0] == ["order_id", "line_no", "customer_id", "product_id", "quantity", "unit_price", "line_total",
+                       "order_date"]
+    assert sorted(rows[1:]) == [
+        ["#1001", "1", "", "P1", "3", "10.00", "30.00", "2024-05-01"],
+        ["#1001", "2", "", "", "0", "0.00", "-7.50", "2024-05-01"],  # a negative amount is a number, not escaped
+        ["C536379", "1", "C1", "D", "-1", "27.50", "-27.50", "2010-12-01"],
+    ]
+
+
+def test_xlsx_export_leaves_a_guests_customer_cell_empty(admin_client):
+    from .line_factories import line_make
+
+    line_make("2001", customer_id=None, quantity=1, unit_price="4.00")
+
+    response = export(admin_client, XLSX_FORMAT)
+
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [cell.value for cell in sheet[1]][:4] == ["order_id", "line_no", "customer_id", "product_id"]
+    assert (sheet["A2"].value, sheet["B2"].value, sheet["C2"].value, sheet["D2"].value) == ("2001", 1, None, "P1")
+
+
+def _resource_import(text: str):
+    import tablib
+
+    from orders.resources import OrderResource
+
+    return OrderResource().import_data(tablib.Dataset().load(text, format="csv"), dry_run=False)
+
+
+def test_importing_an_export_reads_a_row_without_line_no_or_total_as_line_1_of_quantity_times_price():
+    result = _resource_import(
+        "order_id,customer_id,product_id,quantity,unit_price,order_date\n"
+        "3001,C1,P1,3,2.50,2024-06-01\n"
+    )
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    line = Order.objects.get(order_id="3001")
+    assert (line.line_no, line.line_total, line.order_count) == (1, Decimal("7.50"), 1)
+    assert (line.customer.customer_id, line.product.product_id) == ("C1", "P1")
+
+
+def test_importing_lines_keeps_their_line_no_and_total_and_reads_empty_ids_as_guest_and_refund():
+    result = _resource_import(
+        "order_id,line_no,customer_id,product_id,quantity,unit_price,line_total,order_date\n"
+        "#4001,1,,P1,3,3.33,10.00,2024-06-01\n"
+        "#4001,2,,,0,0.00,-4.00,2024-06-01\n"
+        "#4001,3,,P2,-1,2.00,,2024-06-01\n"
+    )
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    lines = list(Order.objects.filter(order_id="#4001").order_by("line_no").values_list(
+        "line_no", "customer", "product__product_id", "quantity", "line_total", "order_count",
+    ))
+    assert lines == [
+        (1, None, "P1", 3, Decimal("10.00"), 1),  # the file's amount, not 3 x 3.33
+        (2, None, None, 0, Decimal("-4.00"), 0),
+        (3, None, "P2", -1, Decimal("-2.00"), 0),
+    ]
+    # Imported again as it stands: every line matched by order id and line, nothing new.
+    _resource_import("order_id,line_no,customer_id,product_id,quantity,unit_price,line_total,order_date\n"
+                     "#4001,2,,,0,0.00,-4.00,2024-06-01\n")
+    assert Order.objects.filter(order_id="#4001").count() == 3
+
+
+def test_importing_a_line_with_no_product_and_a_quantity_is_refused():
+    from orders.services.corrections import REFUND_LINE_QUANTITY
+
+    result = _resource_import(
+        "order_id,line_no,customer_id,product_id,quantity,unit_price,order_date\n5001,1,C1,,2,1.00,2024-06-01\n"
+    )
+
+    assert result.has_errors()
+    assert REFUND_LINE_QUANTITY in str(result.row_errors()[0][1][0].error)
+    assert not Order.objects.filter(order_id="5001").exists()

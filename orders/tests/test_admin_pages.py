@@ -1,5 +1,6 @@
 """What a new user reads on the admin's pages: the run page's summary, named delimiters, plurals, money."""
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from orders.models import Customer, ImportRun, ImportUpload, Order, Product, RejectedRow
+
+from .line_factories import line_make, run_make
 
 pytestmark = pytest.mark.django_db
 
@@ -104,9 +107,211 @@ def test_order_list_shows_money_as_the_dashboard_does(admin_client):
     Order.objects.create(
         order_id="1001", customer=Customer.objects.create(customer_id="C1"),
         product=Product.objects.create(product_id="P1"), quantity=1, unit_price=Decimal("1299"),
-        order_date=date(2024, 1, 10),
+        line_total=Decimal("1299"), order_date=date(2024, 1, 10),
     )
 
     page = admin_client.get(reverse("admin:orders_order_changelist")).content.decode()
 
     assert '<td class="field-unit_price_shown">1,299.00</td>' in page
+
+
+# --- Orders are sets of lines (issue 18) ------------------------------------------------------
+
+def _row_of(page: str, order_id: str, line_no: int) -> str:
+    """The changelist row of one line, its cells' text joined by "|"."""
+    import re
+
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+        if cells[1:3] == [order_id, str(line_no)]:
+            return "|".join(cells[1:])
+    raise AssertionError(f"no row for order {order_id} line {line_no}")
+
+
+def test_order_list_shows_each_line_with_its_total_a_guest_and_a_refund(admin_client):
+    line_make("#1001", quantity=2, unit_price="1299.00", source_file="shop.csv", source_line=2)
+    line_make("#1001", line_no=2, customer_id=None, product_id=None, quantity=0, unit_price="0", line_total="-150.00",
+              source_file="shop.csv", source_line=3)
+    line_make("536379", customer_id=None, quantity=-1, unit_price="27.50", order_date=date(2010, 12, 1))
+
+    page = admin_client.get(reverse("admin:orders_order_changelist")).content.decode()
+
+    assert _row_of(page, "#1001", 1) == "#1001|1|C1|P1|2|1,299.00|2,598.00|Jan. 10, 2024|shop.csv|2"
+    assert _row_of(page, "#1001", 2) == "#1001|2|Guest|Refund|0|0.00|-150.00|Jan. 10, 2024|shop.csv|3"
+    assert _row_of(page, "536379", 1).startswith("536379|1|Guest|P1|-1|27.50|-27.50|")
+    assert 'column-line_total_shown' in page and ">Line total</a>" in page
+
+
+def test_order_list_search_by_order_id_finds_every_line_guests_and_refunds_too(admin_client):
+    line_make("A-7", customer_id=None)
+    line_make("A-7", line_no=2, product_id=None, quantity=0, unit_price="0", line_total="-1.00")
+    line_make("B-8")
+
+    listed = admin_client.get(reverse("admin:orders_order_changelist") + "?q=A-7").context["cl"].result_list
+
+    assert sorted((line.order_id, line.line_no) for line in listed) == [("A-7", 1), ("A-7", 2)]
+
+
+def test_order_list_filters_guest_orders_returns_and_refund_lines(admin_client):
+    line_make("1", customer_id=None)
+    line_make("2", quantity=-3)
+    line_make("3", product_id=None, quantity=0, unit_price="0", line_total="-5.00")
+    line_make("4")
+    url = reverse("admin:orders_order_changelist")
+
+    def listed(kind):
+        return [line.order_id for line in admin_client.get(f"{url}?line_kind={kind}").context["cl"].result_list]
+
+    assert (listed("guest"), listed("return"), listed("refund")) == (["1"], ["2"], ["3"])
+
+
+def test_a_lines_page_lists_the_other_lines_of_its_order_and_the_orders_total(admin_client):
+    first = line_make("536365", quantity=6, unit_price="2.55")
+    second = line_make("536365", line_no=2, product_id="71053", quantity=6, unit_price="3.39")
+    refund = line_make("536365", line_no=3, product_id=None, quantity=0, unit_price="0", line_total="-5.00")
+    line_make("536366", quantity=1, unit_price="99.00")  # another order: not listed
+
+    page = admin_client.get(reverse("admin:orders_order_change", args=[second.pk])).content.decode()
+
+    table = page[page.index('id="order-lines"'):page.index("</table>", page.index('id="order-lines"'))]
+    assert "Lines of this order" in page
+    assert table.count("<tr data-line=") + table.count('<tr class="current-line" data-line=') == 3
+    assert f'href="{reverse("admin:orders_order_change", args=[first.pk])}"' in table
+    assert f'href="{reverse("admin:orders_order_change", args=[refund.pk])}"' in table
+    assert '<tr class="current-line" data-line="2">' in table and "(this line)" in table
+    assert '<td class="line-total">15.30</td>' in table and '<td class="line-total">20.34</td>' in table
+    assert '<td class="line-total">-5.00</td>' in table and "<td>Refund</td>" in table
+    assert '<th class="order-total" id="order-total">30.64</th>' in table  # 15.30 + 20.34 - 5.00
+    assert "Order 536365: 3 lines" in table and "99.00" not in table
+
+
+def test_a_return_orders_page_says_it_is_not_counted_as_an_order(admin_client):
+    line = line_make("C536379", customer_id=None, quantity=-1, unit_price="27.50")
+
+    page = admin_client.get(reverse("admin:orders_order_change", args=[line.pk])).content.decode()
+
+    assert "Order C536379: 1 line (returns only: not counted as an order)" in page
+    assert '<th class="order-total" id="order-total">-27.50</th>' in page
+
+
+def test_a_lines_page_shows_its_total_read_only_and_its_identity_fixed(admin_client):
+    line = line_make("1001", quantity=2, unit_price="1299.00")
+
+    page = admin_client.get(reverse("admin:orders_order_change", args=[line.pk])).content.decode()
+
+    assert 'name="quantity"' in page and 'name="unit_price"' in page
+    assert 'name="line_total"' not in page and 'name="order_id"' not in page and 'name="line_no"' not in page
+    assert '<div class="readonly">2,598.00</div>' in page
+
+
+def test_a_refund_lines_page_lets_staff_type_its_amount(admin_client):
+    refund = line_make("#1002", product_id=None, quantity=0, unit_price="0", line_total="-20.00")
+
+    page = admin_client.get(reverse("admin:orders_order_change", args=[refund.pk])).content.decode()
+
+    assert 'name="line_total"' in page and 'value="-20.00"' in page
+
+
+# --- The import run page: grain, format, line counts, Load anyway ----------------------------
+
+def test_import_run_page_shows_grain_with_its_reason_format_and_the_line_counts(admin_client):
+    run = run_make(
+        grain="line", grain_reason="order ids repeat with different products (536365 lines 2-8)",
+        source_format="UCI Online Retail II", returns=9, guests=4, voided=0, removed=2,
+    )
+
+    page = _run_page(admin_client, run)
+
+    assert "One row per order line: order ids repeat with different products (536365 lines 2-8)" in page
+    assert '<div class="readonly">UCI Online Retail II</div>' in page
+    assert '<td data-kind="returns">9</td><td data-kind="guests">4</td>' in page
+    assert '<td data-kind="voided">0</td><td data-kind="removed">2</td>' in page
+    assert page.find('id="run-lines"') < page.find("SHA-256")  # in the summary
+
+
+def test_a_run_not_read_yet_says_so_for_its_grain(admin_client):
+    run = run_make(status=ImportRun.Status.PENDING)
+
+    page = _run_page(admin_client, run)
+
+    assert "One row per order" not in page and "load-anyway-button" not in page
+
+
+def _rejected_run(tmp_path):
+    """A run that failed for too many rejected rows; its file is on disk, so loading it anyway can read it."""
+    path = tmp_path / "sales_data_2024-10-15.csv"
+    path.write_text(
+        "order_id,customer_id,product_id,quantity,price,order_date\n"
+        "1001,501,301,2,25.50,2024-01-10\n"
+        "1002,502,302,abc,10.00,2024-01-11\n"
+        "1003,503,303,xyz,10.00,2024-01-11\n"
+    )
+    return run_make(
+        path=str(path), size=path.stat().st_size, sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        status=ImportRun.Status.FAILED,
+        failure=ImportRun.Failure.TOO_MANY_REJECTED, rows_read=3, rejected=2,
+        error="2 of 3 rows were rejected (more than 50%): Not a number (2)",
+    )
+
+
+def test_a_run_failed_for_too_many_rejected_rows_offers_load_anyway(admin_client, tmp_path):
+    run = _rejected_run(tmp_path)
+
+    page = _run_page(admin_client, run)
+
+    url = reverse("admin:orders_importrun_load_anyway", args=[run.pk])
+    assert f'action="{url}"' in page and 'id="load-anyway-button"' in page
+    assert "Most of this file&#x27;s rows were rejected" in page or "Most of this file's rows were rejected" in page
+    assert "csrfmiddlewaretoken" in page[page.index('id="load-anyway-form"'):]
+    loaded = run_make("sales_data_2024-10-16.csv")
+    crashed = run_make("sales_data_2024-10-17.csv", status=ImportRun.Status.FAILED, failure=ImportRun.Failure.CRASH)
+    assert "load-anyway-button" not in _run_page(admin_client, loaded)
+    assert "load-anyway-button" not in _run_page(admin_client, crashed)
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_load_anyway_loads_the_clean_rows_and_says_so(admin_client, tmp_path, settings):
+    settings.INGEST_SNAPSHOT_DIR = tmp_path / "snapshots"
+    run = _rejected_run(tmp_path)
+
+    response = admin_client.post(reverse("admin:orders_importrun_load_anyway", args=[run.pk]), follow=True)
+
+    run.refresh_from_db()
+    assert run.load_anyway is True
+    assert response.redirect_chain[-1][0] == reverse("admin:orders_importrun_change", args=[run.pk])
+    assert run.status == ImportRun.Status.LOADED
+    assert list(Order.objects.values_list("order_id", flat=True)) == ["1001"]
+    page = response.content.decode()
+    assert "Loaded sales_data_2024-10-15.csv anyway: 1 new, 0 updated, 0 unchanged" in page
+    assert "its 2 rejected rows are kept for repair" in page and "load-anyway-button" not in page
+
+
+def test_load_anyway_of_a_run_that_did_not_fail_for_rejected_rows_changes_nothing(admin_client):
+    run = run_make()
+
+    response = admin_client.post(reverse("admin:orders_importrun_load_anyway", args=[run.pk]), follow=True)
+
+    run.refresh_from_db()
+    assert (run.status, run.load_anyway) == (ImportRun.Status.LOADED, False)
+    assert response.status_code == 200 and 'class="error"' in response.content.decode()
+
+
+def test_load_anyway_is_a_post_with_a_csrf_token_by_staff_who_may_change_runs(client, group_user, tmp_path):
+    from django.test import Client
+
+    run = _rejected_run(tmp_path)
+    url = reverse("admin:orders_importrun_load_anyway", args=[run.pk])
+
+    client.force_login(group_user("Analysts"))
+    assert "load-anyway-button" not in _run_page(client, run)
+    assert client.post(url).status_code == 403
+    sales = group_user("Sales staff")
+    client.force_login(sales)
+    assert client.get(url).status_code == 405
+    assert "load-anyway-button" in _run_page(client, run)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(sales)
+    assert strict.post(url).status_code == 403
+    assert client.post(reverse("admin:orders_importrun_load_anyway", args=[99999])).status_code == 404
+    run.refresh_from_db()
+    assert (run.status, run.load_anyway) == (ImportRun.Status.FAILED, False)

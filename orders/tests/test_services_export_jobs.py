@@ -31,6 +31,7 @@ def order_make(order_id: str, *, customer_id: str = "C1", month: int = 1):
         product=Product.objects.get_or_create(product_id="P1")[0],
         quantity=2,
         unit_price=Decimal("12.90"),
+        line_total=Decimal("25.80"),
         order_date=date(2024, month, 10),
         source_file="sales_data_2024-01-10.csv",
         source_line=1,

@@ -19,6 +19,8 @@ from orders.services.rejected_rows import (
     rejected_row_repair,
 )
 
+from .line_factories import line_make, run_make
+
 pytestmark = pytest.mark.django_db
 
 # Decimal commas, a run of ";" trailing every line after the header's empty columns... and an
@@ -85,7 +87,9 @@ def test_a_run_loaded_before_positions_were_kept_reads_the_files_header_or_says_
 
 
 def test_a_short_line_gives_the_values_it_has(ingest_text):
-    run = ingest_text("order_id,customer_id,product_id,quantity,price,order_date\n1001,501,301\n").run
+    run = ingest_text(
+        "order_id,customer_id,product_id,quantity,price,order_date\n1001,501,301\n1002,502,302,1,2.00,2024-01-10\n"
+    ).run
     row = run.rejected_rows.get()
     assert row.reason == RejectedRow.Reason.TOO_FEW_FIELDS
 
@@ -266,6 +270,7 @@ def test_rejected_row_list_filters_on_open_resolved_and_dismissed(admin_client, 
     run = ingest_text(
         "order_id,customer_id,product_id,quantity,price,order_date\n"
         "1001,501,301,x,1.00,2024-01-10\n1002,502,302,y,2.00,2024-01-10\n1003,503,303,z,3.00,2024-01-10\n"
+        "1004,504,304,1,4.00,2024-01-10\n1005,505,305,1,5.00,2024-01-10\n1006,506,306,1,6.00,2024-01-10\n"
     ).run
     first, second, third = run.rejected_rows.order_by("line_number")
     rejected_row_repair(row_id=first.pk, values=values(line=first.line_number, order_id="1001"), user=admin_user)
@@ -313,3 +318,162 @@ def test_a_rejected_row_written_by_sql_naming_only_the_loaders_columns_is_open(r
 
     row = RejectedRow.objects.get(line_number=9)
     assert (row.status, row.dismissal_reason, row.repaired_order_id) == ("open", "", "")
+
+
+# --- A repaired row is a line (issue 18) --------------------------------------------------------------
+
+UCI_FILE = "sales_data_2010-12-01.csv"
+
+
+def line_run(**fields):
+    return run_make(UCI_FILE, grain="line", grain_reason="UCI Online Retail II", source_format="UCI Online Retail II",
+                    **fields)
+
+
+def rejected_line(run, line_number: int = 5) -> RejectedRow:
+    return RejectedRow.objects.create(
+        run=run, line_number=line_number, raw="536365,84406B,CREAM CUPID,x,2010-12-01 08:26,2.75,17850,UK",
+        field="quantity", reason=RejectedRow.Reason.NOT_A_NUMBER, message="quantity 'x' is not a number",
+    )
+
+
+def uci_values(**changes) -> OrderRow:
+    base = dict(line=5, order_id="536365", customer_id="17850", product_id="84406B", quantity=8,
+                unit_price=Decimal("2.75"), order_date=date(2010, 12, 1))
+    return OrderRow(**{**base, **changes})
+
+
+def order_lines(order_id: str) -> list[tuple]:
+    return list(Order.objects.filter(order_id=order_id).order_by("line_no").values_list(
+        "line_no", "product__product_id", "quantity", "line_total", "order_count", "source_line",
+    ))
+
+
+def test_repair_adds_a_line_to_an_order_its_line_file_loaded_and_the_reports_count_it(admin_user):
+    from reports.selectors import headline
+
+    run = line_run()
+    line_make("536365", product_id="85123A", quantity=6, unit_price="2.55", source_run=run, source_line=2,
+              source_business_date=run.business_date, order_date=date(2010, 12, 1))
+    line_make("536365", line_no=2, product_id="71053", quantity=6, unit_price="3.39", source_run=run, source_line=3,
+              source_business_date=run.business_date, order_date=date(2010, 12, 1))
+    row = rejected_line(run)
+    assert (headline()["revenue"], headline()["orders"]) == (Decimal("35.64"), 1)
+
+    line = rejected_row_repair(row_id=row.pk, values=uci_values(), user=admin_user)
+
+    assert (line.line_no, line.line_total, line.order_count) == (3, Decimal("22.00"), 0)
+    assert order_lines("536365") == [
+        (1, "85123A", 6, Decimal("15.30"), 1, 2),
+        (2, "71053", 6, Decimal("20.34"), 0, 3),
+        (3, "84406B", 8, Decimal("22.00"), 0, 5),
+    ]
+    assert (headline()["revenue"], headline()["orders"]) == (Decimal("57.64"), 1)  # one more line, the same order
+    row.refresh_from_db()
+    assert (row.status, row.repaired_order_id) == (RejectedRow.Status.RESOLVED, "536365")
+    assert line.history.latest().history_change_reason == REPAIR_CHANGE_REASON.format(file_name=UCI_FILE, line_number=5)
+
+
+def test_repair_of_a_line_files_new_order_is_its_line_1_and_counts_as_an_order(admin_user):
+    row = rejected_line(line_run())
+
+    line = rejected_row_repair(row_id=row.pk, values=uci_values(order_id="536999"), user=admin_user)
+
+    assert order_lines("536999") == [(1, "84406B", 8, Decimal("22.00"), 1, 5)]
+    assert line.source_run_id == row.run_id
+
+
+def test_repair_adds_a_sold_line_to_a_return_order_which_then_counts_as_an_order(admin_user):
+    run = line_run(returns=1)
+    line_make("536365", quantity=-1, unit_price="4.00", order_count=0, source_run=run, source_line=2,
+              source_business_date=run.business_date)
+    row = rejected_line(run)
+
+    rejected_row_repair(row_id=row.pk, values=uci_values(), user=admin_user)
+
+    assert [(no, count) for no, _, _, _, count, _ in order_lines("536365")] == [(1, 1), (2, 0)]
+
+
+def test_repair_in_a_line_file_of_an_order_an_earlier_file_wrote_replaces_that_order(admin_user):
+    earlier = run_make("sales_data_2010-11-30.csv", grain="line")
+    for line_no in (1, 2):
+        line_make("536365", line_no=line_no, product_id=f"OLD{line_no}", source_run=earlier, source_line=line_no + 1,
+                  source_business_date=earlier.business_date)
+    row = rejected_line(line_run())
+
+    rejected_row_repair(row_id=row.pk, values=uci_values(), user=admin_user)
+
+    # This file carried the order in the repaired line alone: its version of the order is that line.
+    assert order_lines("536365") == [(1, "84406B", 8, Decimal("22.00"), 1, 5)]
+
+
+def test_repair_of_one_row_per_order_replaces_an_order_of_many_lines_with_one(rejected, admin_user):
+    earlier = run_make("sales_data_2024-10-01.csv", grain="line")
+    for line_no in (1, 2, 3):
+        line_make("1002", line_no=line_no, product_id=f"P{line_no}", source_run=earlier,
+                  source_business_date=earlier.business_date)
+
+    rejected_row_repair(row_id=rejected.pk, values=values(), user=admin_user)
+
+    assert order_lines("1002") == [(1, "302", 3, Decimal("30.00"), 1, 3)]
+    # The lines it replaced are kept in the history, as deleted.
+    assert Order.history.filter(order_id="1002", history_type="-").count() == 2
+
+
+def test_repair_never_adds_a_line_to_an_order_a_later_file_wrote(admin_user):
+    later = run_make("sales_data_2010-12-05.csv", grain="line")
+    line_make("536365", source_run=later, source_file=later.file_name, source_line=2,
+              source_business_date=later.business_date)
+    run = line_run()
+    line_make("536365", line_no=2, source_run=run, source_line=3, source_business_date=run.business_date)
+    row = rejected_line(run)
+
+    with pytest.raises(RejectedRowResolveError) as raised:
+        rejected_row_repair(row_id=row.pk, values=uci_values(), user=admin_user)
+
+    assert "it was last written by sales_data_2010-12-05.csv" in raised.value.message
+    assert Order.objects.filter(order_id="536365").count() == 2
+
+
+def test_a_line_file_with_guests_and_returns_repairs_a_guests_return_line(admin_client):
+    run = line_run(guests=3, returns=2)
+    row = rejected_line(run)
+
+    page = admin_client.get(repair_url(row)).content.decode()
+    response = admin_client.post(repair_url(row), {
+        "order_id": "C536379", "customer_id": "", "product_id": "D", "quantity": "-1", "price": "27.50",
+        "order_date": "2010-12-01", "reason": "",
+    })
+
+    assert "Leave it empty for a guest order" in page
+    assert response.status_code == 302
+    line = Order.objects.get(order_id="C536379")
+    assert (line.customer, line.quantity, line.line_total, line.order_count) == (None, -1, Decimal("-27.50"), 0)
+
+
+def test_a_file_without_guests_or_returns_still_needs_a_customer_and_a_positive_quantity(admin_client):
+    row = rejected_line(line_run())
+
+    response = admin_client.post(repair_url(row), {
+        "order_id": "C536379", "customer_id": "", "product_id": "D", "quantity": "-1", "price": "27.50",
+        "order_date": "2010-12-01", "reason": "",
+    })
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in page and "quantity &#x27;-1&#x27; is not positive" in page
+    assert not Order.objects.filter(order_id="C536379").exists()
+
+
+def test_the_repair_page_says_which_line_of_the_order_was_added(admin_client):
+    run = line_run()
+    line_make("536365", source_run=run, source_line=2, source_business_date=run.business_date)
+    row = rejected_line(run)
+
+    response = admin_client.post(repair_url(row), {
+        "order_id": "536365", "customer_id": "17850", "product_id": "84406B", "quantity": "8", "price": "2.75",
+        "order_date": "2010-12-01", "reason": "",
+    }, follow=True)
+
+    assert f"Line 5 of {UCI_FILE} was loaded as order" in response.content.decode()
+    assert ">536365</a>, line 2." in response.content.decode()
