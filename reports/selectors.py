@@ -230,10 +230,13 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
 
 def headline(*, start: date | None = None, end: date | None = None) -> dict:
     """Revenue, orders, quantity, customers and average order value for the range."""
-    totals = _days(start, end).aggregate(cents=Sum("revenue_cents"), orders=Sum("order_count"), quantity=Sum("quantity"))
-    orders = int(totals["orders"] or 0)
+    totals = _days(start, end).aggregate(
+        cents=Sum("revenue_cents"), counted=Sum("order_count"), quantity=Sum("quantity"), lines=Sum("orders")
+    )
+    orders = int(totals["counted"] or 0)
     cents = int(totals["cents"] or 0)
-    customers = _customer_count(start=start, end=end) if orders else 0
+    # A range of returns only has customers and no order: count them whenever it has lines.
+    customers = _customer_count(start=start, end=end) if totals["lines"] else 0
     return {
         "revenue": money(cents),
         "orders": orders,

@@ -78,6 +78,7 @@ def order_add(order_id: str, customer: str, product: str, quantity: int, price: 
         product=Product.objects.get_or_create(product_id=product)[0],
         quantity=quantity,
         unit_price=Decimal(price),
+        line_total=quantity * Decimal(price),
         order_date=on,
     )
 

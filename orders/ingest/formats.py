@@ -16,7 +16,7 @@ GRAIN_LINE = "line"
 GRAIN_AUTO = "auto"
 
 UNMAPPED_HINT = (
-    "Upload the file in the admin (Orders › Import orders) to map its columns once: "
+    "Upload the file in the admin (Orders › Import, /admin/orders/order/import/) to map its columns once: "
     "the source profile you save there reads every later file with this header, bucket files included."
 )
 

@@ -205,7 +205,7 @@ class OrderStage:
                 lines = self._lines_keep(cursor, t, counts)
                 self._customers_and_products_create(cursor, t, stamp)
                 counts.conflicts = self._conflicts_record(cursor, t, run_id=run_id, day=day, stamp=stamp)
-                held = self._corrected_orders_hold(cursor, t)
+                held, held_superseded = self._corrected_orders_hold(cursor, t, day=day)
                 lines -= held
                 counts.returns, counts.guests = self._returns_and_guests_count(cursor, t)
                 upsert = _ORDER_UPSERT.format(
@@ -216,7 +216,8 @@ class OrderStage:
                     self._orders_upsert_counted(cursor, t, upsert, params, counts, lines)
                 else:
                     self._orders_upsert_alone(cursor, t, upsert, params, counts, lines)
-                counts.unchanged += held - counts.conflicts
+                counts.superseded += held_superseded
+                counts.unchanged += held - counts.conflicts - held_superseded
                 counts.removed = self._lines_gone_delete(cursor, t, day=day)
         self._drop()
         return counts
@@ -359,20 +360,28 @@ class OrderStage:
         self._log("kept aside conflicts with staff corrections", cursor.rowcount, started)
         return cursor.rowcount
 
-    def _corrected_orders_hold(self, cursor, t: dict[str, str]) -> int:
-        """Take out of the lines to write every line of an order staff corrected; return how many.
+    def _corrected_orders_hold(self, cursor, t: dict[str, str], *, day) -> tuple[int, int]:
+        """Take out of the lines to write every line of an order staff corrected; return how many, and how many of
+        them a later business date wrote (superseded, not a conflict).
 
         A file never writes over a correction, nor adds or drops lines around it: an order is
         its set of lines, and staff own it now. The partial index on corrected lines keeps
         this to the few there are.
         """
         started = time.perf_counter()
+        corrected = f"(SELECT order_id FROM {t['order']} WHERE corrected_at IS NOT NULL)"
         cursor.execute(
-            f"DELETE FROM {t['latest']} WHERE order_id IN"
-            f" (SELECT order_id FROM {t['order']} WHERE corrected_at IS NOT NULL)"
+            f"SELECT count(*) FROM {t['latest']} l"
+            f" LEFT JOIN {t['customer']} c ON c.customer_id = l.customer_id"
+            f" LEFT JOIN {t['product']} p ON p.product_id = l.product_id"
+            f" JOIN {t['order']} o ON o.order_id = l.order_id AND o.line_no = l.line_no"
+            f" WHERE l.order_id IN {corrected} AND o.source_business_date > %s AND NOT {_same()}",
+            [day],
         )
+        superseded = cursor.fetchone()[0]
+        cursor.execute(f"DELETE FROM {t['latest']} WHERE order_id IN {corrected}")
         self._log("held back the lines of corrected orders", cursor.rowcount, started)
-        return cursor.rowcount
+        return cursor.rowcount, superseded
 
     # --- Writing --------------------------------------------------------------------------
 

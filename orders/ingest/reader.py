@@ -330,7 +330,8 @@ def detect_layout(path: Path, encoding: str, profiles: ProfileFinder | None = No
                     try:
                         read = header_read(names, profiles)
                     except HeaderError as error:
-                        raise FileReadError(str(error)) from None
+                        # Two columns for one field: staff can say which one to read.
+                        raise UnmappedHeaderError(str(error), names) from None
                     if read is None:
                         continue
                     mapping, source = read

@@ -23,7 +23,7 @@ def orders_three():
     ):
         Order.objects.create(
             order_id=order_id, customer=Customer.objects.create(customer_id=customer_id), product=product,
-            quantity=1, unit_price=Decimal("12.90"), order_date=order_date,
+            quantity=1, unit_price=Decimal("12.90"), line_total=Decimal("12.90"), order_date=order_date,
         )
 
 

@@ -25,7 +25,8 @@ def order_create(db):
         customer, _ = Customer.objects.get_or_create(customer_id=customer_id)
         product, _ = Product.objects.get_or_create(product_id=product_id)
         return Order.objects.create(
-            order_id=order_id, customer=customer, product=product, quantity=quantity, unit_price=Decimal(price), order_date=day
+            order_id=order_id, customer=customer, product=product, quantity=quantity, unit_price=Decimal(price),
+            line_total=quantity * Decimal(price), order_date=day,
         )
 
     return create

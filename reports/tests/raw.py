@@ -14,15 +14,27 @@ def _orders(start, end):
         orders = orders.filter(order_date__gte=start)
     if end:
         orders = orders.filter(order_date__lte=end)
+    # Each line: its customer (None: a guest), product (None: a refund on no product), quantity,
+    # amount, day, and whether it counts as an order (the first line of a sales order).
     return [
-        (o.customer.customer_id, o.product.product_id, o.quantity, Decimal(o.unit_price) * o.quantity, o.order_date)
+        (
+            o.customer.customer_id if o.customer else None,
+            o.product.product_id if o.product else None,
+            o.quantity,
+            Decimal(o.line_total),
+            o.order_date,
+            o.order_count,
+        )
         for o in orders
     ]
 
 
 def _sums(rows, index):
+    """Revenue and quantity per customer (index 0) or product (1); lines with none are left out."""
     revenue, quantity = defaultdict(Decimal), defaultdict(int)
     for row in rows:
+        if row[index] is None:
+            continue
         revenue[row[index]] += row[3]
         quantity[row[index]] += row[2]
     return revenue, quantity
@@ -53,8 +65,10 @@ def report_all(*, start=None, end=None, limit=5) -> dict:
             month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     revenue = sum((row[3] for row in rows), Decimal(0))
     first_orders = {}
-    for customer_id, _product, _quantity, _revenue, day in _orders(None, None):
-        first_orders[customer_id] = min(day, first_orders.get(customer_id, day))
+    for customer_id, _product, _quantity, _revenue, day, _counted in _orders(None, None):
+        if customer_id is not None:
+            first_orders[customer_id] = min(day, first_orders.get(customer_id, day))
+    orders = sum(row[5] for row in rows)
     new = sum(1 for customer_id in customer_revenue if (start is None or first_orders[customer_id] >= start))
     return {
         "top_customers_by_revenue": top(customer_revenue, "customer_id", "total_revenue", True),
@@ -64,10 +78,10 @@ def report_all(*, start=None, end=None, limit=5) -> dict:
         "monthly_revenue": monthly,
         "headline": {
             "revenue": _q(revenue),
-            "orders": len(rows),
+            "orders": orders,
             "quantity": sum(row[2] for row in rows),
             "customers": len(customer_revenue),
-            "average_order_value": (revenue / len(rows)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if rows else None,
+            "average_order_value": (revenue / orders).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if orders else None,
         },
         "customer_revenues": [
             {"customer_id": key, "total_revenue": _q(value), "total_quantity": customer_quantity[key]}

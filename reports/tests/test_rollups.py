@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from orders.models import Customer, Order
 from orders.services.import_runs import sales_file_ingest
@@ -47,6 +48,7 @@ def test_admin_edit_moves_revenue_between_customers_and_months(shop):
     order.customer = Customer.objects.get(customer_id="C-A")
     order.order_date = date(2024, 3, 2)
     order.quantity = 10
+    order.line_total = order.quantity * order.unit_price  # as the admin's correction does
     order.save()
 
     assert selectors.top_customers_by_revenue()[0] == {"customer_id": "C-A", "total_revenue": D("46.05")}
@@ -58,7 +60,7 @@ def test_admin_edit_moves_revenue_between_customers_and_months(shop):
 
 def test_delete_and_bulk_update(shop):
     Order.objects.filter(order_id="O1").delete()
-    Order.objects.filter(order_id__in=["O2", "O5"]).update(unit_price=D("1.10"))
+    Order.objects.filter(order_id__in=["O2", "O5"]).update(unit_price=D("1.10"), line_total=F("quantity") * D("1.10"))
 
     assert selectors.top_customers_by_revenue() == [
         {"customer_id": "C-C", "total_revenue": D("10.00")},
@@ -107,9 +109,10 @@ def test_orders_written_before_the_next_fold_count_once(shop, order_create):
     fresh = order_create("O6", "C-D", "P-X", 1, "3.00", date(2024, 4, 11))  # above the fold mark
     order_create("O7", "C-D", "P-Y", 2, "1.00", date(2024, 4, 12))
     fresh.quantity = 5
+    fresh.line_total = 5 * fresh.unit_price
     fresh.save()
     Order.objects.filter(order_id="O7").delete()
-    Order.objects.filter(order_id="O1").update(quantity=1)  # folded: logged
+    Order.objects.filter(order_id="O1").update(quantity=1, line_total=F("unit_price"))  # folded: logged
 
     assert selectors.top_customers_by_revenue()[0] == {"customer_id": "C-B", "total_revenue": D("20.01")}
     assert selectors.top_customers_by_revenue(start=date(2024, 4, 11)) == [{"customer_id": "C-D", "total_revenue": D("15.00")}]
@@ -126,8 +129,9 @@ def test_raw_sql_reusing_an_old_id_or_moving_an_id_is_counted(shop):
     top_id = Order.objects.order_by("-id").values_list("id", flat=True)[0]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO orders_order (id, order_id, customer_id, product_id, quantity, unit_price, order_date,"
-            " source_file, created_at, updated_at) VALUES (%s, 'O4b', %s, %s, 7, 1.00, %s, '', %s, %s)",
+            "INSERT INTO orders_order (id, order_id, line_no, customer_id, product_id, quantity, unit_price, line_total,"
+            " order_count, order_date, source_file, created_at, updated_at)"
+            " VALUES (%s, 'O4b', 1, %s, %s, 7, 1.00, 7.00, 1, %s, '', %s, %s)",
             [old_id, customer_id, product_id, date(2024, 4, 10), "2024-04-10 00:00:00", "2024-04-10 00:00:00"],
         )
         cursor.execute("UPDATE orders_order SET id = %s WHERE order_id = 'O5'", [top_id + 100])
