@@ -429,9 +429,11 @@ class OrderStage:
             f"SELECT count(*) FROM {t['latest']} l"
             f" LEFT JOIN {t['customer']} c ON c.customer_id = l.customer_id"
             f" LEFT JOIN {t['product']} p ON p.product_id = l.product_id"
-            f" JOIN {t['order']} o ON o.order_id = l.order_id AND o.line_no = l.line_no"
-            f" WHERE o.source_business_date > %s AND NOT {_same()}",
-            [params[2]],
+            f" LEFT JOIN {t['order']} o ON o.order_id = l.order_id AND o.line_no = l.line_no"
+            f" WHERE (o.id IS NOT NULL AND o.source_business_date > %s AND NOT {_same()})"
+            # A line the stored order lacks, and the stored order is newer: not added.
+            f" OR (o.id IS NULL AND NOT {_NEW_LINE_ALLOWED.format(**t)})",
+            [params[2], params[2]],
         )
         counts.superseded = cursor.fetchone()[0]
         counts.unchanged = lines - counts.inserted - counts.updated - counts.superseded
