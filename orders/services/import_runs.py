@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -16,7 +17,11 @@ from ..bucket import BucketError, StoredFile, stored_file, stored_file_at
 from ..ingest.files import business_date_from_name
 from ..ingest.pipeline import FileLoadResult, sales_file_load
 from ..ingest.reader import FileReadError
+from ..ingest.reasons import REASON_LABELS
 from ..models import DataVersion, ImportRun
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger("salesproject.app")
 pipeline_logger = logging.getLogger("salesproject.pipeline")
@@ -38,12 +43,33 @@ POISON = (
     "The load stopped its worker {count} times without finishing (the worker was killed: out of memory, or "
     "past the hard time limit), so it is not tried again by itself. Look at the file before loading it again."
 )
+TOO_MANY_REJECTED = (
+    "{rejected:,} of {rows_read:,} rows ({percent}%) were rejected, more than INGEST_MAX_REJECTED_PERCENT "
+    "({limit}%) allows: nothing was loaded. Top reasons: {reasons}. "
+    "Fix the file and send it again, or choose Load anyway."
+)
+TOP_REASONS = 5
+LOAD_ANYWAY_REFUSED = (
+    "Import run {run_id} did not fail for too many rejected rows: only such a run can be loaded anyway."
+)
 # Loads whose worker died before the run is failed as poison rather than started once more.
 POISON_LOST_ATTEMPTS = 2
 
 # The failures that the world, not the file, can cure: the scan tries these again by itself.
 CURABLE_FAILURES = (ImportRun.Failure.MISSING, ImportRun.Failure.UNREADABLE, ImportRun.Failure.DATABASE)
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class TooManyRejected(Exception):
+    """Most of the file's rows were rejected: raised inside the load's transaction to roll it all back."""
+
+    def __init__(self, result: FileLoadResult, limit: int):
+        super().__init__(rejected_message(result, limit=limit))
+        self.result = result
+
+
+class LoadAnywayRefused(Exception):
+    """Only a run failed for too many rejected rows can be loaded anyway."""
 
 
 class SourceError(FileReadError):
@@ -155,27 +181,67 @@ def _run_source(run: ImportRun) -> StoredFile:
     return taken.path
 
 
-def _run_failed(run_id: int, message: str, failure: str) -> None:
+def _run_failed(run_id: int, message: str, failure: str, **fields) -> None:
     ImportRun.objects.filter(pk=run_id).update(
-        status=ImportRun.Status.FAILED, error=message, failure=failure, next_retry_at=None, finished_at=timezone.now()
+        status=ImportRun.Status.FAILED, error=message, failure=failure, next_retry_at=None, finished_at=timezone.now(),
+        **fields,
     )
 
 
+def _result_read_fields(result: FileLoadResult) -> dict:
+    """What the load read: kept on the run too when it fails for its rejected rows."""
+    return {
+        "encoding": result.layout.encoding,
+        "delimiter": result.layout.delimiter,
+        "trailing_junk": result.layout.trailing_junk,
+        "header_mapping": result.layout.header_mapping,
+        "column_positions": result.layout.mapping,
+        "decimal_mark": result.value_format.decimal_mark,
+        "date_order": result.value_format.date_order,
+        "warnings": result.warnings,
+        "rows_read": result.rows_read,
+        "rejected": result.rejected,
+        "grain": result.grain,
+        "grain_reason": result.grain_reason,
+        "source_format": result.source_format,
+        "timings": result.timings,
+    }
+
+
 def _result_record(run: ImportRun, result: FileLoadResult) -> None:
-    """Copy what the load detected and did onto the run."""
-    run.encoding = result.layout.encoding
-    run.delimiter = result.layout.delimiter
-    run.trailing_junk = result.layout.trailing_junk
-    run.header_mapping = result.layout.header_mapping
-    run.column_positions = result.layout.mapping
-    run.decimal_mark = result.value_format.decimal_mark
-    run.date_order = result.value_format.date_order
-    run.warnings = result.warnings
-    run.rows_read = result.rows_read
-    run.rejected = result.rejected
-    for count in ("inserted", "updated", "unchanged", "superseded", "duplicates", "conflicts"):
+    """Copy what the load read and did onto the run."""
+    for name, value in _result_read_fields(result).items():
+        setattr(run, name, value)
+    for count in (
+        "inserted", "updated", "unchanged", "superseded", "duplicates", "conflicts",
+        "returns", "guests", "voided", "removed",
+    ):
         setattr(run, count, getattr(result.counts, count))
-    run.timings = result.timings
+
+
+def rejected_too_many(*, rows_read: int, rejected: int, limit: int) -> bool:
+    """Return whether more than limit percent of the rows read were rejected."""
+    return rows_read > 0 and rejected * 100 > limit * rows_read
+
+
+def rejected_message(result: FileLoadResult, *, limit: int) -> str:
+    """Say how many rows were rejected, against which limit, and the commonest reasons with their counts."""
+    labelled = [(REASON_LABELS.get(code, code), count) for code, count in result.rejection_reasons.items()]
+    top = sorted(labelled, key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
+    reasons = ", ".join(f"{label}: {count:,}" for label, count in top)
+    return TOO_MANY_REJECTED.format(
+        rejected=result.rejected, rows_read=result.rows_read, limit=limit,
+        percent=_percent_over(result.rejected, result.rows_read, limit=limit), reasons=reasons or "none recorded",
+    )
+
+
+def _percent_over(part: int, whole: int, *, limit: int) -> str:
+    # Rounded down, with the decimals it takes to read as over the limit: 501 of 1,000 is 50.1%, never "50%".
+    digits = 0
+    while (shown := part * 100 * 10**digits // whole) <= limit * 10**digits and digits < 6:
+        digits += 1
+    whole_part, fraction = divmod(shown, 10**digits)
+    return f"{whole_part}.{fraction:0{digits}d}" if digits else str(whole_part)
 
 
 def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = None) -> ImportRun:
@@ -224,6 +290,11 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
                 default_date_order=settings.INGEST_DEFAULT_DATE_ORDER,
                 progress=progress,
             )
+            limit = settings.INGEST_MAX_REJECTED_PERCENT
+            if not run.load_anyway and rejected_too_many(
+                rows_read=result.rows_read, rejected=result.rejected, limit=limit
+            ):
+                raise TooManyRejected(result, limit)  # rolls back the orders and the rejected rows alike
             _result_record(run, result)
             run.status = ImportRun.Status.LOADED
             run.error = ""
@@ -234,6 +305,11 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
                 data_version_bump()  # last: its row lock is held until the commit
                 transaction.on_commit(lambda: _loaded_announce(run_id))
             transaction.on_commit(source.remove)
+    except TooManyRejected as error:
+        # A file failure like a malformed file: the scan does not try it again, staff decide.
+        _run_failed(run_id, str(error), ImportRun.Failure.TOO_MANY_REJECTED, **_result_read_fields(error.result))
+        pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
+        return ImportRun.objects.get(pk=run_id)
     except FileReadError as error:  # SourceError too: the file is gone, replaced or cannot be opened
         _run_failed(run_id, str(error), getattr(error, "failure", ImportRun.Failure.FILE))
         pipeline_logger.warning("%s: failed as a whole: %s", run.file_name, error)
@@ -353,6 +429,25 @@ def import_run_load_again(*, run_id: int) -> bool:
     if run.status == ImportRun.Status.LOADED:
         return False
     return import_run_dispatch(run_id=run_id)
+
+
+def import_run_load_anyway(*, run_id: int, user: "AbstractBaseUser") -> ImportRun:
+    """Staff's "Load anyway": load a run that failed for too many rejected rows, its clean rows and all.
+
+    The choice is kept on the run (load_anyway), so every later try of this version loads too;
+    the rejected rows are kept as RejectedRows, as for any load. Raise LoadAnywayRefused for
+    any other run. The load is queued as "load again" queues it; the run is returned as it is
+    then: loaded already when tasks run in-process, else pending (a broker that is down leaves
+    it pending, and a later bucket scan queues it).
+    """
+    chosen = ImportRun.objects.filter(
+        pk=run_id, status=ImportRun.Status.FAILED, failure=ImportRun.Failure.TOO_MANY_REJECTED
+    ).update(load_anyway=True, status=ImportRun.Status.PENDING, failure="", error="", dispatched_at=timezone.now())
+    if not chosen:
+        raise LoadAnywayRefused(LOAD_ANYWAY_REFUSED.format(run_id=run_id))
+    logger.info("import run %d: %s chose to load it anyway", run_id, getattr(user, "username", user))
+    import_run_load_again(run_id=run_id)
+    return ImportRun.objects.get(pk=run_id)
 
 
 def import_runs_stalled(*, now: datetime | None = None) -> list[int]:

@@ -22,6 +22,7 @@ from django.core.management.base import CommandError
 
 from orders.ingest import reasons
 from orders.ingest.clean import RowCleaner
+from orders.ingest.formats import UNMAPPED_HINT
 from orders.ingest.load import OrderStage
 from orders.models import Customer, ImportRun, Order, Product, RejectedRow
 from orders.services.import_runs import ALREADY_LOADED
@@ -276,13 +277,42 @@ def test_ingest_exits_1_when_a_file_fails_as_a_whole(bucket):
     assert failed.status == ImportRun.Status.FAILED
     assert failed.error == (
         "Missing required columns: price. "
-        "Headers found: 'order_id', 'customer_id', 'product_id', 'quantity', 'order_date'."
+        f"Headers found: 'order_id', 'customer_id', 'product_id', 'quantity', 'order_date'. {UNMAPPED_HINT}"
     )
     assert f"sales_data_2024-07-01.csv: FAILED (import run {failed.pk}): {failed.error}" in out.getvalue()
     # The other file is loaded all the same.
     assert run_for("sales_data_2024-01-15.csv").status == ImportRun.Status.LOADED
     assert Order.objects.count() == 12
     assert not Order.objects.filter(order_id="10100").exists()
+
+
+def test_ingest_exits_1_when_a_file_is_mostly_rejected_and_says_which_and_why(bucket):
+    shutil.copy2(SHIPPED_BUCKET / "sales_data_2024-01-15.csv", bucket)
+    (bucket / "sales_data_2024-07-01.csv").write_text(
+        HEADER + "10100,C1001,TEA-0042,2,4.50,2024-06-30\n10101,C1001,TEA-0042,two,4.50,2024-06-30\n"
+        "10102,C1001,TEA-0042,2.5,4.50,2024-06-30\n10103,C1001,TEA-0042,1,,2024-06-30\n"
+    )
+    out = StringIO()
+
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("ingest", "--no-progress", stdout=out)
+
+    assert exit_info.value.code == 1
+    failed = run_for("sales_data_2024-07-01.csv")
+    assert (failed.status, failed.failure, failed.rows_read, failed.rejected) == (
+        ImportRun.Status.FAILED, ImportRun.Failure.TOO_MANY_REJECTED, 4, 3,
+    )
+    assert failed.error == (
+        "3 of 4 rows (75%) were rejected, more than INGEST_MAX_REJECTED_PERCENT (50%) allows: nothing was loaded. "
+        "Top reasons: Fractional quantity: 1, Missing value: 1, Not a number: 1. "
+        "Fix the file and send it again, or choose Load anyway."
+    )
+    assert f"sales_data_2024-07-01.csv: FAILED (import run {failed.pk}): {failed.error}" in out.getvalue()
+    # Nothing of it was loaded; the other file is loaded all the same.
+    assert not Order.objects.filter(order_id__in=["10100", "10101", "10102", "10103"]).exists()
+    assert not RejectedRow.objects.filter(run=failed).exists()
+    assert run_for("sales_data_2024-01-15.csv").status == ImportRun.Status.LOADED
+    assert Order.objects.count() == 12
 
 
 def test_ingest_exits_2_on_a_path_that_does_not_exist(bucket):

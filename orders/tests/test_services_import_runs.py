@@ -111,6 +111,38 @@ def test_a_lost_file_fails_as_missing_and_loads_when_dropped_again_with_the_same
     assert ImportRun.objects.count() == 1
 
 
+# --- What the load read is kept on the run ----------------------------------------------------
+
+
+def test_a_seed_shaped_file_is_recorded_as_order_grain_with_its_reason_and_no_known_format(tmp_path):
+    # Needs the loader that decides the grain (issue 18): until then result.grain is "".
+    path = write(tmp_path / "sales_data_2024-03-01.csv", "1,C1,P1,3,10.00,2024-03-01", "2,C2,P2,1,5.00,2024-03-01")
+
+    run = sales_file_ingest(path=path).run
+
+    assert (run.status, run.grain, run.source_format) == (ImportRun.Status.LOADED, "order", "")
+    assert run.grain_reason
+    assert (run.returns, run.guests, run.voided, run.removed) == (0, 0, 0, 0)
+
+
+def test_the_runs_grain_format_and_line_counts_are_copied_from_the_load(tmp_path):
+    path = write(tmp_path / "sales_data_2024-03-01.csv", "1,C1,P1,3,10.00,2024-03-01")
+
+    def load(**kwargs):
+        result = pipeline.sales_file_load(**kwargs)
+        result.grain, result.grain_reason, result.source_format = "line", "the format says so", "Shopify orders"
+        result.counts.returns, result.counts.guests, result.counts.voided, result.counts.removed = 4, 3, 2, 1
+        return result
+
+    with mock.patch("orders.services.import_runs.sales_file_load", side_effect=load):
+        run = sales_file_ingest(path=path).run
+
+    run.refresh_from_db()
+    assert (run.grain, run.grain_reason, run.source_format) == ("line", "the format says so", "Shopify orders")
+    assert (run.returns, run.guests, run.voided, run.removed) == (4, 3, 2, 1)
+    assert (run.status, run.inserted) == (ImportRun.Status.LOADED, 1)
+
+
 # --- Failures inside the load leave nothing -----------------------------------------------
 
 

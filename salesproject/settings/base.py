@@ -191,6 +191,9 @@ INGEST_DEFAULT_DATE_ORDER = env("INGEST_DEFAULT_DATE_ORDER", default="DMY")
 INGEST_DEFAULT_DECIMAL_MARK = env("INGEST_DEFAULT_DECIMAL_MARK", default=".")
 # A .gz file that decompresses to more than this fails whole (a gzip bomb); plain files are as large as they are.
 INGEST_MAX_DECOMPRESSED_MB = env.int("INGEST_MAX_DECOMPRESSED_MB", default=1024)
+# A file with more than this percent of its rows rejected loads nothing (the run fails as "rejected")
+# until staff choose "Load anyway": most likely the wrong file, or a format we read wrong. 100: never.
+INGEST_MAX_REJECTED_PERCENT = env.int("INGEST_MAX_REJECTED_PERCENT", default=50)
 
 # A bucket file must be unchanged this long before it is read: never half-way through a copy.
 INGEST_SETTLE_SECONDS = env.float("INGEST_SETTLE_SECONDS", default=2.0)

@@ -16,7 +16,8 @@ class Command(BaseCommand):
     help = (
         "Load sales files (.csv or .csv.gz) or folders of them, synchronously and in-process. "
         "With no path, load every new file in the bucket. Exit 0 when every file was read "
-        "(rejected rows do not fail it), 1 when any file failed as a whole, 2 on usage errors, "
+        "(a few rejected rows do not fail it), 1 when any file failed as a whole, or had more than "
+        "INGEST_MAX_REJECTED_PERCENT of its rows rejected and so loaded nothing, 2 on usage errors, "
         "3 when the database cannot be reached, 4 when the S3 bucket cannot be listed."
     )
 
