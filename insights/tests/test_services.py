@@ -21,6 +21,7 @@ from insights.services import (
     snapshot_get,
 )
 from orders.models import Order
+from orders.services.corrections import order_correct
 from orders.services.import_runs import sales_file_ingest
 
 from .conftest import order_add
@@ -131,8 +132,7 @@ def test_another_date_range_is_another_snapshot(shop_orders, fake_openai):
 def test_staff_editing_an_order_changes_the_snapshot_and_the_next_click_calls_again(shop_orders, fake_openai):
     before = insight_request()
     order = Order.objects.get(order_id="1")
-    order.quantity = 5
-    order.save()
+    order_correct(order_id=order.pk, values={"quantity": 5}, user=None, reason="miscounted")
 
     after = insight_request()
 
