@@ -47,10 +47,10 @@ def test_staff_export_the_filtered_order_list_as_csv_and_xlsx_with_formulae_esca
     sheet = load_workbook(io.BytesIO(open(xlsx_download.path(), "rb").read())).active
 
     assert csv_download.suggested_filename.endswith(".csv")
-    assert rows[0][:3] == ["order_id", "customer_id", "product_id"]
-    assert sorted((row[0], row[1]) for row in rows[1:]) == [("1002", "'" + HYPERLINK), ("1003", "C3")]
+    assert rows[0][:4] == ["order_id", "line_no", "customer_id", "product_id"]
+    assert sorted((row[0], row[2]) for row in rows[1:]) == [("1002", "'" + HYPERLINK), ("1003", "C3")]
     assert xlsx_download.suggested_filename.endswith(".xlsx")
-    cells = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    cells = {row[0].value: row[2] for row in sheet.iter_rows(min_row=2)}
     assert set(cells) == {"1002", "1003"}
     assert cells["1002"].value == HYPERLINK and cells["1002"].data_type == "s"
     assert page.console_errors == [] and page.foreign_requests == []
