@@ -35,7 +35,7 @@ user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is
 client = Client()
 client.force_login(user)
 data = {"format": sys.argv[1], "resource": "0"}
-for name in ("order_id", "customer_id", "product_id", "quantity", "unit_price", "order_date",
+for name in ("order_id", "line_no", "customer_id", "product_id", "quantity", "unit_price", "line_total", "order_date",
              "source_file", "source_line", "source_business_date"):
     data["orderresource_" + name] = "on"
 started = time.perf_counter()
@@ -66,10 +66,13 @@ def main() -> None:
                       SELECT 'C' || n, now(), now() FROM generate_series(1, 50000) n""")
         db.execute("""INSERT INTO orders_product (product_id, created_at, updated_at)
                       SELECT 'P' || n, now(), now() FROM generate_series(1, 5000) n""")
-        db.execute(f"""INSERT INTO orders_order (order_id, customer_id, product_id, quantity, unit_price, order_date,
-                           source_file, source_line, source_business_date, created_at, updated_at)
-                       SELECT n::text, (SELECT min(id) FROM orders_customer) + n % 50000,
+        # One-line orders (orders/migrations/0014): line 1, counted as an order, quantity x price.
+        db.execute(f"""INSERT INTO orders_order (order_id, line_no, customer_id, product_id, quantity, unit_price,
+                           line_total, order_count, order_date, source_file, source_line, source_business_date,
+                           created_at, updated_at)
+                       SELECT n::text, 1, (SELECT min(id) FROM orders_customer) + n % 50000,
                               (SELECT min(id) FROM orders_product) + n % 5000, 1 + n % 7, (n % 10000) / 100.0,
+                              (1 + n % 7) * ((n % 10000) / 100.0), 1,
                               date '2024-01-01' + n % 365, 'sales_data_2024-12-31.csv', n + 1, date '2024-12-31',
                               now(), now()
                        FROM generate_series(1, {args.rows}) n""")

@@ -1,8 +1,9 @@
 """Benchmark the reports on PostgreSQL: ingest with and without the rollups, and each endpoint's server time.
 
-    python bench/reports_bench.py                        # 1M orders, then 10M orders (heavy: run it once)
-    python bench/reports_bench.py --big-orders 0         # 1M only
-    python bench/reports_bench.py --rows 100000 --big-orders 0 --skip-ingest-compare   # a quick look
+    python bench/reports_bench.py                        # 1M orders, then 10M order lines (heavy: run it once)
+    python bench/reports_bench.py --big-lines 0          # 1M only
+    python bench/reports_bench.py --rows 100000 --big-lines 0 --skip-ingest-compare   # a quick look
+    python bench/reports_bench.py --rows 100000 --big-lines 1000000 --skip-ingest-compare   # the big part, at 1M
 
 1. Ingest: generates the ingest benchmark's two 1M-row files (bench/generate.py), loads
    them through `manage.py ingest` into a fresh database with the rollup triggers and into
@@ -12,10 +13,12 @@
    (warm), it times every API endpoint, all-time, for a 3-month range (whole months) and
    for a ragged 3-month range, and the whole dashboard view.
    "Server time" is Django's handling of the request in-process (test client), no network.
-3. Reads at 10M: fills a database with 10M orders straight in SQL (generate_series; the
-   triggers are dropped for the fill and the rollups rebuilt after, as a restore would),
-   loads a 10,000-row file through `manage.py ingest` on top (so "cold" is right after a
-   load), then measures as above.
+3. Reads at 10M lines: fills a database with 10M order lines straight in SQL
+   (generate_series: about 1.8M orders of 1 to 10 lines, 5.5 on average; the triggers are
+   dropped for the fill and the rollups rebuilt after, as a restore would), loads a
+   10,000-row file of one row per order through `manage.py ingest` on top (30% of its rows
+   are stored orders, whose other lines it deletes; so "cold" is right after a load), then
+   measures as above.
    After each load it runs what a Celery worker runs after a load (packing the sums of
    the days it wrote, their halves and months, timed on its own); the cache warm-up
    needs a shared cache and is off.
@@ -143,26 +146,57 @@ def triggers(env: dict, action: str) -> None:
     )
 
 
+# Lines per order in the fill: 1 to 10 by order number (7919 is prime to 10, so each count
+# comes as often), 5.5 on average.
+FILL_LINES_PER_ORDER = "1 + (o.i * 7919) % 10"
+FILL_MEAN_LINES = 5.5
+# Order ids as bench/generate.py writes them (ORD + 8 digits), so that the file loaded on top
+# updates stored orders. Each order has one customer and date; each line its product,
+# quantity and price (the subqueries' random() values are computed once per row of each).
 FILL_SQL = """
 INSERT INTO orders_customer (customer_id, created_at, updated_at)
     SELECT 'C' || lpad(i::text, 5, '0'), now(), now() FROM generate_series(1, 50000) i;
 INSERT INTO orders_product (product_id, created_at, updated_at)
     SELECT 'SKU-' || lpad(i::text, 4, '0'), now(), now() FROM generate_series(1, 5000) i;
 SET maintenance_work_mem = '512MB';
-INSERT INTO orders_order (order_id, customer_id, product_id, quantity, unit_price, order_date,
-        source_file, source_business_date, created_at, updated_at)
-    SELECT 'ORD' || lpad(i::text, 9, '0'), 1 + floor(random() * 50000)::int, 1 + floor(random() * 5000)::int,
-        1 + floor(random() * 9)::int, (100 + floor(random() * 99900)) / 100.0, date '2024-01-01' + floor(random() * 365)::int,
-        'bench', date '2024-06-01', now(), now()
-    FROM generate_series(1, {orders}) i;
+INSERT INTO orders_order (order_id, line_no, customer_id, product_id, quantity, unit_price, line_total, order_count,
+        order_date, source_file, source_business_date, created_at, updated_at)
+    SELECT 'ORD' || lpad(i::text, 8, '0'), line_no, customer, product, quantity, unit_price, quantity * unit_price,
+        CASE WHEN line_no = 1 THEN 1 ELSE 0 END, order_date, 'bench', date '2024-06-01', now(), now()
+    FROM (
+        SELECT o.i, l.line_no, o.customer, o.order_date, 1 + floor(random() * 5000)::int AS product,
+            1 + floor(random() * 9)::int AS quantity, ((100 + floor(random() * 99900))::int / 100.0)::numeric(12, 2) AS unit_price
+        FROM (
+            SELECT i, 1 + floor(random() * 50000)::int AS customer, date '2024-01-01' + floor(random() * 365)::int AS order_date
+            FROM generate_series(1, {orders}) i
+        ) o
+        CROSS JOIN LATERAL generate_series(1, {lines_per_order}) AS l(line_no)
+    ) lines;
 VACUUM ANALYZE orders_order
 """
+
+
+def fill_sql(lines: int) -> tuple[str, int]:
+    """The SQL that fills about `lines` order lines, and how many orders they are."""
+    orders = max(1, round(lines / FILL_MEAN_LINES))
+    return FILL_SQL.format(orders=orders, lines_per_order=FILL_LINES_PER_ORDER), orders
+
+
+def fill_shape(database_url: str) -> tuple[int, int]:
+    """(lines, orders) stored."""
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        return connection.execute("SELECT count(*), sum(order_count) FROM orders_order").fetchone()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--big-orders", type=int, default=10_000_000, help="Orders for the big read benchmark; 0 skips it.")
+    parser.add_argument(
+        "--big-lines", "--big-orders", dest="big_lines", type=int, default=10_000_000,
+        help="Order lines for the big read benchmark (about 1 order in 5.5 lines); 0 skips it.",
+    )
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--skip-ingest-compare", action="store_true", help="Load with rollups only, no baseline.")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
@@ -224,30 +258,34 @@ def main() -> None:
     print_reads(f"Reads at {rows:,} + update orders, right after the loads (server time, PostgreSQL)", reads_1m)
     print_reads(f"Reads at {rows:,} + update orders, after VACUUM ANALYZE (server time, PostgreSQL)", reads_1m_vacuumed)
 
-    if args.big_orders:
+    if args.big_lines:
         env = django_env(fresh_database(args.pg, "bench_reports_big"), log_dir)
         migrate(env)
         triggers(env, "uninstall")
+        sql, orders = fill_sql(args.big_lines)
         started = time.perf_counter()
-        psql(env["DATABASE_URL"], FILL_SQL.format(orders=args.big_orders))
+        psql(env["DATABASE_URL"], sql)
         fill = time.perf_counter() - started
+        lines, _ = fill_shape(env["DATABASE_URL"])
         started = time.perf_counter()
         run_measured([PYTHON, "manage.py", "rollups_rebuild"], env)
         triggers(env, "install")
         psql(env["DATABASE_URL"], "VACUUM ANALYZE")
         rebuild = time.perf_counter() - started
         small = write_sales_file(
-            work / "sales_data_2024-07-01.csv", rows=10_000, first_order=args.big_orders + 1, existing_share=0.3,
-            existing_upto=args.big_orders, seed=4,
+            work / "sales_data_2024-07-01.csv", rows=10_000, first_order=orders + 1, existing_share=0.3,
+            existing_upto=orders, seed=4,
         )
-        small_ingest = ingest(small, env)[0]
+        small_ingest, _, small_output = ingest(small, env)
         refresh = post_load_refresh(env)
-        print(f"\n{args.big_orders:,} orders: filled in {fill:.0f} s, rollups rebuilt in {rebuild:.0f} s,"
+        print(small_output.strip())
+        print(f"\n{lines:,} order lines ({orders:,} orders): filled in {fill:.0f} s, rollups rebuilt in {rebuild:.0f} s,"
               f" then a 10,000-row file (30% updates) ingested in {small_ingest:.1f} s;"
               f" the worker's post-load packing of the days' sums took {refresh:.1f} s", flush=True)
-        print_reads(f"Reads at {args.big_orders:,} orders, right after the load (server time, PostgreSQL)", measure(env))
+        title = f"{lines:,} order lines ({orders:,} orders)"
+        print_reads(f"Reads at {title}, right after the load (server time, PostgreSQL)", measure(env))
         vacuum_analyze(env)
-        print_reads(f"Reads at {args.big_orders:,} orders, after VACUUM ANALYZE (server time, PostgreSQL)", measure(env))
+        print_reads(f"Reads at {title}, after VACUUM ANALYZE (server time, PostgreSQL)", measure(env))
     print(f"\nLogs: {log_dir}")
 
 

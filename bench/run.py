@@ -3,14 +3,18 @@
     python bench/run.py                      # 1M rows on PostgreSQL, plus SQLite
     python bench/run.py --rows 100000 --big-rows 0 --skip-sqlite   # a quick look
     python bench/run.py --skip-postgresql    # the SQLite 1M first load alone
+    python bench/lines_run.py                # line files (orders of 1 to 10 lines): see its docstring
 
 1. Generates a messy 1M-row file (semicolons, decimal commas, a few bad rows) and a
-   1M-row update file (30% existing orders).
+   1M-row update file (30% existing orders; an order repeated in it keeps its product, so
+   the rows are corrections and the file stays one row per order).
 2. Loads each through `manage.py ingest` into a fresh PostgreSQL database.
-3. Runs the baseline on the same rows in clean form (valid rows only, one line per
+3. Runs the baseline on the same rows in clean form (valid rows only, the last row of each
    order, decimal points): COPY into a staging table, then INSERT ... ON CONFLICT into
-   the same tables, in a fresh database of the same schema.
-4. Prints each load's time, its ratio to the baseline, and peak memory (RSS).
+   the same tables (one-line orders: line_no 1), in a fresh database of the same schema.
+4. Prints each load's time, its ratio to the baseline, and peak memory (RSS), and checks
+   that both databases hold the same lines. A CHECKPOINT before each timed load (not timed)
+   keeps one load's dirty pages from being written during the next.
 Also: re-ingesting the unchanged file, peak memory at --big-rows, and SQLite at --rows.
 Needs PostgreSQL at --pg (default postgres://postgres@127.0.0.1:5432).
 """
@@ -52,6 +56,12 @@ def fresh_database(pg: str, name: str) -> str:
     return f"{pg}/{name}"
 
 
+def checkpoint(database_url: str) -> None:
+    """Write out the dirty pages the last load left, so that the next timed load does not pay for them."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+
+
 def django_env(database_url: str, log_dir: Path) -> dict:
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL",)}
     env.update(
@@ -73,38 +83,101 @@ def ingest(path: Path, env: dict) -> tuple[float, float, str]:
     return run_measured([PYTHON, "manage.py", "ingest", "--no-progress", str(path)], env)
 
 
+# The baseline: what a careful engineer writes by hand for clean rows, into the same schema.
+# Orders are lines (orders/migrations/0014): a row of a seed-shaped file is a one-line order
+# (line_no 1, order_count 1, line_total = quantity x price), and the file's version of an
+# order replaces the stored one, so its later lines go (a look-up in the partial index
+# order_later_lines, empty while every order has one line).
 BASELINE_SQL = """
 INSERT INTO orders_customer (customer_id, created_at, updated_at)
     SELECT DISTINCT customer_id, now(), now() FROM staging ON CONFLICT (customer_id) DO NOTHING;
 INSERT INTO orders_product (product_id, created_at, updated_at)
     SELECT DISTINCT product_id, now(), now() FROM staging ON CONFLICT (product_id) DO NOTHING;
-INSERT INTO orders_order (order_id, customer_id, product_id, quantity, unit_price, order_date,
-        source_file, source_line, source_business_date, created_at, updated_at)
-    SELECT s.order_id, c.id, p.id, s.quantity, s.unit_price, s.order_date, 'baseline', 0, %(day)s, now(), now()
+DELETE FROM orders_order o USING staging s WHERE o.line_no > 1 AND o.order_id = s.order_id;
+INSERT INTO orders_order (order_id, line_no, customer_id, product_id, quantity, unit_price, line_total, order_count,
+        order_date, source_file, source_line, source_business_date, created_at, updated_at)
+    SELECT s.order_id, 1, c.id, p.id, s.quantity, s.unit_price, s.quantity * s.unit_price, 1, s.order_date,
+        'baseline', 0, %(day)s, now(), now()
     FROM staging s
     JOIN orders_customer c ON c.customer_id = s.customer_id
     JOIN orders_product p ON p.product_id = s.product_id
-    ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, product_id = excluded.product_id,
-        quantity = excluded.quantity, unit_price = excluded.unit_price, order_date = excluded.order_date,
+    ON CONFLICT (order_id, line_no) DO UPDATE SET customer_id = excluded.customer_id,
+        product_id = excluded.product_id, quantity = excluded.quantity, unit_price = excluded.unit_price,
+        line_total = excluded.line_total, order_count = excluded.order_count, order_date = excluded.order_date,
+        source_business_date = excluded.source_business_date, updated_at = excluded.updated_at;
+"""
+# The same for a line file (bench/lines_run.py): each row is line line_no of its order, and
+# an order in the file is the set of its lines there: stored lines past its last one go.
+LINE_BASELINE_SQL = """
+INSERT INTO orders_customer (customer_id, created_at, updated_at)
+    SELECT DISTINCT customer_id, now(), now() FROM staging ON CONFLICT (customer_id) DO NOTHING;
+INSERT INTO orders_product (product_id, created_at, updated_at)
+    SELECT DISTINCT product_id, now(), now() FROM staging ON CONFLICT (product_id) DO NOTHING;
+DELETE FROM orders_order o
+    USING (SELECT order_id, max(line_no) AS lines FROM staging GROUP BY order_id) f
+    WHERE o.line_no > 1 AND o.order_id = f.order_id AND o.line_no > f.lines;
+INSERT INTO orders_order (order_id, line_no, customer_id, product_id, quantity, unit_price, line_total, order_count,
+        order_date, source_file, source_line, source_business_date, created_at, updated_at)
+    SELECT s.order_id, s.line_no, c.id, p.id, s.quantity, s.unit_price, s.quantity * s.unit_price,
+        CASE WHEN s.line_no = 1 THEN 1 ELSE 0 END, s.order_date, 'baseline', 0, %(day)s, now(), now()
+    FROM staging s
+    JOIN orders_customer c ON c.customer_id = s.customer_id
+    JOIN orders_product p ON p.product_id = s.product_id
+    ON CONFLICT (order_id, line_no) DO UPDATE SET customer_id = excluded.customer_id,
+        product_id = excluded.product_id, quantity = excluded.quantity, unit_price = excluded.unit_price,
+        line_total = excluded.line_total, order_count = excluded.order_count, order_date = excluded.order_date,
         source_business_date = excluded.source_business_date, updated_at = excluded.updated_at;
 """
 
 
-def baseline_load(database_url: str, clean: Path, day: str) -> float:
+def baseline_load(database_url: str, clean: Path, day: str, *, lines: bool = False) -> float:
+    """COPY a clean file into a staging table and upsert it; return the seconds it took.
+
+    lines: the clean file is a line file's (order_id, line_no, ...), from generate.line_clean_form.
+    """
     started = time.perf_counter()
+    line_no = " line_no integer," if lines else ""
     with psycopg.connect(database_url) as connection:
         connection.execute(
-            "CREATE TEMP TABLE staging (order_id text, customer_id text, product_id text, quantity integer,"
+            f"CREATE TEMP TABLE staging (order_id text,{line_no} customer_id text, product_id text, quantity integer,"
             " unit_price numeric(12, 2), order_date date) ON COMMIT DROP"
         )
         with connection.cursor().copy("COPY staging FROM STDIN WITH (FORMAT csv)") as copy:
             with open(clean, "rb") as stream:
                 while block := stream.read(1 << 20):
                     copy.write(block)
-        for statement in BASELINE_SQL.split(";\n"):
+        for statement in (LINE_BASELINE_SQL if lines else BASELINE_SQL).split(";\n"):
             if statement.strip():
                 connection.execute(statement, {"day": day} if "%(day)s" in statement else None)
     return time.perf_counter() - started
+
+
+# What the orders hold, by business ids (the two databases number customers and products
+# apart): counts, sums and a checksum of every line's values.
+CONTENTS_SQL = """
+SELECT count(*), count(DISTINCT o.order_id), sum(o.order_count), max(o.line_no), sum(o.quantity), sum(o.line_total),
+    sum(hashtext(concat_ws(':', o.order_id, o.line_no, c.customer_id, p.product_id, o.quantity, o.unit_price,
+        o.line_total, o.order_count, o.order_date))::bigint)
+FROM orders_order o LEFT JOIN orders_customer c ON c.id = o.customer_id LEFT JOIN orders_product p ON p.id = o.product_id
+"""
+
+
+def contents_compare(ours_url: str, baseline_url: str) -> str:
+    """Say whether our load and the baseline's left the same lines (not timed: a check that both did one job)."""
+    found = []
+    for url in (ours_url, baseline_url):
+        with psycopg.connect(url) as connection:
+            found.append(connection.execute(CONTENTS_SQL).fetchone())
+    ours, base = found
+    lines, orders, counted, longest = ours[:4]
+    longest = f"{longest} line" if longest == 1 else f"{longest} lines"
+    shape = f"{lines:,} lines, {orders:,} order ids, {counted or 0:,} counted as orders, the longest order {longest}"
+    if ours == base:
+        return f"same contents as the baseline: {shape}"
+    return (
+        f"CONTENTS DIFFER from the baseline: ours {shape}; (lines, order ids, orders, longest, quantity, total,"
+        f" checksum): ours {ours}, baseline {base}"
+    )
 
 
 def postgresql_part(args, work: Path, log_dir: Path, rows: int, first: Path, update: Path) -> None:
@@ -125,13 +198,16 @@ def postgresql_part(args, work: Path, log_dir: Path, rows: int, first: Path, upd
         ("first load (all new)", first, first_clean, "2024-06-01"),
         ("update (30% existing)", update, update_clean, "2024-06-02"),
     ):
+        checkpoint(ours_env["DATABASE_URL"])
         seconds, rss, output = ingest(messy, ours_env)
+        checkpoint(base_env["DATABASE_URL"])
         baseline = baseline_load(base_env["DATABASE_URL"], clean, day)
         results.append((label, seconds, baseline, rss))
         print(output.strip(), flush=True)
 
     again, again_rss, output = ingest(first, ours_env)
     print(output.strip())
+    check = contents_compare(ours_env["DATABASE_URL"], base_env["DATABASE_URL"])
 
     print()
     print(f"PostgreSQL, {rows:,} rows per file")
@@ -140,6 +216,7 @@ def postgresql_part(args, work: Path, log_dir: Path, rows: int, first: Path, upd
     for label, seconds, baseline, rss in results:
         print(f"| {label} | {seconds:.1f} | {baseline:.1f} | {seconds / baseline:.2f} | {rss:.0f} |")
     print(f"| re-ingest unchanged file | {again:.2f} | | | {again_rss:.0f} |")
+    print(f"After both loads: {check}")
 
     if args.big_rows:
         big = write_sales_file(
