@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 
 from .ingest.values import ValueReadError, parse_date, parse_id, parse_price, parse_quantity
-from .models import ImportRun, Order, SourceProfile
+from .models import ImportRun, SourceProfile
 from .services.source_profiles import (
     MAPPABLE_FIELDS,
     MAPPING_DOUBLED,
@@ -17,22 +17,6 @@ from .services.source_profiles import (
 
 # django-simple-history's change reason column holds 100 characters.
 CHANGE_REASON_MAX_LENGTH = 100
-
-
-class OrderChangeForm(forms.ModelForm):
-    """The admin's order form, with an optional reason kept in the order's history."""
-
-    reason = forms.CharField(
-        label="Reason for the change",
-        required=False,
-        max_length=CHANGE_REASON_MAX_LENGTH,
-        help_text="Optional. Kept in the order's history with who made the change and when.",
-        widget=forms.TextInput(attrs={"size": 60}),
-    )
-
-    class Meta:
-        model = Order
-        fields = "__all__"
 
 
 class RejectedRowRepairForm(forms.Form):
