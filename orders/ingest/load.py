@@ -208,6 +208,8 @@ class OrderStage:
                 held, held_superseded = self._corrected_orders_hold(cursor, t, day=day)
                 lines -= held
                 counts.returns, counts.guests = self._returns_and_guests_count(cursor, t)
+                # Before the upsert: only a stored order of several lines can have lines this file drops.
+                later_lines = bool(self.marks) or self._later_lines_stored(cursor, t)
                 upsert = _ORDER_UPSERT.format(
                     **t, stored_same=_stored_same(t["order"]), new_line_allowed=_NEW_LINE_ALLOWED.format(**t)
                 )
@@ -218,7 +220,7 @@ class OrderStage:
                     self._orders_upsert_alone(cursor, t, upsert, params, counts, lines)
                 counts.superseded += held_superseded
                 counts.unchanged += held - counts.conflicts - held_superseded
-                counts.removed = self._lines_gone_delete(cursor, t, day=day)
+                counts.removed = self._lines_gone_delete(cursor, t, day=day) if later_lines else 0
         self._drop()
         return counts
 
@@ -466,10 +468,8 @@ class OrderStage:
         An order is the set of its lines: a file with the same or a later business date that
         carries an order replaces the set, so its stored lines past the file's last one go, and
         a voided order loses them all. An older file never deletes; corrected orders are not in
-        the file's lines (held back). One-line orders everywhere: nothing to look at.
+        the file's lines (held back).
         """
-        if not self.marks and not self._later_lines_stored(cursor, t):
-            return 0
         started = time.perf_counter()
         cursor.execute(
             f"CREATE TEMPORARY TABLE {t['file_orders']} AS SELECT order_id, max(line_no) AS lines"
@@ -495,7 +495,7 @@ class OrderStage:
         return removed
 
     def _later_lines_stored(self, cursor, t: dict[str, str]) -> bool:
-        """Whether any order stored or in this file has more than one line (the partial index answers at once)."""
+        """Whether any stored order has more than one line (the partial index answers at once)."""
         cursor.execute(f"SELECT 1 FROM {t['order']} WHERE line_no > 1 LIMIT 1")
         return cursor.fetchone() is not None
 
