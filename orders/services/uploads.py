@@ -343,7 +343,7 @@ def _preview_record(result: FileLoadResult, business_date: date, loaded: ImportR
     }
 
 
-_PRICES = ("unit_price", "stored_unit_price")
+_PRICES = ("unit_price", "stored_unit_price", "line_total")
 
 
 def _plain(key: str, value):
