@@ -1,5 +1,6 @@
-"""Quick Insights: the panel (HTMX), Regenerate for staff, and GET /api/quick-insights/."""
+"""Quick Insights: the page, its panel (HTMX), Regenerate for staff, and GET /api/quick-insights/."""
 
+from dataclasses import replace
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
@@ -10,9 +11,12 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
-from reports.filters import DateRangeError, date_range_from
+from reports import views as reports_views
+from reports.filters import DateRangeError, date_filter_build, date_range_from, date_range_parse, preset_key_parse
 from reports.http import error_response
+from reports.selectors import orders_date_span
 from reports.views import api_unauthenticated, api_user
 
 from .models import Insight
@@ -24,6 +28,10 @@ LOGIN_REQUIRED = "Sign in to see insights."
 PERMISSION_REQUIRED = "You need the dashboard permission to see insights."
 STAFF_REQUIRED = "Only staff can regenerate insights."
 PANEL_POLL_SECONDS = 2
+# The page's region holding the range filter and the panel: a preset or the Quick Insights
+# button swaps it whole (HX-Target), while the panel alone polls, regenerates, and serves the
+# dashboard's button.
+AREA_ID = "insights-area"
 
 
 def can_view_dashboard(user) -> bool:
@@ -87,10 +95,9 @@ def quick_insights_api(request):
     return JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-def _page_url(*, start: date | None, end: date | None, open_panel: bool = True) -> str:
-    query = {"start": start.isoformat() if start else "", "end": end.isoformat() if end else ""}
-    if open_panel:
-        query["open"] = "1"
+def _page_url(*, start: date | None, end: date | None) -> str:
+    """The page with the range's panel open (also the panel's own address while it polls)."""
+    query = {"start": start.isoformat() if start else "", "end": end.isoformat() if end else "", "open": "1"}
     return f"{reverse('insights:page')}?{urlencode(query)}"
 
 
@@ -107,24 +114,78 @@ def _panel_context(*, request, insight: Insight, start, end, message: str = "") 
     }
 
 
+def _range_filter_context(*, start: date | None, end: date | None, chosen: str | None, error: str = "") -> dict:
+    """The dashboard's date filter (reports/partials/date_filter.html), aimed at this page's area.
+
+    Today comes from the dashboard's view (looked up there, so a test's patch moves both pages).
+    """
+    date_filter = date_filter_build(start=start, end=end, today=reports_views.dashboard_today(), chosen=chosen)
+    if error:  # the dates shown are no range: light no preset
+        presets = [replace(preset, active=False) for preset in date_filter.presets]
+        date_filter = replace(date_filter, presets=presets, active_preset=None)
+    return {
+        "start": start,
+        "end": end,
+        "error": error,
+        "area_id": AREA_ID,
+        "date_filter": date_filter,
+        "filter_action": reverse("insights:page"),
+        "filter_target": f"#{AREA_ID}",
+        "orders_span": orders_date_span(),
+    }
+
+
+def _typed_days(params) -> tuple[date | None, date | None]:
+    """Each of start and end that is a date by itself, so the form shows them again with the range's error."""
+    days = []
+    for name in ("start", "end"):
+        try:
+            days.append(date_range_parse(start=params.get(name), end=None)[0])
+        except DateRangeError:
+            days.append(None)
+    return days[0], days[1]
+
+
+def _asked_panel_context(*, request, start: date | None, end: date | None) -> dict:
+    """Ask for the range's answer (the stored one when the snapshot has it) and fill the panel."""
+    insight = insight_request(start=start, end=end, user=request.user)
+    message = insight_budget_notice(insight=insight)
+    return _panel_context(request=request, insight=insight, start=start, end=end, message=message)
+
+
 @login_required
 @vary_on_headers("HX-Request")
 def insights_page(request):
-    """The Quick Insights page; an HTMX request gets just the panel (asking for the answer if needed)."""
+    """The Quick Insights page: the range filter, one Quick Insights button, the panel below.
+
+    An HTMX request aimed at the page's area (a preset, the button) gets the area; any other
+    (the panel polling, the dashboard's button) gets just the panel, asking for the answer.
+    Without ?open=1 the page asks for nothing.
+    """
     if not can_view_dashboard(request.user):
         raise PermissionDenied(PERMISSION_REQUIRED)
+    # htmx restoring history after a cache miss wants the whole page.
+    htmx = bool(request.htmx) and not request.htmx.history_restore_request
+    if htmx and request.htmx.target != AREA_ID:
+        try:
+            start, end = date_range_from(request.GET)
+        except DateRangeError as error:
+            return HttpResponseBadRequest(str(error))
+        return render(request, "insights/_panel.html", _asked_panel_context(request=request, start=start, end=end))
+    template = "insights/_area.html" if htmx else "insights/page.html"
     try:
         start, end = date_range_from(request.GET)
+        chosen = preset_key_parse(request.GET.get("preset"))
     except DateRangeError as error:
-        return HttpResponseBadRequest(str(error))
-    context = {"start": start, "end": end, "open_url": _page_url(start=start, end=end)}
-    if request.htmx or request.GET.get("open"):
-        insight = insight_request(start=start, end=end, user=request.user)
-        message = insight_budget_notice(insight=insight)
-        context |= _panel_context(request=request, insight=insight, start=start, end=end, message=message)
-    if request.htmx:
-        return render(request, "insights/_panel.html", context)
-    return render(request, "insights/page.html", context)
+        start, end = _typed_days(request.GET)
+        context = _range_filter_context(start=start, end=end, chosen=None, error=str(error))
+        # htmx swaps only a 2xx: the area shows the message with a 200 and keeps the address.
+        response = render(request, template, context, status=200 if htmx else 400)
+        return push_url(response, False) if htmx else response
+    context = _range_filter_context(start=start, end=end, chosen=chosen)
+    if request.GET.get("open"):
+        context |= _asked_panel_context(request=request, start=start, end=end)
+    return render(request, template, context)
 
 
 @login_required

@@ -120,3 +120,143 @@ def test_on_the_dashboard_the_button_asks_for_the_range_shown_even_after_the_fil
     assert "revenue 453.00 from 7 orders" in panel.inner_text()
     assert Insight.objects.filter(range_key="..").count() == 1
     assert page.console_errors == [] and page.foreign_requests == []
+
+
+# --- The /insights/ page's layout: the dashboard's filter, one button, the panel below at full width ---
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# The fallback answer for the test shop fits well within this at 390 px (it was 3,466 px with the
+# panel squeezed into a column beside the button).
+PHONE_PAGE_HEIGHT_LIMIT = 2_500
+LIGHT_SURFACE, DARK_SURFACE = "rgb(255, 255, 255)", "rgb(26, 32, 41)"  # --surface in static/css/site.css
+
+
+def layout(page) -> dict:
+    """The boxes the layout tests check, measured in the page."""
+    return page.evaluate(
+        """() => {
+          const box = (selector) => {
+            const r = document.querySelector(selector).getBoundingClientRect();
+            return {top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left, width: r.width};
+          };
+          const main = document.querySelector("main");
+          const style = getComputedStyle(main);
+          return {
+            viewport: innerWidth,
+            scrollWidth: document.documentElement.scrollWidth,
+            height: document.documentElement.scrollHeight,
+            content: main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+            filter: box(".date-filter"),
+            panel: box("#quick-insights-panel"),
+            firstItem: box("#quick-insights-panel li"),
+          };
+        }"""
+    )
+
+
+def ask(page, *, start: str, end: str, expect: str) -> None:
+    """Fill the dates and press Quick Insights; wait for the text expected in the (fallback) answer."""
+    page.fill('input[name="start"]', start)
+    page.fill('input[name="end"]', end)
+    page.get_by_role("button", name="Quick Insights").click()
+    page.locator("#quick-insights-panel", has_text=expect).wait_for()
+
+
+def test_at_390_px_the_answer_uses_the_width_without_horizontal_overflow(browser_login, shop_orders, screenshot):
+    page = browser_login()
+    page.set_viewport_size(PHONE)
+    page.goto("/insights/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    ask(page, start="2024-01-01", end="2024-03-31", expect="revenue 453.00 from 7 orders")
+
+    box = layout(page)
+    assert box["scrollWidth"] <= PHONE["width"]
+    assert box["panel"]["width"] >= 0.9 * PHONE["width"]
+    # The answer's lines run across the panel, not down a narrow column.
+    assert box["firstItem"]["width"] >= 0.75 * PHONE["width"]
+    assert box["height"] < PHONE_PAGE_HEIGHT_LIMIT
+    assert box["panel"]["top"] >= box["filter"]["bottom"]
+    screenshot(page, "insights-phone.png")
+    assert page.console_errors == [] and page.foreign_requests == []
+
+
+def test_at_desktop_the_panel_is_below_the_filter_at_full_width(browser_login, shop_orders, screenshot):
+    page = browser_login()
+    page.set_viewport_size(DESKTOP)
+    page.goto("/insights/?start=2024-01-01&end=2024-03-31")
+
+    page.get_by_role("button", name="Quick Insights").click()
+    page.locator("#quick-insights-panel h2", has_text="Attention 🚨").wait_for()
+
+    box = layout(page)
+    assert box["panel"]["top"] >= box["filter"]["bottom"]
+    assert box["panel"]["width"] >= 0.98 * box["content"]
+    assert box["panel"]["left"] == box["filter"]["left"]
+    assert box["scrollWidth"] <= DESKTOP["width"]
+    # One action: the filter's only button is Quick Insights (no "Apply" beside it).
+    assert page.locator(".date-filter button").all_inner_texts() == ["Quick Insights"]
+    screenshot(page, "insights-page.png")
+    assert page.console_errors == []
+
+
+def test_a_preset_picks_the_range_and_quick_insights_asks_for_the_dates_shown(browser_login, shop_orders):
+    page = browser_login()
+    page.goto("/insights/?start=2024-03-01&end=2024-03-31")
+    assert page.locator(".presets a.active").count() == 0
+
+    page.locator('a[data-preset="all-time"]').click()
+    page.wait_for_url("**/insights/")
+    assert page.locator('a[data-preset="all-time"]').get_attribute("aria-current") == "true"
+    assert page.input_value('input[name="start"]') == "" and page.input_value('input[name="end"]') == ""
+    assert Insight.objects.count() == 0  # picking a range asks for nothing
+
+    page.get_by_role("button", name="Quick Insights").click()
+    panel = page.locator("#quick-insights-panel")
+    panel.locator("h2", has_text="Attention 🚨").wait_for()
+    assert "revenue 453.00 from 7 orders" in panel.inner_text()
+
+    ask(page, start="2024-03-01", end="2024-03-31", expect="revenue 128.00 from 3 orders")
+    page.wait_for_url("**/insights/?start=2024-03-01&end=2024-03-31&open=1")
+    assert page.locator(".presets a.active").count() == 0
+    assert sorted(Insight.objects.values_list("range_key", flat=True)) == ["..", "2024-03-01..2024-03-31"]
+    assert page.console_errors == []
+
+
+def test_an_end_before_the_start_shows_the_message_and_asks_for_nothing(browser_login, shop_orders):
+    page = browser_login()
+    page.goto("/insights/")
+
+    page.fill('input[name="start"]', "2024-03-31")
+    page.fill('input[name="end"]', "2024-03-01")
+    page.get_by_role("button", name="Quick Insights").click()
+
+    page.get_by_role("alert").filter(has_text="end (2024-03-01) is before start (2024-03-31).").wait_for()
+    assert page.input_value('input[name="start"]') == "2024-03-31"
+    assert page.url.endswith("/insights/")  # the address keeps the last good range
+    assert Insight.objects.count() == 0
+
+
+@pytest.mark.parametrize("scheme, surface", [("light", LIGHT_SURFACE), ("dark", DARK_SURFACE)])
+def test_the_page_follows_light_and_dark_like_the_dashboard(browser_login, shop_orders, scheme, surface, screenshot):
+    page = browser_login()
+    page.emulate_media(color_scheme=scheme)
+    page.goto("/insights/?open=1")
+    panel = page.locator("#quick-insights-panel")
+    panel.locator("h2", has_text="Attention 🚨").wait_for()
+
+    colours = page.evaluate(
+        """() => {
+          const of = (selector, property) => getComputedStyle(document.querySelector(selector))[property];
+          return {
+            panel: of("#quick-insights-panel", "backgroundColor"),
+            preset: of(".presets a", "backgroundColor"),
+            date: of('input[name="start"]', "backgroundColor"),
+          };
+        }"""
+    )
+    # The panel, the presets and the date inputs all take the site's surface colour of the scheme.
+    assert colours == {"panel": surface, "preset": surface, "date": surface}
+    if scheme == "dark":
+        screenshot(page, "insights-dark.png")

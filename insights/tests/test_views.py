@@ -1,10 +1,12 @@
 """GET /api/quick-insights/, the Quick Insights page and panel, and Regenerate."""
 
 import base64
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from insights.models import Insight
 from insights.prompt import PROMPT_VERSION
@@ -15,10 +17,16 @@ from reports.filters import BAD_DATE, DATE_OUT_OF_RANGE, EARLIEST_DAY, END_BEFOR
 pytestmark = pytest.mark.django_db(transaction=True)
 
 API = "/api/quick-insights/"
+AREA = "insights-area"
 HOSTILE_ANSWER = (
     "## Attention 🚨\n- Revenue 453.00 <script>document.title='pwned'</script>\n"
     '- <img src="x" onerror="document.title=\'pwned\'"> 7 orders\n'
 )
+
+
+def lit_presets(html: str) -> list[str]:
+    """The presets the filter highlights."""
+    return re.findall(r'data-preset="([a-z0-9-]+)"\s+class="active"', html)
 
 
 @pytest.fixture
@@ -156,7 +164,7 @@ def test_a_date_the_reports_cannot_reach_is_a_400_and_no_insight_is_left_pending
     regenerate = staff_client.post(API, hostile)
 
     assert api.status_code == 400 and api.json() == {"detail": message}
-    assert page.status_code == 400 and page.content.decode() == message
+    assert page.status_code == 400 and escape(message) in page.content.decode()
     assert regenerate.status_code == 400 and regenerate.json() == {"detail": message}
     assert Insight.objects.count() == 0 and fake_openai.calls == 0
 
@@ -182,17 +190,102 @@ def test_regenerate_through_the_api_is_rate_limited_per_user(staff_client, shop_
     assert fake_openai.calls == 1
 
 
-def test_the_page_has_the_button_htmx_from_our_static_files_and_csrf_on_body(viewer_client, shop_orders):
-    response = viewer_client.get("/insights/")
+def test_the_page_has_the_dashboards_filter_with_one_button_htmx_and_csrf_on_body(viewer_client, shop_orders):
+    response = viewer_client.get("/insights/", {"start": "2024-03-01", "end": "2024-03-31"})
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Quick Insights</a>" in html
-    assert 'hx-get="/insights/?start=&amp;end="' in html
+    # The dashboard's presets and dates, aimed at this page's area; a preset's link does not ask.
+    assert 'data-preset="last-month"' in html and 'data-preset="all-time"' in html
+    assert re.search(r'href="/insights/"\s+hx-get="/insights/" hx-target="#insights-area"', html)
+    assert '<input type="date" name="start" value="2024-03-01"' in html
+    assert '<input type="date" name="end" value="2024-03-31"' in html
+    # One action: Quick Insights submits the dates with open=1; there is no "Apply".
+    assert '<input type="hidden" name="open" value="1">' in html
+    assert '<button type="submit" class="quick-insights-button">Quick Insights</button>' in html
+    assert "Apply" not in html
+    assert "Press <strong>Quick Insights</strong> for 2024-03-01 to 2024-03-31" in html
+    assert "Orders from <time>2024-01-05</time>" in html
     assert '<script src="/static/django_htmx/htmx' in html
+    assert '<script src="/static/insights/panel.js" defer></script>' in html
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
     # Opening the page alone asks for nothing: the button does.
     assert Insight.objects.count() == 0
+
+
+def test_a_preset_swaps_the_area_and_asks_for_nothing(viewer_client, shop_orders):
+    response = viewer_client.get("/insights/", headers={"HX-Request": "true", "HX-Target": AREA})
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section id="insights-area"')
+    assert 'class="active" aria-current="true">All time</a>' in html
+    assert 'id="quick-insights-panel"' not in html
+    assert Insight.objects.count() == 0
+
+
+def test_the_preset_a_link_names_is_the_one_lit(viewer_client, shop_orders, monkeypatch):
+    from reports import views as reports_views
+
+    # On 2024-01-31 this month, this quarter and year to date are all 2024-01-01..31.
+    monkeypatch.setattr(reports_views, "dashboard_today", lambda: date(2024, 1, 31))
+    query = {"start": "2024-01-01", "end": "2024-01-31"}
+
+    named = viewer_client.get("/insights/", query | {"preset": "year-to-date"}).content.decode()
+    unnamed = viewer_client.get("/insights/", query).content.decode()
+
+    assert lit_presets(named) == ["year-to-date"]
+    assert lit_presets(unnamed) == ["this-month"]
+
+
+def test_quick_insights_swaps_the_area_with_the_answer_for_the_dates_shown(viewer_client, shop_orders):
+    response = viewer_client.get(
+        "/insights/", {"start": "2024-03-01", "end": "2024-03-31", "open": "1"},
+        headers={"HX-Request": "true", "HX-Target": AREA},
+    )
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="insights-area"')
+    assert '<div id="quick-insights-panel"' in html
+    assert "revenue <strong>128.00</strong> from 3 orders" in html
+    assert lit_presets(html) == []
+    assert Insight.objects.get().range_key == "2024-03-01..2024-03-31"
+
+
+def test_a_bad_range_from_the_filter_shows_its_message_in_the_area_and_keeps_the_address(viewer_client, shop_orders):
+    response = viewer_client.get(
+        "/insights/", {"start": "2024-03-31", "end": "2024-03-01", "open": "1"},
+        headers={"HX-Request": "true", "HX-Target": AREA},
+    )
+
+    html = response.content.decode()
+    # htmx swaps only a 2xx: the message comes with a 200, and the address bar keeps the last good range.
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == "false"
+    assert END_BEFORE_START.format(start="2024-03-31", end="2024-03-01") in html
+    # The dates typed are shown again, under no preset.
+    assert 'name="start" value="2024-03-31"' in html and 'name="end" value="2024-03-01"' in html
+    assert lit_presets(html) == []
+    assert Insight.objects.count() == 0
+
+
+def test_an_unknown_preset_is_a_400_naming_it(viewer_client, shop_orders):
+    response = viewer_client.get("/insights/", {"preset": "next-year"})
+
+    assert response.status_code == 400
+    assert "preset must be one of" in response.content.decode()
+    assert Insight.objects.count() == 0
+
+
+def test_restoring_history_gets_the_whole_page(viewer_client, shop_orders):
+    response = viewer_client.get(
+        "/insights/", {"open": "1"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true", "HX-Target": "quick-insights-panel"},
+    )
+
+    html = response.content.decode()
+    assert "<html" in html
+    assert '<section id="insights-area"' in html and "<h2>Attention 🚨</h2>" in html
 
 
 def test_the_panel_shows_the_answer_its_snapshot_source_and_model(viewer_client, shop_orders, fake_openai):
@@ -225,7 +318,17 @@ def test_the_page_refuses_a_date_without_dashes_like_the_dashboard(viewer_client
     response = viewer_client.get("/insights/", {"start": "20240101"})
 
     assert response.status_code == 400
-    assert response.content.decode() == BAD_DATE.format(name="start", value="20240101")
+    html = response.content.decode()
+    assert f'<p class="error" role="alert">{escape(BAD_DATE.format(name="start", value="20240101"))}</p>' in html
+    assert 'id="insights-hint"' not in html
+    assert Insight.objects.count() == 0
+
+
+def test_the_panel_alone_refuses_a_bad_range_with_a_400(viewer_client):
+    response = viewer_client.get("/insights/", {"end": "2024-13-01"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 400
+    assert response.content.decode() == BAD_DATE.format(name="end", value="2024-13-01")
     assert Insight.objects.count() == 0
 
 

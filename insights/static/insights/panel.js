@@ -5,7 +5,8 @@ document.addEventListener("click", (event) => {
     document.getElementById("quick-insights-panel").hidden = true;
   }
 });
+// Escape closes the drawer on the dashboard; on /insights/ the panel is the page's content and stays.
 document.addEventListener("keydown", (event) => {
   const panel = document.getElementById("quick-insights-panel");
-  if (event.key === "Escape" && panel) panel.hidden = true;
+  if (event.key === "Escape" && panel && panel.closest(".site-header")) panel.hidden = true;
 });
