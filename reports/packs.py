@@ -10,8 +10,9 @@ keeps the packs, the selectors add them up (reports/selectors.py), the views sho
   per customer or per product. A pack is fresh when it was stored under the sum of its
   days' SalesDay.changes: the counts only grow, so any order written on one of its days
   since makes the sum larger. A stale pack is packed again on read (a day from its
-  orders, a half from its days, a month from its halves), and after each load by a
-  worker (reports.services.packed_sums_refresh_stale).
+  orders, a half from its days, a month from its halves), and after each load
+  (reports.services.packed_sums_refresh_stale): by a worker, or in-process when there is
+  no broker (reports.signals).
 """
 
 from datetime import date, timedelta
