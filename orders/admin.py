@@ -1,11 +1,12 @@
 import logging
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldError, PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, Max, Min, OuterRef, Sum
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -18,7 +19,7 @@ from import_export.formats import base_formats
 from import_export.signals import post_export
 from simple_history.admin import SimpleHistoryAdmin
 
-from .admin_exports import OrderExportJobMixin
+from .admin_exports import OrderExportForm, OrderExportJobMixin, order_list_filter_read
 from .admin_imports import ImportRunProgressMixin, OrderImportMixin
 from .forms import RejectedRowDismissForm
 from .forms_lines import OrderLineChangeForm, RejectedRowLineRepairForm
@@ -40,6 +41,7 @@ from .services.corrections import (
     order_line_create,
 )
 from .services.export_jobs import order_export_start
+from .services.exports import export_file_name
 from .services.rejected_rows import RejectedRowResolveError, rejected_row_dismiss, rejected_row_repair
 from .templatetags.orders_format import delimiter_name, money
 
@@ -67,6 +69,8 @@ LOAD_ANYWAY_FAILED = "{file_name} could not be loaded: {error}"
 GUEST = "Guest"  # an order with no customer
 REFUND = "Refund"  # a refund line: the order's refund, on no product
 NO_PRODUCT = "—"
+LINE_COUNT = ("{count} order line", "{count} order lines")
+DASHBOARD_PERMISSION = "reports.view_dashboard"
 GRAIN_LABELS = {SourceProfile.Grain.ORDER: "One row per order", SourceProfile.Grain.LINE: "One row per order line"}
 
 
@@ -146,9 +150,11 @@ class LineKindFilter(admin.SimpleListFilter):
 class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHistoryAdmin):
     form = OrderLineChangeForm
     # A row is one line of an order: its order id and place in the order, then what it sold.
+    # Fits 1,440 px beside the admin's menu and the filters: dates as the dashboard writes them, the
+    # file and its line in one column.
     list_display = [
         "order_id", "line_no", "customer_shown", "product_shown", "quantity", "unit_price_shown", "line_total_shown",
-        "order_date", "source_file", "source_line",
+        "order_date_shown", "source_shown",
     ]
     list_filter = [OpenConflictsFilter, LineKindFilter, "order_date", "source_business_date"]
     search_fields = ["order_id", "customer__customer_id", "product__product_id"]
@@ -159,8 +165,27 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
     change_list_template = "admin/orders/order/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
-        return super().changelist_view(request, extra_context)
+        # The dashboard drills down here: the list says whose orders and which days it shows,
+        # sums their line totals and leads back to the dashboard on the same range.
+        order_filter = order_list_filter_read(request.GET)
+        extra_context = {
+            **(extra_context or {}), "has_import_permission": self.has_import_permission(request),
+            "order_filter": order_filter,
+        }
+        if order_filter.is_filtered:
+            extra_context["title"] = order_filter.describe()
+        if order_filter.is_drill_down and request.user.has_perm(DASHBOARD_PERMISSION):
+            query = order_filter.dashboard_query()
+            extra_context["dashboard_url"] = reverse("reports:dashboard") + (f"?{query}" if query else "")
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")  # none on a redirect
+        if changelist is not None and order_filter.is_filtered:
+            # One aggregate over the filtered lines (not only the page shown).
+            total = changelist.queryset.order_by().aggregate(total=Sum("line_total"))["total"]
+            count = changelist.result_count
+            response.context_data["filtered_lines"] = ngettext(*LINE_COUNT, count).format(count=f"{count:,}")
+            response.context_data["filtered_line_totals"] = money(total or 0)
+        return response
 
     @admin.display(description="Unit price", ordering="unit_price")
     def unit_price_shown(self, obj):
@@ -169,6 +194,16 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
     @admin.display(description="Line total", ordering="line_total")
     def line_total_shown(self, obj):
         return money(obj.line_total)
+
+    @admin.display(description="Order date", ordering="order_date")
+    def order_date_shown(self, obj):
+        return obj.order_date.isoformat()
+
+    @admin.display(description="Source", ordering="source_file")
+    def source_shown(self, obj):
+        if not obj.source_file:
+            return "staff"  # added by hand
+        return f"{obj.source_file} line {obj.source_line}" if obj.source_line else obj.source_file
 
     @admin.display(description="Customer", ordering="customer__customer_id")
     def customer_shown(self, obj):
@@ -183,7 +218,38 @@ class OrderAdmin(OrderImportMixin, OrderExportJobMixin, ExportMixin, SimpleHisto
     # django-import-export: /admin/orders/order/export/ with its form and permission; our writers
     # (orders.services.exports) write the file, escaping formulae themselves.
     resource_classes = [OrderResource]
-    export_formats = [base_formats.CSV, base_formats.XLSX]
+    export_formats = [base_formats.CSV, base_formats.XLSX]  # the first is the form's default
+    export_form_class = OrderExportForm
+    export_template_name = "admin/orders/order/export.html"
+
+    def get_export_filename(self, request, queryset, file_format):
+        return self._export_file_name(request, queryset, file_format.get_extension())
+
+    def _export_file_name(self, request, queryset, extension: str, *, span: dict | None = None) -> str:
+        """<shop>_<first>_<last>.<ext>: the filter's range, its open ends taken from the orders exported."""
+        order_filter = order_list_filter_read(request.GET)
+        first, last = order_filter.first, order_filter.last
+        if first is None or last is None:
+            span = span or queryset.order_by().aggregate(first=Min("order_date"), last=Max("order_date"))
+            first, last = first or span["first"], last or span["last"]
+        return export_file_name(
+            shop_name=getattr(settings, "SHOP_NAME", ""), first=first, last=last, extension=extension
+        )
+
+    def init_request_context_data(self, request, form):
+        """The export page also says which orders it exports, how many lines, and the file's name."""
+        context = super().init_request_context_data(request, form)
+        queryset = self.get_export_queryset(request)
+        span = queryset.order_by().aggregate(rows=Count("pk"), first=Min("order_date"), last=Max("order_date"))
+        context.update(
+            export_filter=order_list_filter_read(request.GET).describe(),
+            export_rows=ngettext(*LINE_COUNT, span["rows"]).format(count=f"{span['rows']:,}"),
+            export_file_names=[
+                self._export_file_name(request, queryset, file_format().get_extension(), span=span)
+                for file_format in self.get_export_formats()
+            ],
+        )
+        return context
 
     def lookup_allowed(self, lookup, value, request=None):
         # The import run page links to the orders the run last wrote; the reports dashboard
@@ -369,9 +435,12 @@ def _int_or_404(value: str) -> int:
 
 @admin.register(ImportRun)
 class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
+    # Fits 1,440 px beside the admin's menu and the filters: the counts that need staff (duplicates,
+    # conflicts, rejected) are never scrolled out of sight. Grain, unchanged, superseded and the
+    # times are on the run's page.
     list_display = [
-        "file_name", "business_date", "status", "grain", "rows_read", "inserted", "updated", "unchanged",
-        "superseded", "duplicates", "conflicts", "rejected", "created_at",
+        "file_name", "business_date_shown", "status", "rows_read_shown", "inserted_shown", "updated",
+        "duplicates", "conflicts", "rejected",
     ]
     list_filter = ["status", "failure", "business_date"]
     search_fields = ["file_name", "sha256"]
@@ -405,6 +474,18 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Business date", ordering="business_date")
+    def business_date_shown(self, obj):
+        return obj.business_date.isoformat() if obj.business_date else "-"
+
+    @admin.display(description="Rows", ordering="rows_read")
+    def rows_read_shown(self, obj):
+        return obj.rows_read
+
+    @admin.display(description="New", ordering="inserted")
+    def inserted_shown(self, obj):
+        return obj.inserted
 
     @admin.display(description="Rows")
     def counts_table(self, obj):
@@ -542,10 +623,44 @@ def _may_load_anyway(run: ImportRun) -> bool:
     return run.status == ImportRun.Status.FAILED and run.failure == ImportRun.Failure.TOO_MANY_REJECTED
 
 
+class RejectedRowStatusFilter(admin.SimpleListFilter):
+    """The status filter, on Open unless another status (or All) is chosen: what staff still have to do."""
+
+    title = "status"
+    parameter_name = "status__exact"  # the links of the run page and of the repairs keep working
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return RejectedRow.Status.choices
+
+    def value(self):
+        return super().value() or RejectedRow.Status.OPEN
+
+    def queryset(self, request, queryset):
+        if self.value() in RejectedRow.Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() == self.ALL,
+            "query_string": changelist.get_query_string({self.parameter_name: self.ALL}),
+            "display": "All",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
 @admin.register(RejectedRow)
 class RejectedRowAdmin(admin.ModelAdmin):
-    list_display = ["run", "line_number", "field", "reason", "message", "status", "resolve_links"]
-    list_filter = ["status", "reason", "field", "run"]
+    # Fits 1,440 px beside the admin's menu and the filters, Repair and Dismiss in sight: the
+    # message names the field, and Resolve shows the status of a row that is no longer open.
+    list_display = ["run_file", "line_number_shown", "reason", "message", "resolve_links"]
+    list_filter = [RejectedRowStatusFilter, "reason", "field", "run"]
     search_fields = ["raw", "message", "run__file_name"]
     list_select_related = ["run"]
     fieldsets = [
@@ -556,10 +671,20 @@ class RejectedRowAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["resolve_links", *(field.name for field in self.model._meta.fields)]
 
+    @admin.display(description="File", ordering="run__file_name")
+    def run_file(self, obj):
+        return obj.run.file_name
+
+    @admin.display(description="Line", ordering="line_number")
+    def line_number_shown(self, obj):
+        return obj.line_number
+
     # Only users who may resolve rows see the Repair and Dismiss buttons.
     def get_list_display(self, request):
         shown = super().get_list_display(request)
-        return shown if self.has_change_permission(request) else [name for name in shown if name != "resolve_links"]
+        return shown if self.has_change_permission(request) else [
+            "status" if name == "resolve_links" else name for name in shown
+        ]
 
     def get_fieldsets(self, request, obj=None):
         if self.has_change_permission(request, obj):

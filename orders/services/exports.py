@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.text import slugify
 
 from salesproject.csv_cells import csv_row
 
@@ -24,6 +25,19 @@ XLSX_SHEET_ROWS = 1_048_575
 XLSX_SHEET_TITLE = "Orders"
 PRICE_FORMAT = "0.00"
 EXPORT_FAILED_ILLEGAL_CHARACTER = "The export failed: a value holds a character that an XLSX file cannot store."
+# The file's name when the shop has no name (settings.SHOP_NAME unset or empty).
+EXPORT_NAME_DEFAULT = "orders"
+
+
+def export_file_name(*, shop_name: str | None, first: date | None, last: date | None, extension: str) -> str:
+    """Name an export after the shop and its range: "orders_2024-01-01_2024-03-31.csv".
+
+    The shop's name is slugified ("Café Ünïque & Co" -> "cafe-unique-co"), so the name is plain
+    ASCII in any header and file system; a name with nothing left of it is "orders".
+    """
+    base = slugify(shop_name or "") or EXPORT_NAME_DEFAULT
+    days = [day.isoformat() for day in (first, last) if day]
+    return "_".join([base, *days]) + f".{extension}"
 
 
 def csv_chunks(*, headers: list[str], rows: Iterable[tuple]) -> Iterator[str]:

@@ -68,7 +68,7 @@ def test_csv_export_streams_every_order_with_sales_file_columns(admin_client):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'attachment; filename="Order-' in response["Content-Disposition"]
+    assert response["Content-Disposition"] == 'attachment; filename="orders_2024-01-10_2024-01-10.csv"'
     rows = csv_rows(response)
     assert rows[0] == [
         "order_id", "line_no", "customer_id", "product_id", "quantity", "unit_price", "line_total", "order_date",
@@ -339,3 +339,72 @@ def test_importing_a_line_with_no_product_and_a_quantity_is_refused():
     assert result.has_errors()
     assert REFUND_LINE_QUANTITY in str(result.row_errors()[0][1][0].error)
     assert not Order.objects.filter(order_id="5001").exists()
+
+
+# --- The export page: what it exports, how many lines, CSV first, the file named after the shop and range ---
+
+
+def test_export_page_says_which_orders_and_how_many_lines_it_exports(admin_client):
+    order_make("1001", order_date=date(2024, 1, 10))
+    order_make("1002", order_date=date(2024, 2, 10))
+    order_make("1003", order_date=date(2024, 3, 11), customer_id="C9")
+    order_make("1004", order_date=date(2024, 4, 1))
+
+    page = admin_client.get(
+        EXPORT_URL + "?customer__customer_id__exact=C1&order_date__gte=2024-01-01&order_date__lte=2024-03-31"
+    ).content.decode()
+
+    assert '<strong id="export-filter">Orders of customer C1, 2024-01-01 to 2024-03-31</strong>' in page
+    assert '<span id="export-rows">2 order lines</span>' in page
+    assert '<code class="export-file-name">orders_2024-01-01_2024-03-31.csv</code>' in page
+    assert '<code class="export-file-name">orders_2024-01-01_2024-03-31.xlsx</code>' in page
+
+
+def test_export_page_of_the_whole_list_says_all_orders_and_one_line(admin_client):
+    order_make("1001")
+
+    page = admin_client.get(EXPORT_URL).content.decode()
+
+    assert '<strong id="export-filter">All orders</strong>' in page
+    assert '<span id="export-rows">1 order line</span>' in page
+
+
+def test_export_form_opens_on_csv_with_no_empty_choice(admin_client):
+    page = admin_client.get(EXPORT_URL).content.decode()
+
+    assert '<option value="0" selected>csv</option>' in page
+    assert '<option value="">---</option>' not in page
+
+
+def test_exported_file_is_named_after_the_lists_date_range(admin_client):
+    order_make("1001", order_date=date(2024, 2, 10))
+
+    response = export(admin_client, CSV_FORMAT, "?order_date__gte=2024-01-01&order_date__lte=2024-03-31")
+
+    assert response["Content-Disposition"] == 'attachment; filename="orders_2024-01-01_2024-03-31.csv"'
+
+
+def test_an_open_end_of_the_range_is_the_first_or_last_day_exported(admin_client):
+    order_make("1001", order_date=date(2024, 2, 10))
+    order_make("1002", order_date=date(2024, 5, 20))
+
+    response = export(admin_client, CSV_FORMAT, "?order_date__gte=2024-01-01")
+
+    assert response["Content-Disposition"] == 'attachment; filename="orders_2024-01-01_2024-05-20.csv"'
+
+
+def test_exported_file_is_named_after_the_shop_when_it_has_a_name(admin_client, settings):
+    settings.SHOP_NAME = "Café Ünïque & Co"
+    order_make("1001", order_date=date(2024, 2, 10))
+
+    csv_response = export(admin_client, CSV_FORMAT, "?order_date__month=2&order_date__year=2024")
+    xlsx_response = export(admin_client, XLSX_FORMAT, "?order_date__month=2&order_date__year=2024")
+
+    assert csv_response["Content-Disposition"] == 'attachment; filename="cafe-unique-co_2024-02-01_2024-02-29.csv"'
+    assert 'filename="cafe-unique-co_2024-02-01_2024-02-29.xlsx"' in xlsx_response["Content-Disposition"]
+
+
+def test_an_export_of_no_orders_and_no_range_is_named_after_the_shop_alone(admin_client):
+    response = export(admin_client, CSV_FORMAT)
+
+    assert response["Content-Disposition"] == 'attachment; filename="orders.csv"'

@@ -5,10 +5,16 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from orders.admin import OrderAdmin
+from orders.admin_exports import order_list_filter_read
 from orders.models import Customer, ImportRun, ImportUpload, Order, Product, RejectedRow
+from reports.cards import orders_link
 
 from .line_factories import line_make, run_make
 
@@ -136,9 +142,9 @@ def test_order_list_shows_each_line_with_its_total_a_guest_and_a_refund(admin_cl
 
     page = admin_client.get(reverse("admin:orders_order_changelist")).content.decode()
 
-    assert _row_of(page, "#1001", 1) == "#1001|1|C1|P1|2|1,299.00|2,598.00|Jan. 10, 2024|shop.csv|2"
-    assert _row_of(page, "#1001", 2) == "#1001|2|Guest|Refund|0|0.00|-150.00|Jan. 10, 2024|shop.csv|3"
-    assert _row_of(page, "536379", 1).startswith("536379|1|Guest|P1|-1|27.50|-27.50|")
+    assert _row_of(page, "#1001", 1) == "#1001|1|C1|P1|2|1,299.00|2,598.00|2024-01-10|shop.csv line 2"
+    assert _row_of(page, "#1001", 2) == "#1001|2|Guest|Refund|0|0.00|-150.00|2024-01-10|shop.csv line 3"
+    assert _row_of(page, "536379", 1) == "536379|1|Guest|P1|-1|27.50|-27.50|2010-12-01|staff"
     assert 'column-line_total_shown' in page and ">Line total</a>" in page
 
 
@@ -315,3 +321,196 @@ def test_load_anyway_is_a_post_with_a_csrf_token_by_staff_who_may_change_runs(cl
     assert client.post(reverse("admin:orders_importrun_load_anyway", args=[99999])).status_code == 404
     run.refresh_from_db()
     assert (run.status, run.load_anyway) == (ImportRun.Status.FAILED, False)
+
+
+# --- The order list drilled down from the dashboard --------------------------------------------
+
+def test_order_list_drilled_down_to_a_customer_names_it_sums_its_line_totals_and_leads_back(admin_client):
+    line_make("1001", customer_id="C1", quantity=1, unit_price="1299.00", order_date=date(2024, 1, 10))
+    line_make("1001", line_no=2, customer_id="C1", quantity=2, unit_price="10.50", order_date=date(2024, 1, 10))
+    line_make("1002", customer_id="C1", product_id=None, quantity=0, unit_price="0", line_total="-20.00",
+              order_date=date(2024, 3, 31))
+    line_make("1003", customer_id="C1", quantity=1, unit_price="500.00", order_date=date(2024, 4, 1))  # after the range
+    line_make("1004", customer_id="C2", quantity=1, unit_price="700.00", order_date=date(2024, 2, 1))  # not C1's
+    url = orders_link(start=date(2024, 1, 1), end=date(2024, 3, 31), customer__customer_id__exact="C1")
+
+    page = admin_client.get(url).content.decode()
+
+    assert "<h1>Orders of customer C1, 2024-01-01 to 2024-03-31</h1>" in page
+    assert '<span id="filtered-lines">3 order lines</span>' in page
+    assert '<strong id="filtered-line-totals">1,300.00</strong>' in page  # 1,299.00 + 21.00 - 20.00
+    dashboard = reverse("reports:dashboard") + "?start=2024-01-01&amp;end=2024-03-31"
+    assert f'id="back-to-dashboard" href="{dashboard}"' in page
+    assert "column-line_total_shown" in page
+
+
+def test_order_list_drilled_down_to_a_product_or_a_month_says_so(admin_client):
+    line_make("1001", product_id="P7", quantity=3, unit_price="1000.00", order_date=date(2024, 2, 29))
+    line_make("1002", product_id="P8", quantity=1, unit_price="1.00", order_date=date(2024, 2, 1))
+    url = reverse("admin:orders_order_changelist")
+
+    product = admin_client.get(orders_link(
+        start=date(2024, 2, 1), end=date(2024, 2, 29), product__product_id__exact="P7",
+    )).content.decode()
+    month = admin_client.get(orders_link(start=date(2024, 2, 1), end=date(2024, 2, 29))).content.decode()
+    one_line = admin_client.get(url + "?product__product_id__exact=P8").content.decode()
+
+    assert "<h1>Orders of product P7, 2024-02-01 to 2024-02-29</h1>" in product
+    assert '<strong id="filtered-line-totals">3,000.00</strong>' in product
+    assert "<h1>Orders, 2024-02-01 to 2024-02-29</h1>" in month
+    assert '<span id="filtered-lines">2 order lines</span>' in month
+    assert '<strong id="filtered-line-totals">3,001.00</strong>' in month
+    assert '<span id="filtered-lines">1 order line</span>' in one_line
+    assert f'href="{reverse("reports:dashboard")}"' in one_line  # no range: the dashboard as it opens
+
+
+def test_order_list_sums_every_filtered_line_in_one_aggregate_query_not_only_the_page(admin_client, monkeypatch):
+    monkeypatch.setattr(OrderAdmin, "list_per_page", 2)
+    for number in range(5):
+        line_make(str(1001 + number), quantity=1, unit_price="100.25")
+    line_make("2001", customer_id="C2", quantity=1, unit_price="9.99")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(reverse("admin:orders_order_changelist") + "?customer__customer_id__exact=C1")
+
+    sums = [query["sql"] for query in queries if "SUM(" in query["sql"].upper()]
+    assert len(sums) == 1 and "line_total" in sums[0]
+    assert len(page.context["cl"].result_list) == 2
+    assert '<strong id="filtered-line-totals">501.25</strong>' in page.content.decode()
+
+
+def test_the_whole_order_list_has_no_filter_heading_and_runs_no_sum(admin_client):
+    line_make("1001")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(reverse("admin:orders_order_changelist")).content.decode()
+
+    assert not [query for query in queries if "SUM(" in query["sql"].upper()]
+    assert 'id="order-filter-summary"' not in page and "<h1>Select order to change</h1>" in page
+
+
+def test_a_filtered_list_with_no_lines_sums_to_zero(admin_client):
+    line_make("1001", customer_id="C1")
+
+    page = admin_client.get(reverse("admin:orders_order_changelist") + "?customer__customer_id__exact=NOBODY")
+
+    assert '<strong id="filtered-line-totals">0.00</strong>' in page.content.decode()
+
+
+def test_staff_who_may_not_see_the_dashboard_get_no_link_to_it(client, django_user_model):
+    line_make("1001")
+    user = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(user)
+
+    page = client.get(orders_link(start=date(2024, 1, 1), end=None, customer__customer_id__exact="C1")).content.decode()
+
+    assert "<h1>Orders of customer C1, from 2024-01-01</h1>" in page and "back-to-dashboard" not in page
+
+
+def test_a_drill_down_with_a_date_that_is_not_one_answers_as_the_list_does(admin_client):
+    response = admin_client.get(reverse("admin:orders_order_changelist") + "?order_date__gte=2024-13-45")
+
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize(("params", "described"), [
+    ({}, "All orders"),
+    ({"o": "2", "p": "3", "_facets": "True", "e": "1"}, "All orders"),
+    ({"customer__customer_id__exact": "C1", "order_date__gte": "2024-01-01", "order_date__lte": "2024-03-31"},
+     "Orders of customer C1, 2024-01-01 to 2024-03-31"),
+    ({"customer__customer_id__exact": "C1", "product__product_id__exact": "P1", "order_date__lte": "2024-01-31"},
+     "Orders of customer C1 and product P1, up to 2024-01-31"),
+    # The list's own date filter ends the day before __lt; the date hierarchy gives a year, month or day.
+    ({"order_date__gte": "2024-01-01", "order_date__lt": "2024-02-01"}, "Orders, 2024-01-01 to 2024-01-31"),
+    ({"order_date__year": "2024", "order_date__month": "2"}, "Orders, 2024-02-01 to 2024-02-29"),
+    ({"order_date__year": "2024", "order_date__month": "2", "order_date__day": "5"}, "Orders, 2024-02-05"),
+    ({"order_date__year": "2024", "order_date__gte": "2024-03-01"}, "Orders, 2024-03-01 to 2024-12-31"),
+    ({"q": " 1001 ", "line_kind": "guest", "open_conflicts": "yes"},
+     "Orders, guest orders, with open conflicts, matching “1001”"),
+    ({"source_run__id__exact": "7"}, "Orders, last written by import run 7"),
+    ({"source_business_date__gte": "2024-01-01"}, "Orders, with other filters"),
+    # Not dates: left out (the list itself answers them with its error flag).
+    ({"order_date__gte": "abc", "order_date__year": "99999"}, "All orders"),
+])
+def test_the_order_lists_filter_is_described_as_staff_say_it(params, described):
+    assert order_list_filter_read(params).describe() == described
+
+
+def test_the_way_back_to_the_dashboard_keeps_only_days_the_dashboard_can_show():
+    assert order_list_filter_read({"order_date__gte": "2024-01-01", "order_date__lte": "2024-03-31"}).dashboard_query() == (
+        "start=2024-01-01&end=2024-03-31"
+    )
+    assert order_list_filter_read({"order_date__gte": "1066-10-14", "order_date__lte": "2024-01-31"}).dashboard_query() == (
+        "end=2024-01-31"
+    )
+
+
+# --- Rejected rows and import runs: what the lists show -----------------------------------------
+
+def _two_rejected_rows(ingest_text):
+    ingest_text(SEMICOLONS + "1003;503;303;1;5,00;2024-01-12\n1004;504;304;x;5,00;2024-01-12\n")
+    return list(RejectedRow.objects.order_by("line_number"))
+
+
+def test_rejected_rows_open_on_the_open_ones_and_all_stays_one_click_away(admin_client, admin_user, ingest_text):
+    from orders.services.rejected_rows import rejected_row_dismiss
+
+    dismissed, still_open = _two_rejected_rows(ingest_text)
+    rejected_row_dismiss(row_id=dismissed.pk, reason="a test line", user=admin_user)
+    url = reverse("admin:orders_rejectedrow_changelist")
+
+    def listed(query=""):
+        response = admin_client.get(url + query)
+        return [row.pk for row in response.context["cl"].result_list], response.content.decode()
+
+    opened, page = listed()
+    assert opened == [still_open.pk]
+    assert 'href="?status__exact=all"' in page and 'href="?status__exact=dismissed"' in page
+    assert listed("?status__exact=all")[0] == [dismissed.pk, still_open.pk]
+    assert listed("?status__exact=dismissed")[0] == [dismissed.pk]
+    assert listed("?status__exact=resolved")[0] == []
+    # The run page's link and the redirect after a repair name the status: they keep working.
+    assert listed(f"?run__id__exact={still_open.run_id}&status__exact=open")[0] == [still_open.pk]
+
+
+def test_rejected_rows_count_by_status_when_staff_show_counts(admin_client, ingest_text):
+    _two_rejected_rows(ingest_text)
+
+    response = admin_client.get(reverse("admin:orders_rejectedrow_changelist") + "?_facets=True")
+
+    assert response.status_code == 200 and len(response.context["cl"].result_list) == 2
+
+
+def test_rejected_rows_list_shows_file_line_reason_message_and_the_buttons(admin_client, ingest_text):
+    _two_rejected_rows(ingest_text)
+
+    page = admin_client.get(reverse("admin:orders_rejectedrow_changelist")).content.decode()
+
+    for column in ("run_file", "line_number_shown", "reason", "message", "resolve_links"):
+        assert f"column-{column}" in page
+    assert "column-field" not in page and "column-status" not in page
+    assert page.count('class="button repair-link"') == 2 and page.count('class="button dismiss-link"') == 2
+    assert page.count('<th class="field-run_file"><a href=') == 2 and ">sales_data_2024-10-15.csv</a></th>" in page
+
+
+def test_analysts_see_the_status_of_rejected_rows_instead_of_the_buttons(client, group_user, ingest_text):
+    _two_rejected_rows(ingest_text)
+    client.force_login(group_user("Analysts"))
+
+    page = client.get(reverse("admin:orders_rejectedrow_changelist")).content.decode()
+
+    assert "column-status" in page and "repair-link" not in page
+    assert page.count('<td class="field-status">Open</td>') == 2
+
+
+def test_import_run_list_shows_duplicates_conflicts_and_rejected(admin_client):
+    run_make(rows_read=12, inserted=7, updated=1, duplicates=2, conflicts=1, rejected=3)
+
+    page = admin_client.get(reverse("admin:orders_importrun_changelist")).content.decode()
+
+    for column, value in (("duplicates", 2), ("conflicts", 1), ("rejected", 3), ("rows_read_shown", 12),
+                          ("inserted_shown", 7)):
+        assert f"column-{column}" in page and f'<td class="field-{column}">{value}</td>' in page
+    assert '<td class="field-business_date_shown">2024-10-15</td>' in page
+    assert "column-superseded" not in page and "column-grain" not in page

