@@ -30,7 +30,7 @@ from django.db.models.functions import TruncMonth
 from orders.models import Customer, ImportRun, Product
 from orders.selectors import data_version_get
 
-from .filters import TOP_LIST_LIMIT_DEFAULT
+from .filters import TOP_LIST_LIMIT_DEFAULT, TREND_DEFAULT, TREND_GRANULARITIES
 from .models import CustomerTotal, SalesDay
 from .packing import Totals
 from .packs import packed_sums_get, rollups_fold
@@ -228,6 +228,61 @@ def monthly_revenue(*, start: date | None = None, end: date | None = None) -> li
     return months
 
 
+def _period_of(day: date, granularity: str) -> tuple[date, date]:
+    """The first and last day of the day's period: itself, its ISO week (Monday to Sunday) or its month."""
+    if granularity == "day":
+        return day, day
+    if granularity == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=6)
+    return day.replace(day=1), month_last(day)
+
+
+def _period_label(first: date, granularity: str) -> str:
+    if granularity == "month":
+        return f"{first:%Y-%m}"
+    if granularity == "week":
+        year, week, _weekday = first.isocalendar()
+        return f"{year}-W{week:02d}"
+    return first.isoformat()
+
+
+def revenue_trend(*, granularity: str, start: date | None = None, end: date | None = None) -> list[dict]:
+    """Revenue per day, ISO week (Monday first) or month, ascending and zero-filled.
+
+    Every period from the first to the last with orders in the range, from the day rollup
+    in whole cents. A period is named and bounded whole ("2024-W03": 2024-01-15 to
+    2024-01-21) and holds only the range's days when the range cuts it.
+    """
+    if granularity not in TREND_GRANULARITIES:
+        raise ValueError(granularity)
+    cents: dict[date, int] = {}
+    for day, revenue in _days(start, end).values_list("day", "revenue_cents"):
+        first = _period_of(day, granularity)[0]
+        cents[first] = cents.get(first, 0) + int(revenue)
+    if not cents:
+        return []
+    periods = []
+    first, last = min(cents), max(cents)
+    while first <= last:
+        period_end = _period_of(first, granularity)[1]
+        periods.append(
+            {
+                "period": _period_label(first, granularity),
+                "start": first,
+                "end": period_end,
+                "total_revenue": money(cents.get(first, 0)),
+            }
+        )
+        first = period_end + timedelta(days=1)
+    return periods
+
+
+def has_orders(*, start: date | None, end: date | None) -> bool:
+    """Whether any day of the range has orders."""
+    return _days(start, end).exists()
+
+
 def headline(*, start: date | None = None, end: date | None = None) -> dict:
     """Revenue, orders, quantity, customers and average order value for the range."""
     totals = _days(start, end).aggregate(
@@ -376,11 +431,11 @@ def headline_compared(*, start: date | None, end: date | None) -> dict:
     return result
 
 
-def dashboard_get(*, start: date | None = None, end: date | None = None) -> dict:
-    """Everything the dashboard shows for the range, cached for the current data version."""
+def dashboard_get(*, start: date | None = None, end: date | None = None, trend: str = TREND_DEFAULT) -> dict:
+    """Everything the dashboard shows for the range, its revenue trend by `trend`, cached for the current data version."""
     from django.core.cache import cache
 
-    key = f"{_snapshot_key(data_version_get())}:dashboard:{start}:{end}"
+    key = f"{_snapshot_key(data_version_get())}:dashboard:{start}:{end}:{trend}"
     value = cache.get(key)
     if value is None:
         with _totals_shared():  # one sum per entity serves both of its cards and the customer count
@@ -389,7 +444,7 @@ def dashboard_get(*, start: date | None = None, end: date | None = None) -> dict
         value = {
             "headline": compared,
             **{report.data_key: _top_list_items(report, tops[report.entity][report.metric]) for report in TOP_LISTS},
-            MONTHLY_REVENUE.data_key: monthly_revenue(start=start, end=end),
+            "revenue_trend": revenue_trend(granularity=trend, start=start, end=end),
         }
         cache.set(key, value, timeout=60 * 60)
     return value

@@ -1,13 +1,13 @@
 """The contract's selectors against values computed by hand (see the `shop` fixture)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
 
 from reports import selectors
 
-from .raw import report_all, report_all_from_selectors
+from .raw import _orders as raw_orders, report_all, report_all_from_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +204,77 @@ def test_dashboard_data_equals_the_single_selectors(shop, order_create, start, e
     assert data["top_products_by_quantity"] == selectors.top_products_by_quantity(start=start, end=end)
     assert data["top_products_by_revenue"] == selectors.top_products_by_revenue(start=start, end=end)
     assert data["headline"]["current"] == selectors.headline(start=start, end=end)
+
+
+# --- The revenue trend by day, ISO week or month -------------------------------------------
+
+def test_the_month_trend_is_monthly_revenue_with_each_months_bounds(shop):
+    trend = selectors.revenue_trend(granularity="month")
+
+    assert [{"month": p["period"], "total_revenue": p["total_revenue"]} for p in trend] == selectors.monthly_revenue()
+    assert [(p["start"], p["end"]) for p in trend][1:3] == [
+        (date(2024, 2, 1), date(2024, 2, 29)), (date(2024, 3, 1), date(2024, 3, 31))
+    ]
+
+
+def test_weeks_are_iso_weeks_from_monday_zero_filled_across_the_new_year(order_create):
+    order_create("W1", "C-1", "P-1", 1, "0.10", date(2024, 12, 29))  # a Sunday: 2024-W52
+    order_create("W2", "C-1", "P-1", 1, "0.20", date(2024, 12, 30))  # a Monday: 2025-W01
+    order_create("W3", "C-2", "P-1", 3, "0.01", date(2025, 1, 5))  # its Sunday
+    order_create("W4", "C-2", "P-1", 1, "1.00", date(2025, 1, 13))  # 2025-W03; W02 has nothing
+
+    assert selectors.revenue_trend(granularity="week") == [
+        {"period": "2024-W52", "start": date(2024, 12, 23), "end": date(2024, 12, 29), "total_revenue": D("0.10")},
+        {"period": "2025-W01", "start": date(2024, 12, 30), "end": date(2025, 1, 5), "total_revenue": D("0.23")},
+        {"period": "2025-W02", "start": date(2025, 1, 6), "end": date(2025, 1, 12), "total_revenue": D("0.00")},
+        {"period": "2025-W03", "start": date(2025, 1, 13), "end": date(2025, 1, 19), "total_revenue": D("1.00")},
+    ]
+    # A range that cuts a week keeps the week's name and bounds, and only the range's days.
+    assert selectors.revenue_trend(granularity="week", start=date(2025, 1, 1), end=date(2025, 1, 13)) == [
+        {"period": "2025-W01", "start": date(2024, 12, 30), "end": date(2025, 1, 5), "total_revenue": D("0.03")},
+        {"period": "2025-W02", "start": date(2025, 1, 6), "end": date(2025, 1, 12), "total_revenue": D("0.00")},
+        {"period": "2025-W03", "start": date(2025, 1, 13), "end": date(2025, 1, 19), "total_revenue": D("1.00")},
+    ]
+
+
+def test_days_run_from_the_first_to_the_last_with_orders_in_the_range_zero_filled(shop):
+    days = selectors.revenue_trend(granularity="day", start=date(2024, 2, 28), end=date(2024, 12, 31))
+
+    assert days[0] == {"period": "2024-02-29", "start": date(2024, 2, 29), "end": date(2024, 2, 29), "total_revenue": D("1.05")}
+    assert days[-1]["period"] == "2024-04-10" and days[-1]["total_revenue"] == D("10.01")
+    assert len(days) == 42 and {p["total_revenue"] for p in days[1:-1]} == {D("0.00")}
+    assert selectors.revenue_trend(granularity="day", start=date(2024, 3, 1), end=date(2024, 3, 31)) == []
+
+
+@pytest.mark.parametrize("granularity", ["day", "week", "month"])
+def test_the_trend_adds_up_to_the_cent_like_the_orders(shop, order_create, granularity):
+    # Amounts that a float sum would not keep exact.
+    for number in range(30):
+        order_create(f"X{number}", f"C-{number % 4}", "P-Q", 1, "0.10", date(2024, 1, 1) + timedelta(days=number * 3))
+    start, end = date(2024, 1, 3), date(2024, 4, 9)
+    by_period = {}
+    for _customer, _product, _quantity, amount, day, _counted in raw_orders(start, end):
+        first = {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}[granularity]
+        by_period[first] = by_period.get(first, D(0)) + amount
+
+    trend = selectors.revenue_trend(granularity=granularity, start=start, end=end)
+
+    assert {p["start"]: p["total_revenue"] for p in trend if p["total_revenue"]} == {
+        first: amount.quantize(D("0.01")) for first, amount in by_period.items() if amount
+    }
+    assert sum(p["total_revenue"] for p in trend) == selectors.headline(start=start, end=end)["revenue"]
+
+
+def test_a_trend_by_anything_else_is_a_programming_error(shop):
+    with pytest.raises(ValueError):
+        selectors.revenue_trend(granularity="year")
+
+
+def test_the_dashboard_data_carries_the_trend_asked_for(shop):
+    assert selectors.dashboard_get(trend="week")["revenue_trend"] == selectors.revenue_trend(granularity="week")
+    assert selectors.dashboard_get()["revenue_trend"] == selectors.revenue_trend(granularity="month")
+
+
+def test_has_orders_says_whether_a_range_sold_anything(shop):
+    assert selectors.has_orders(start=date(2024, 4, 1), end=date(2024, 4, 30))
+    assert not selectors.has_orders(start=date(2024, 3, 1), end=date(2024, 3, 31))

@@ -4,15 +4,19 @@ import base64
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from orders.services.import_runs import data_version_bump
 from reports.filters import (
     BAD_DATE,
     BAD_LIMIT,
+    BAD_PRESET,
+    BAD_TREND,
     DATE_OUT_OF_RANGE,
     EARLIEST_DAY,
     END_BEFORE_START,
@@ -31,6 +35,11 @@ API = {
     "/api/top-products-by-revenue/": ["product_id", "total_revenue"],
     "/api/monthly-revenue/": ["month", "total_revenue"],
 }
+
+
+def html_text(text: str) -> str:
+    """The text as a template writes it."""
+    return escape(text)
 
 
 @pytest.fixture
@@ -336,3 +345,198 @@ def test_cached_report_follows_the_data_version(analyst_client, shop, order_crea
     assert analyst_client.get("/api/top-products/").json()[0] == {"product_id": "P-X", "total_quantity_sold": 6}
     order_create("O6", "C-D", "P-Z", 50, "1.00", date(2024, 4, 11))  # the save moves the version on
     assert analyst_client.get("/api/top-products/").json()[0] == {"product_id": "P-Z", "total_quantity_sold": 51}
+
+
+# --- Presets on data that does not end today; the trend; the currency; loading ----------------
+
+DECEMBER_DAY = date(2026, 12, 15)
+
+
+@pytest.fixture
+def in_december(monkeypatch):
+    from reports import views
+
+    monkeypatch.setattr(views, "dashboard_today", lambda: DECEMBER_DAY)
+    return DECEMBER_DAY
+
+
+def _highlighted(html: str) -> list[str]:
+    return re.findall(r'data-preset="([a-z0-9-]+)" class="active"', " ".join(html.split()))
+
+
+def test_in_december_the_last_12_months_link_highlights_itself_only(analyst_client, shop, in_december):
+    html = analyst_client.get("/dashboard/").content.decode()
+    link = re.search(r'href="(/dashboard/\?[^"]*preset=last-12-months[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert link == "/dashboard/?start=2025-12-16&end=2026-12-15&preset=last-12-months"
+
+    assert _highlighted(analyst_client.get(link).content.decode()) == ["last-12-months"]
+    year_to_date = {"start": "2026-01-01", "end": "2026-12-15"}
+    assert _highlighted(analyst_client.get("/dashboard/", year_to_date).content.decode()) == ["year-to-date"]
+
+
+def test_on_new_years_eve_the_same_range_highlights_the_preset_its_link_named(analyst_client, shop, monkeypatch):
+    from reports import views
+
+    monkeypatch.setattr(views, "dashboard_today", lambda: date(2026, 12, 31))
+    year = {"start": "2026-01-01", "end": "2026-12-31"}
+
+    assert _highlighted(analyst_client.get("/dashboard/", {**year, "preset": "last-12-months"}).content.decode()) == [
+        "last-12-months"
+    ]
+    assert _highlighted(analyst_client.get("/dashboard/", {**year, "preset": "year-to-date"}).content.decode()) == [
+        "year-to-date"
+    ]
+    assert _highlighted(analyst_client.get("/dashboard/", year).content.decode()) == ["year-to-date"]
+
+
+def test_an_unknown_preset_is_a_400_naming_it(analyst_client, shop):
+    response = analyst_client.get("/dashboard/", {"preset": "last-week"})
+
+    assert response.status_code == 400
+    assert html_text(BAD_PRESET.format(value="last-week")) in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "preset,start,end,offered",
+    [
+        ("this-month", "2026-12-01", "2026-12-15", "start=2024-04-01&amp;end=2024-04-10"),
+        ("this-quarter", "2026-10-01", "2026-12-15", "start=2024-04-01&amp;end=2024-04-10"),
+        ("year-to-date", "2026-01-01", "2026-12-15", "start=2024-01-01&amp;end=2024-04-10"),
+        ("last-12-months", "2025-12-16", "2026-12-15", "start=2023-04-11&amp;end=2024-04-10"),
+    ],
+)
+def test_an_empty_preset_offers_itself_ending_on_the_last_day_with_data(
+    analyst_client, shop, in_december, preset, start, end, offered
+):
+    html = analyst_client.get("/dashboard/", {"start": start, "end": end, "preset": preset}).content.decode()
+
+    assert "No orders in this range" in html
+    assert "The orders run from <time>2024-01-15</time> to <time>2024-04-10</time>." in html
+    offer = re.search(r'<a class="button offer" data-offer="([a-z0-9-]+)" href="([^"]+)"\s+hx-get="([^"]+)"', html)
+    assert offer.groups() == (preset, f"/dashboard/?{offered}", f"/dashboard/?{offered}")
+    # The offer has the data.
+    shown = analyst_client.get(offer.group(2).replace("&amp;", "&")).content.decode()
+    assert "No orders in this range" not in shown and 'id="headline-revenue"' in shown
+
+
+def test_an_empty_preset_offers_nothing_when_it_is_empty_as_of_the_last_day_too(analyst_client, shop, in_december):
+    # Last month as of 2024-04-10 is March 2024: nothing sold then either.
+    html = analyst_client.get("/dashboard/", {"start": "2026-11-01", "end": "2026-11-30"}).content.decode()
+
+    assert "No orders in this range" in html and "data-offer" not in html
+    assert 'hx-get="/dashboard/"' in html  # all time is still offered
+
+
+def test_an_empty_custom_range_offers_all_time_only(analyst_client, shop, in_december):
+    html = analyst_client.get("/dashboard/", {"start": "2024-03-02", "end": "2024-03-09"}).content.decode()
+
+    assert "No orders in this range" in html and "data-offer" not in html
+
+
+def test_the_offer_keeps_the_trend(analyst_client, shop, in_december):
+    html = analyst_client.get("/dashboard/", {"start": "2026-12-01", "end": "2026-12-15", "trend": "week"}).content.decode()
+
+    assert 'data-offer="this-month" href="/dashboard/?start=2024-04-01&amp;end=2024-04-10&amp;trend=week"' in html
+
+
+def test_the_trend_by_week_draws_a_column_and_a_row_per_iso_week(analyst_client, shop):
+    response = analyst_client.get("/dashboard/", {"start": "2024-01-01", "end": "2024-02-29", "trend": "week"})
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert 'id="card-revenue-trend" data-trend="week"' in html and "Weekly revenue" in html
+    rows = re.findall(r'<th scope="row"><a href="[^"]+">(2024-W\d\d) \(from ([\d-]+)\)</a></th><td class="num">([\d.,]+)</td>', html)
+    assert rows[0] == ("2024-W03", "2024-01-15", "20.00")  # O2, a Monday
+    assert rows[2] == ("2024-W05", "2024-01-29", "20.00")  # O1 on Wednesday the 31st
+    assert rows[-1] == ("2024-W09", "2024-02-26", "1.05")  # the leap day
+    assert len(rows) == 7 and html.count("<rect x=") == 7
+    # The choice keeps the range, and the filter keeps the trend.
+    assert 'href="/dashboard/?start=2024-01-01&amp;end=2024-02-29&amp;trend=day"' in html
+    assert '<input type="hidden" name="trend" value="week">' in html
+    assert 'href="/dashboard/?trend=week"' in html  # all time
+
+
+def test_the_month_trend_has_axes_values_and_links(analyst_client, shop):
+    html = analyst_client.get("/dashboard/").content.decode()
+
+    card = html[html.index('id="card-monthly-revenue"'):]
+    assert re.findall(r'text-anchor="end">([^<]+)</text>', card.split('class="columns"')[0]) == ["0", "10", "20", "30", "40"]
+    assert re.findall(r'<text class="value"[^>]*>([^<]+)</text>', card) == ["40", "1.05", "0", "10.01"]
+    assert re.findall(r'<text class="x-label[^"]*"[^>]*>([^<]+)</text>', card) == ["Jan 2024", "Feb", "Mar", "Apr"]
+    assert "<title>2024-02: 1.05</title>" in card
+    assert 'href="/admin/orders/order/?order_date__gte=2024-03-01&amp;order_date__lte=2024-03-31"' in card
+
+
+@pytest.mark.parametrize("value", ["year", "WEEK", "<b>"])
+def test_a_bad_trend_is_a_400_naming_it_and_a_message_in_place_for_htmx(analyst_client, shop, value):
+    message = html_text(BAD_TREND.format(value=value))
+
+    page = analyst_client.get("/dashboard/", {"trend": value})
+    partial = analyst_client.get("/dashboard/", {"trend": value}, HTTP_HX_REQUEST="true")
+
+    assert page.status_code == 400 and message in page.content.decode()
+    assert partial.status_code == 200 and partial["HX-Push-Url"] == "false" and message in partial.content.decode()
+
+
+def test_the_monthly_revenue_api_is_the_same_whatever_the_trend(analyst_client, shop):
+    plain = analyst_client.get("/api/monthly-revenue/")
+    with_trend = analyst_client.get("/api/monthly-revenue/", {"trend": "week"})
+
+    assert plain.json() == with_trend.json() == [
+        {"month": "2024-01", "total_revenue": 40.0},
+        {"month": "2024-02", "total_revenue": 1.05},
+        {"month": "2024-03", "total_revenue": 0.0},
+        {"month": "2024-04", "total_revenue": 10.01},
+    ]
+    assert b'"total_revenue": 40.00' in plain.content
+
+
+def test_the_csv_of_a_week_or_day_trend(analyst_client, shop):
+    response = analyst_client.get("/dashboard/csv/revenue-trend.csv", {"trend": "week", "start": "2024-02-01"})
+
+    assert response["Content-Disposition"] == 'attachment; filename="revenue-trend-week_2024-02-01.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["period", "start", "end", "total_revenue"]
+    assert rows[1] == ["2024-W09", "2024-02-26", "2024-03-03", "1.05"]
+    assert rows[-1] == ["2024-W15", "2024-04-08", "2024-04-14", "10.01"] and len(rows) == 8
+    bad = analyst_client.get("/dashboard/csv/revenue-trend.csv", {"trend": "hour"})
+    assert bad.status_code == 400 and bad.content.decode() == BAD_TREND.format(value="hour")
+    assert analyst_client.get("/dashboard/csv/revenue-trend.csv", {"limit": "5"}).status_code == 400
+
+
+def test_more_days_than_the_chart_draws_say_so(analyst_client, order_create):
+    order_create("A", "C-1", "P-1", 1, "1.00", date(2023, 1, 1))
+    order_create("B", "C-1", "P-1", 1, "1.00", date(2024, 6, 1))
+
+    html = analyst_client.get("/dashboard/", {"trend": "day"}).content.decode()
+
+    assert "518 days are more than the chart draws (400)" in html
+    assert 'class="columns"' not in html
+
+
+def test_the_shops_currency_labels_the_money(analyst_client, shop, settings):
+    settings.SHOP_CURRENCY = "EUR"
+    html = analyst_client.get("/dashboard/").content.decode()
+
+    assert "<dt>Revenue (EUR)</dt>" in html and "<dt>Average order (EUR)</dt>" in html
+    assert '<th scope="col" class="num">Revenue (EUR)</th>' in html
+    assert "Quantity (EUR)" not in html
+
+
+def test_without_a_currency_the_money_has_no_label(analyst_client, shop, settings):
+    if hasattr(settings, "SHOP_CURRENCY"):
+        del settings.SHOP_CURRENCY
+    html = analyst_client.get("/dashboard/").content.decode()
+
+    assert "<dt>Revenue</dt>" in html and "()" not in html
+
+
+def test_the_report_area_shows_a_loading_indicator_with_no_inline_script_or_style(analyst_client, shop):
+    html = analyst_client.get("/dashboard/", HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'hx-indicator="#report-area"' in html
+    assert '<p id="report-loading" class="report-loading htmx-indicator" role="status">' in html
+    # The Content-Security-Policy refuses inline script and <style>: none is needed.
+    assert "<script" not in html and "<style" not in html and " style=" not in html and " on" + "click=" not in html
+    full = analyst_client.get("/dashboard/")
+    assert "script-src 'self'" in full["Content-Security-Policy"]
