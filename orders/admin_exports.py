@@ -20,7 +20,7 @@ from django.urls import path
 from django.views.decorators.vary import vary_on_headers
 from import_export.forms import SelectableFieldsExportForm
 
-from reports.filters import EARLIEST_DAY, LATEST_DAY
+from salesproject.dates import EARLIEST_DAY, LATEST_DAY
 
 from .models import ExportJob
 from .services.export_jobs import ExportJobError, export_job_file

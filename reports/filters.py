@@ -5,11 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-# The reports compare a range with the range of the same length just before it, and walk it
-# month by month: far-off years would run past what a date can hold (year 1 to 9999). These
-# bounds keep every range and the one before it well inside.
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(2999, 12, 31)
+from salesproject.dates import EARLIEST_DAY, LATEST_DAY
 
 BAD_DATE = "{name} must be a date written YYYY-MM-DD, got {value!r}."
 DATE_OUT_OF_RANGE = "{name} must be a date from {earliest} to {latest}, got {value}."

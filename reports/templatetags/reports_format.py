@@ -1,7 +1,6 @@
 from django import template
 from django.utils.html import format_html
 
-from reports.cards import range_query
 from salesproject.money import money_format
 
 register = template.Library()
@@ -25,19 +24,3 @@ def change_badge(change):
     direction = "up" if change > 0 else "down" if change < 0 else "flat"
     arrow = {"up": "▲", "down": "▼", "flat": "="}[direction]
     return format_html('<span class="change {}">{} {}%</span>', direction, arrow, f"{abs(change):.1f}")
-
-
-@register.simple_tag
-def preset_query(preset) -> str:
-    query = range_query(start=preset.start, end=preset.end)
-    return "?" + query if query else ""
-
-
-@register.simple_tag
-def column_width(rows) -> int:
-    return max(len(rows), 1) * 10
-
-
-@register.simple_tag
-def bar_top(bar: float) -> str:
-    return f"{100 - bar:.1f}"
