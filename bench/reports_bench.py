@@ -148,7 +148,7 @@ def triggers(env: dict, action: str) -> None:
 
 # Lines per order in the fill: 1 to 10 by order number (7919 is prime to 10, so each count
 # comes as often), 5.5 on average.
-FILL_LINES_PER_ORDER = "1 + (o.i * 7919) % 10"
+FILL_LINES_PER_ORDER = "1 + (o.i::bigint * 7919) % 10"  # bigint: 1.8M orders x 7919 passes a 32-bit integer
 FILL_MEAN_LINES = 5.5
 # Order ids as bench/generate.py writes them (ORD + 8 digits), so that the file loaded on top
 # updates stored orders. Each order has one customer and date; each line its product,
