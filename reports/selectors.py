@@ -137,8 +137,9 @@ def _total_top(entity: str, metric: str, *, limit: int) -> list[tuple[str, int]]
         f"SELECT e.{names['id']}, t.{metric} FROM {names['total']} t"
         f" JOIN {names['table']} e ON e.{names['pk']} = t.{names['total_key']}"
         f" WHERE t.orders > 0 AND t.{metric} >= COALESCE((SELECT {metric} FROM {names['total']} WHERE orders > 0"
-        # Fewer than `limit` rows: no threshold (a net return can make a value negative).
-        f" ORDER BY {metric} DESC LIMIT 1 OFFSET %s), t.{metric})"
+        # Fewer than `limit` rows: no threshold, the smallest bigint (a net return can make a
+        # value negative). A constant, so the metric's index still finds the rows above it.
+        f" ORDER BY {metric} DESC LIMIT 1 OFFSET %s), {-(2**63) + 1})"
         f" ORDER BY t.{metric} DESC, e.{names['id']} LIMIT %s"
     )
     return [(row[0], int(row[1])) for row in fetch(sql, [limit - 1, limit])]
