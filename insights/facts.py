@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db.models import Min
 
 from orders import selectors as orders_selectors
@@ -91,7 +92,10 @@ def facts_compute(*, start: date | None = None, end: date | None = None) -> dict
         "customers_new_returning": _new_returning(reports_selectors.new_and_returning_customers(start=start, end=end)),
         "movers": _movers(monthly=monthly, latest=latest),
         "months_off_trend": _months_off_trend(monthly),
-        "data_quality": _data_quality(orders_selectors.import_runs_recent_quality(limit=RECENT_IMPORTS)),
+        "data_quality": _data_quality(
+            orders_selectors.import_runs_recent_quality(limit=RECENT_IMPORTS, shop_currency=settings.SHOP_CURRENCY),
+            shop_currency=settings.SHOP_CURRENCY,
+        ),
     }
 
 
@@ -371,7 +375,12 @@ def _months_off_trend(monthly: list[dict]) -> list[dict]:
     return off
 
 
-def _data_quality(runs: list[dict]) -> dict:
+def _data_quality(runs: list[dict], *, shop_currency: str) -> dict:
+    """The recent imports' rejected rows, and those in a currency other than the shop's (or mixing two).
+
+    Money is summed as the files wrote it, unconverted: a file in another currency makes the revenue
+    figures wrong by its amounts, so the answer must be able to say which files.
+    """
     rows_read = sum(run["rows_read"] for run in runs)
     rejected = sum(run["rejected"] for run in runs)
     worst = max(runs, key=lambda run: (run["rejected"] / run["rows_read"]) if run["rows_read"] else 0, default=None)
@@ -390,4 +399,10 @@ def _data_quality(runs: list[dict]) -> dict:
             if worst and worst["rejected"]
             else None
         ),
+        "shop_currency": shop_currency or None,
+        "imports_in_other_currencies": [
+            {"file_name": run["file_name"], "currencies": run["currencies"], "issue": run["currency_issue"]}
+            for run in runs
+            if run["currency_issue"]
+        ],
     }

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
 from simple_history.models import HistoricalRecords
 
 from .ingest.reasons import REASON_LABELS
@@ -97,6 +98,16 @@ class ImportRun(models.Model):
     # their columns for repair without the file, which may be gone or in another host's bucket.
     column_positions = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    # The rows that name a currency, by ISO code, the commonest first: {"EUR": 12, "USD": 3}. A sign
+    # or code on a money value ("$" is read as USD, "¥" as JPY) or a currency column's value; rows
+    # of plain numbers name none. Recorded only: nothing is converted.
+    currencies = models.JSONField(
+        default=dict,
+        # In the table too: a run inserted by code that predates the column (a rolling deploy) is valid.
+        db_default=Value({}, output_field=models.JSONField()),
+        blank=True,
+        help_text="Rows by the currency they name (a sign, code or currency column).",
+    )
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     rows_read = models.PositiveIntegerField(default=0)

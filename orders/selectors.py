@@ -113,11 +113,33 @@ def _run_column_positions(run: ImportRun) -> tuple[dict[str, int] | None, str]:
     if layout.delimiter != run.delimiter or layout.header_mapping != run.header_mapping:
         return None, not_placed
     return layout.mapping, ""
-def import_runs_recent_quality(*, limit: int = 10) -> list[dict]:
-    """Return the rows read and rejected by the most recently finished loads, newest first."""
-    runs = (
+# ImportRun currency issues: rows in a currency other than the shop's; two currencies in one file.
+CURRENCY_OTHER = "other_currency"
+CURRENCY_MIXED = "mixed_currencies"
+
+
+def import_run_currency_issue(*, currencies: dict[str, int], shop_currency: str) -> str:
+    """Return what is wrong with a run's currencies ("" when nothing is): the run's warnings say the same.
+
+    With the shop's currency set, any other currency is an issue; unset, only two or more in one file.
+    """
+    if shop_currency and any(code != shop_currency for code in currencies):
+        return CURRENCY_OTHER
+    if len(currencies) > 1:
+        return CURRENCY_MIXED
+    return ""
+
+
+def import_runs_recent_quality(*, limit: int = 10, shop_currency: str = "") -> list[dict]:
+    """Return the rows read and rejected by the most recently finished loads, newest first.
+
+    Each run's currencies too ({"USD": 9}), and its currency issue against shop_currency (see import_run_currency_issue).
+    """
+    runs = list(
         ImportRun.objects.filter(status=ImportRun.Status.LOADED, finished_at__isnull=False)
         .order_by("-finished_at", "-id")
-        .values("file_name", "rows_read", "rejected", "finished_at")[:limit]
+        .values("file_name", "rows_read", "rejected", "finished_at", "currencies")[:limit]
     )
-    return list(runs)
+    for run in runs:
+        run["currency_issue"] = import_run_currency_issue(currencies=run["currencies"], shop_currency=shop_currency)
+    return runs

@@ -173,6 +173,60 @@ def test_the_rejected_row_rate_of_recent_imports():
     }
 
 
+def loaded_run(number: int, *, currencies: dict[str, int], file_name: str = "") -> ImportRun:
+    return ImportRun.objects.create(
+        file_name=file_name or f"sales_data_2024-05-0{number}.csv",
+        path="x",
+        size=1,
+        sha256=f"{number:064d}",
+        business_date=date(2024, 5, number),
+        business_date_source="file_name",
+        received_at=datetime(2024, 5, number, tzinfo=UTC),
+        status=ImportRun.Status.LOADED,
+        rows_read=10,
+        finished_at=datetime(2024, 5, number, tzinfo=UTC),
+        currencies=currencies,
+    )
+
+
+def test_recent_imports_in_a_currency_other_than_the_shops_are_data_quality_facts(settings):
+    settings.SHOP_CURRENCY = "EUR"
+    loaded_run(1, currencies={"EUR": 10})
+    loaded_run(2, currencies={"USD": 9})
+    loaded_run(3, currencies={})  # plain numbers: names no currency
+    loaded_run(4, currencies={"EUR": 7, "GBP": 3})
+
+    quality = facts_compute()["data_quality"]
+
+    assert quality["shop_currency"] == "EUR"
+    assert quality["imports_in_other_currencies"] == [  # newest first, as the recent imports are
+        {"file_name": "sales_data_2024-05-04.csv", "currencies": {"EUR": 7, "GBP": 3}, "issue": "other_currency"},
+        {"file_name": "sales_data_2024-05-02.csv", "currencies": {"USD": 9}, "issue": "other_currency"},
+    ]
+
+
+def test_without_a_shop_currency_only_a_file_mixing_currencies_is_a_data_quality_fact(settings):
+    settings.SHOP_CURRENCY = ""
+    loaded_run(1, currencies={"EUR": 10})
+    loaded_run(2, currencies={"USD": 9})
+    loaded_run(3, currencies={"EUR": 7, "USD": 3})
+
+    quality = facts_compute()["data_quality"]
+
+    assert quality["shop_currency"] is None
+    assert quality["imports_in_other_currencies"] == [
+        {"file_name": "sales_data_2024-05-03.csv", "currencies": {"EUR": 7, "USD": 3}, "issue": "mixed_currencies"},
+    ]
+
+
+def test_a_run_not_loaded_is_no_currency_fact(settings):
+    settings.SHOP_CURRENCY = "EUR"
+    run = loaded_run(1, currencies={"USD": 9})
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.FAILED)
+
+    assert facts_compute()["data_quality"]["imports_in_other_currencies"] == []
+
+
 def test_facts_for_an_empty_shop():
     facts = facts_compute()
 
@@ -181,3 +235,4 @@ def test_facts_for_an_empty_shop():
     assert facts["concentration"] is None
     assert facts["movers"] is None
     assert facts["data_quality"]["rejected_rate_percent"] is None
+    assert facts["data_quality"]["imports_in_other_currencies"] == []

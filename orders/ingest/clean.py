@@ -7,13 +7,14 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import reasons
-from .headers import OPTIONAL_COLUMNS
+from .headers import OPTIONAL_COLUMNS, normalise_header
 from .reader import FileLayout, Record
 from .values import (
     CENT,
     DAY_FIRST,
     MONTH_FIRST,
     ValueReadError,
+    currency_code,
     date_order_evidence,
     date_order_from_business_date,
     decimal_mark_evidence,
@@ -31,6 +32,12 @@ from .values import (
 )
 
 ISO_ONLY = "ISO"
+# Header names (normalised) of a column that names each row's currency: Shopify's "Currency",
+# WooCommerce's "Order Currency". Recorded on the run only (see RowCleaner.currency_marks).
+CURRENCY_HEADERS = frozenset({"currency", "order_currency", "currency_code"})
+# The longest currency column value that can name a currency ("USD", "US$"): longer text is ignored,
+# so a column of free text cannot fill the count with a key per row.
+_CURRENCY_VALUE_MAX = 3
 # Undecided day/month dates looked at to decide by the file's business date.
 BUSINESS_DATE_SAMPLE = 1000
 
@@ -103,6 +110,24 @@ def _decide(evidence: Counter, *, default: str, undecided_seen: bool, what: str,
             "and the rows that cannot be read that way are rejected."
         )
     return choice, warnings
+
+
+def currencies_count(marks: Counter) -> tuple[Counter, Counter]:
+    """Map RowCleaner.currency_marks to rows by ISO code ({"USD": 9}) and rows by sign as written ({"$": 9}).
+
+    A row counts once for each currency it names, however many of its values name it; a mark
+    that names no currency (a currency column's "n/a") counts nowhere.
+    """
+    by_code: Counter = Counter()
+    by_sign: Counter = Counter()
+    for key, rows in marks.items():
+        named = {mark: currency_code(mark) for mark in ((key,) if isinstance(key, str) else key)}
+        for code in {code for code in named.values() if code is not None}:
+            by_code[code] += rows
+        for mark, code in named.items():
+            if code is not None:
+                by_sign[mark] += rows
+    return by_code, by_sign
 
 
 def detect_value_format(
@@ -213,7 +238,17 @@ class RowCleaner:
         self.optional = {column: mapping[column] for column in OPTIONAL_COLUMNS if column in mapping}
         # The fast path reads the six seed columns as they are: only for our own aliases, with
         # nothing standing in for them, and no policy that would read a value another way.
-        self.fast = not self.source.known and None not in self.positions and set(self.optional) <= {"line_number"}
+        # A column naming each row's currency is read on the full path, which records it.
+        self.currency_at = next(
+            (position for position, name in enumerate(layout.header) if normalise_header(name) in CURRENCY_HEADERS),
+            None,
+        )
+        self.fast = (
+            not self.source.known
+            and None not in self.positions
+            and set(self.optional) <= {"line_number"}
+            and self.currency_at is None
+        )
         self.min_fields = layout.named_columns
         self.max_fields = len(layout.header)
         # None while a decision is open: a value that needs it raises values.FormatUndecided.
@@ -233,6 +268,12 @@ class RowCleaner:
         self._order_id: str | None = None
         self._order_fields: dict[str, str] = {}
         self.voided = 0  # lines not loaded: their order is not a sale
+        # The rows read that name a currency, by the marks they wrote: a sign or code on a money
+        # value, or the currency column's value; a row of one mark under the mark ({"€": 12}), one of
+        # several under their tuple. currencies_count() maps them to ISO codes, once per file: a
+        # Counter increment is all a row pays. The fast path reads plain numbers only, which name
+        # none, so only the full path counts.
+        self.currency_marks: Counter = Counter()
 
     def clean(self, records: list[Record]) -> tuple[list[OrderRow], list[Rejection]]:
         rows: list[OrderRow] = []
@@ -285,6 +326,7 @@ class RowCleaner:
         count = len(fields)
         current = "row"
         order_id = None
+        marks: list[str] = []
         try:
             if record.defect:
                 raise ValueReadError(*record.defect)
@@ -315,12 +357,12 @@ class RowCleaner:
             line_total = None
             if "line_total" in self.optional:
                 current = "line_total"
-                line_total = parse_amount(self._value(fields, "line_total"), decimal_mark=decimal_mark)
+                line_total = parse_amount(self._value(fields, "line_total"), decimal_mark=decimal_mark, marks=marks)
                 # A return's amount subtracts, whichever sign the file wrote it with.
                 line_total = -abs(line_total) if quantity < 0 else line_total
             current = "price"
             if price_at is not None:
-                unit_price = parse_price(fields[price_at], decimal_mark=decimal_mark)
+                unit_price = parse_price(fields[price_at], decimal_mark=decimal_mark, marks=marks)
             else:
                 # Derived for display only: the line's amount stays as the file gave it.
                 unit_price = (abs(line_total) / abs(quantity)).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -330,12 +372,23 @@ class RowCleaner:
             if order_level["first"] and order_level["financial_status"].strip().lower() in source.refund_statuses:
                 current = "refunded_amount"
                 refunded = order_level["refunded_amount"]
-                refund = parse_amount(refunded, decimal_mark=decimal_mark, field="refunded_amount") if refunded.strip() else None
+                refund = (
+                    parse_amount(refunded, decimal_mark=decimal_mark, field="refunded_amount", marks=marks)
+                    if refunded.strip()
+                    else None
+                )
         except ValueReadError as error:
             rejections.append(
                 Rejection(record.line, record.raw, "" if current == "row" else current, error.reason, error.message, order_id)
             )
             return
+        currency = order_level["currency"]
+        if currency:
+            currency = currency.strip().upper()
+            if 0 < len(currency) <= _CURRENCY_VALUE_MAX:
+                marks.append(currency)
+        if marks:
+            self.currency_marks[marks[0] if len(marks) == 1 else tuple(marks)] += 1
         rows.append(OrderRow(record.line, order_id, customer_id, product_id, quantity, unit_price, order_date, line_total))
         if refund:
             rows.append(
@@ -350,6 +403,7 @@ class RowCleaner:
             "customer_email": self._value(fields, "customer_email"),
             "financial_status": self._value(fields, "financial_status"),
             "refunded_amount": self._value(fields, "refunded_amount"),
+            "currency": fields[self.currency_at] if self.currency_at is not None and self.currency_at < len(fields) else "",
         }
         first = order_id != self._order_id
         if first:

@@ -19,11 +19,11 @@ from django.utils.translation import ngettext
 from orders.models import RejectedRow
 
 from . import reasons
-from .clean import Rejection, RowCleaner, ValueFormat, detect_value_format, value_format_settle
+from .clean import Rejection, RowCleaner, ValueFormat, currencies_count, detect_value_format, value_format_settle
 from .formats import ProfileFinder
 from .load import GRAIN_LINE, GRAIN_ORDER, OrderStage, StagePreview, UpsertCounts
 from .reader import FileLayout, Record, SkippedLines, detect_encoding, detect_layout, read_records
-from .values import FormatUndecided
+from .values import FormatUndecided, currency_code
 
 logger = logging.getLogger("salesproject.pipeline")
 db_logger = logging.getLogger("salesproject.database")
@@ -44,6 +44,11 @@ GUESTS_HINT = (
 RETURNS_HINT = (
     "{count:,} rows have a negative quantity and were rejected: if this source sends returns, "
     "allow them for it (a source profile, made on the admin's import page)."
+)
+OTHER_CURRENCY = "{rows} in {currency}, not the shop's {shop}: they were loaded as they stand, unconverted."
+MIXED_CURRENCIES = (
+    "The file mixes currencies ({counts}): its amounts were loaded as they stand, unconverted, "
+    "and the reports add them up as one."
 )
 LINE_NUMBER_REASON = "Order lines: the file has a line-number column, {header!r}."
 SOURCE_GRAIN_REASON = "{grain}: {source} says so."
@@ -82,6 +87,16 @@ class FileLoadResult:
     rejection_fields: Counter = field(default_factory=Counter)
     negative_quantities: int = 0  # rejected rows: a return, where the source allows none
     voided: int = 0  # lines not loaded: their order was voided or cancelled
+    # Rows that name a currency, by the marks they wrote (clean.RowCleaner.currency_marks), and the
+    # shop's own currency (settings.SHOP_CURRENCY; "" when not set).
+    currency_marks: Counter = field(default_factory=Counter)
+    shop_currency: str = ""
+
+    @property
+    def currencies(self) -> dict[str, int]:
+        """Rows by the currency they name ({"EUR": 12}), the commonest first: what ImportRun.currencies keeps."""
+        by_code, _ = currencies_count(self.currency_marks)
+        return dict(sorted(by_code.items(), key=lambda item: (-item[1], item[0])))
 
     @property
     def warnings(self) -> list[str]:
@@ -101,7 +116,41 @@ class FileLoadResult:
             warnings.append(GUESTS_HINT.format(count=guests))
         if self.negative_quantities and not self.layout.source.returns:
             warnings.append(RETURNS_HINT.format(count=self.negative_quantities))
+        _, by_sign = currencies_count(self.currency_marks)
+        warnings += currency_warnings(self.currencies, by_sign, shop_currency=self.shop_currency)
         return warnings
+
+
+def currency_warnings(currencies: dict[str, int], signs: Counter, *, shop_currency: str) -> list[str]:
+    """Warn of rows in a currency other than the shop's, or, with no shop currency set, of a file that mixes them.
+
+    currencies: rows by ISO code, the commonest first; signs: rows by the sign or code as written ("$": 9).
+    Nothing is converted or rejected: the warning says so.
+    """
+
+    def named(code: str) -> str:
+        # "USD ($)": the signs the file wrote for it, when it wrote more than the code.
+        written = [sign for sign, _ in signs.most_common() if sign != code and currency_code(sign) == code]
+        return f"{code} ({', '.join(written)})" if written else code
+
+    def rows(count: int) -> str:
+        return ngettext("{count:,} row is", "{count:,} rows are", count).format(count=count)
+
+    if shop_currency:
+        return [
+            OTHER_CURRENCY.format(rows=rows(count), currency=named(code), shop=shop_currency)
+            for code, count in currencies.items()
+            if code != shop_currency
+        ]
+    if len(currencies) > 1:
+        counts = ", ".join(
+            ngettext("{count:,} row in {currency}", "{count:,} rows in {currency}", count).format(
+                count=count, currency=named(code)
+            )
+            for code, count in currencies.items()
+        )
+        return [MIXED_CURRENCIES.format(counts=counts)]
+    return []
 
 
 class StepTimer:
@@ -144,23 +193,25 @@ def sales_file_load(
     default_date_order: str,
     progress: Callable[[int], None] | None = None,
     preview: PreviewLimits | None = None,
+    shop_currency: str = "",
 ) -> FileLoadResult:
     """Load the file; raise reader.FileReadError when the file as a whole cannot be read.
 
     Runs inside the caller's transaction. With preview, write nothing but the staging tables:
     result.preview says what the load would do, with preview.sample rows of each kind, for the
     first preview.max_rows rows, or those read in preview.max_seconds (result.preview_stopped says so).
+    shop_currency: the shop's currency (settings.SHOP_CURRENCY): rows in another are warned of, never converted.
     """
     with _cyclic_gc_paused():
         return _sales_file_load(
             path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order,
-            progress, preview,
+            progress, preview, shop_currency,
         )
 
 
 def _sales_file_load(
     path, run_id, file_name, business_date, now, chunk_rows, default_decimal_mark, default_date_order, progress,
-    preview,
+    preview, shop_currency,
 ) -> FileLoadResult:
     timer = StepTimer()
     with timer.step("detect_layout"):
@@ -192,7 +243,9 @@ def _sales_file_load(
             value_format = detect_value_format(
                 file_records(read_records(path, layout)), layout, business_date=business_date, **defaults
             )
-    result = FileLoadResult(layout=layout, value_format=value_format, skipped=skipped, timings=timer.timings)
+    result = FileLoadResult(
+        layout=layout, value_format=value_format, skipped=skipped, timings=timer.timings, shop_currency=shop_currency
+    )
     result.source_format = layout.source.name
     _format_log(file_name, value_format)
 
@@ -328,6 +381,9 @@ def _chunks_stage(
         result.rejection_fields.update((rejection.field, rejection.reason) for rejection in rejections)
         result.negative_quantities += sum(1 for rejection in rejections if _negative_quantity(rejection))
         result.voided, cleaner.voided = result.voided + cleaner.voided, 0
+        if cleaner.currency_marks:
+            result.currency_marks.update(cleaner.currency_marks)
+            cleaner.currency_marks.clear()
         logger.info(
             "%s: chunk of %d rows: %d clean, %d rejected (%d read so far)",
             file_name, len(chunk), len(rows), len(rejections), result.rows_read,

@@ -113,7 +113,12 @@ def parse_id(raw: str, *, field: str) -> str:
 
 
 # --- Numbers --------------------------------------------------------------
-_CURRENCY = re.compile(r"(?i)^(?:usd|eur|gbp|us\$|[$€£¥])\s*|\s*(?:usd|eur|gbp|[$€£¥])$")
+_CURRENCY = re.compile(r"(?i)^(usd|eur|gbp|us\$|[$€£¥])\s*|\s*(usd|eur|gbp|[$€£¥])$")
+# The ISO code of each currency sign or code strip_currency() takes off, as written (upper case).
+# A sign names more than one currency; it is read as the commonest: "$" as USD (not CAD, AUD...),
+# "¥" as JPY (not CNY). Only recorded on the run, never used to convert.
+CURRENCY_CODES = {"$": "USD", "US$": "USD", "USD": "USD", "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP", "¥": "JPY"}
+_ISO_CODE = re.compile(r"^[A-Z]{3}$")
 _SIMPLE_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 # A thousands group leads with 1 to 3 digits, not with 0: "0,123" is never 123.
 _GROUPED_POINT = re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")  # 1,234.50
@@ -124,21 +129,39 @@ _GROUPED_SPACE = re.compile(r"^[+-]?[1-9]\d{0,2}(?:[ \u00a0\u202f']\d{3})+(?:[.,
 _SIGNS = ("+", "-")
 
 
-def strip_currency(raw: str) -> str:
+def strip_currency(raw: str, marks: list[str] | None = None) -> str:
+    """Take the currency signs and codes off a number: "-$5.00" -> "-5.00".
+
+    marks: each sign or code taken off is appended to it, as written in upper case ("$", "US$", "EUR").
+    """
     value = raw.strip()
     # A sign may stand before the currency: "-$5.00".
     sign = ""
     # startswith, not `value[:1] in "+-"`: the empty string is "in" every string.
     if value.startswith(_SIGNS):
         sign, value = value[0], value[1:].lstrip()
-    while True:
-        stripped = _CURRENCY.sub("", value, count=1).strip()
-        if stripped == value:
-            break
-        value = stripped
+    while match := _CURRENCY.search(value):
+        if marks is not None:
+            marks.append((match.group(1) or match.group(2)).upper())
+        # Every match takes at least one character off, so the loop ends.
+        value = (value[: match.start()] + value[match.end() :]).strip()
     if sign and value.startswith(_SIGNS):
         return sign + "?"  # two signs: make it unreadable
     return sign + value
+
+
+def currency_code(mark: str) -> str | None:
+    """Return the ISO code of a currency as a file writes it, or None for anything else ("N/A", "dollars").
+
+    mark: a sign or code strip_currency() takes off ("$" -> "USD"), or a currency column's value ("eur", "CAD").
+    """
+    value = mark.strip().upper()
+    if is_missing(value):
+        return None
+    code = CURRENCY_CODES.get(value)
+    if code is None and _ISO_CODE.match(value):
+        code = value
+    return code
 
 
 def decimal_mark_evidence(raw: str) -> str | None:
@@ -158,14 +181,15 @@ def decimal_mark_evidence(raw: str) -> str | None:
     return mark
 
 
-def parse_decimal(raw: str, *, decimal_mark: str | None, field: str) -> Decimal:
+def parse_decimal(raw: str, *, decimal_mark: str | None, field: str, marks: list[str] | None = None) -> Decimal:
     """Read a number written with the file's decimal mark, thousands separators and currency.
 
     decimal_mark None: the file has not decided it yet; a value that needs it raises FormatUndecided.
+    marks: the currency signs and codes taken off are appended to it (see strip_currency).
     """
     if is_missing(raw.strip()):
         raise _missing(field, raw)
-    value = strip_currency(raw)
+    value = strip_currency(raw, marks)
     if not value:
         raise _missing(field, raw)
     return _read_number(value, raw, decimal_mark=decimal_mark, field=field)
@@ -266,7 +290,8 @@ def plain_price(value: str, decimal_mark: str | None) -> Decimal | None:
     return Decimal(f"{whole}.{cents:0<2}")
 
 
-def parse_price(raw: str, *, decimal_mark: str | None) -> Decimal:
+def parse_price(raw: str, *, decimal_mark: str | None, marks: list[str] | None = None) -> Decimal:
+    """Read a unit price; marks: the currency signs and codes taken off are appended to it (see strip_currency)."""
     price = plain_price(raw, decimal_mark)
     if price is not None:
         return price
@@ -274,7 +299,7 @@ def parse_price(raw: str, *, decimal_mark: str | None) -> Decimal:
     price = plain_price(value, decimal_mark)
     if price is not None:
         return price
-    price = parse_decimal(value, decimal_mark=decimal_mark, field="price")
+    price = parse_decimal(value, decimal_mark=decimal_mark, field="price", marks=marks)
     if price < 0:
         raise ValueReadError(reasons.NEGATIVE_PRICE, reasons.NEGATIVE_PRICE_MESSAGE.format(value=value))
     # Before quantize(), which fails on numbers longer than the decimal context's 28 digits.
@@ -286,23 +311,26 @@ def parse_price(raw: str, *, decimal_mark: str | None) -> Decimal:
     return abs(cents)  # "-0.00" is not negative; store it as 0.00
 
 
-def parse_amount(raw: str, *, decimal_mark: str | None, field: str = "line_total") -> Decimal:
+def parse_amount(
+    raw: str, *, decimal_mark: str | None, field: str = "line_total", marks: list[str] | None = None
+) -> Decimal:
     """Read a signed amount of money (a line total, a refunded amount), at most 2 decimals, within MAX_AMOUNT.
 
     Thousands separators and currency as parse_decimal() reads them. An amount in parentheses,
     "(12.50)", is negative: the accounting notation spreadsheets write. "-0.00" reads as 0.00.
+    marks: the currency signs and codes taken off are appended to it (see strip_currency).
     """
     amount = plain_price(raw, decimal_mark)  # a plain positive amount, read as a price is
     if amount is not None:
         return amount
     value = raw.strip()
     if value.startswith("(") and value.endswith(")"):
-        inner = strip_currency(value[1:-1])
+        inner = strip_currency(value[1:-1], marks)
         if not inner or inner.startswith(_SIGNS):  # "()", "($)", "(-12.50)": a sign on a sign
             raise _not_a_number(field, value)
         amount = -_read_number(inner, value, decimal_mark=decimal_mark, field=field)
     else:
-        amount = parse_decimal(value, decimal_mark=decimal_mark, field=field)
+        amount = parse_decimal(value, decimal_mark=decimal_mark, field=field, marks=marks)
     # Before quantize(), which fails on numbers longer than the decimal context's 28 digits.
     if abs(amount) > MAX_AMOUNT:
         raise ValueReadError(reasons.NUMBER_TOO_LARGE, reasons.TOO_LARGE_MESSAGE.format(field=field, value=value))

@@ -199,6 +199,7 @@ def _result_read_fields(result: FileLoadResult) -> dict:
         "decimal_mark": result.value_format.decimal_mark,
         "date_order": result.value_format.date_order,
         "warnings": result.warnings,
+        "currencies": result.currencies,
         "rows_read": result.rows_read,
         "rejected": result.rejected,
         "grain": result.grain,
@@ -289,6 +290,7 @@ def import_run_execute(*, run_id: int, progress: Callable[[int], None] | None = 
                 default_decimal_mark=settings.INGEST_DEFAULT_DECIMAL_MARK,
                 default_date_order=settings.INGEST_DEFAULT_DATE_ORDER,
                 progress=progress,
+                shop_currency=settings.SHOP_CURRENCY,
             )
             limit = settings.INGEST_MAX_REJECTED_PERCENT
             if not run.load_anyway and rejected_too_many(

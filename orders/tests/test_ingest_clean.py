@@ -1,12 +1,21 @@
 """Records to order rows or rejections; the per-file number and date formats. No database."""
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from orders.ingest import reasons
-from orders.ingest.clean import ISO_ONLY, OrderRow, Rejection, RowCleaner, ValueFormat, detect_value_format
+from orders.ingest.clean import (
+    ISO_ONLY,
+    OrderRow,
+    Rejection,
+    RowCleaner,
+    ValueFormat,
+    currencies_count,
+    detect_value_format,
+)
 from orders.ingest.headers import map_header
 from orders.ingest.reader import FileLayout, Record
 from orders.ingest.values import DAY_FIRST, MONTH_FIRST
@@ -206,3 +215,102 @@ def test_clean_rejects_text_that_did_not_decode():
     _, rejections = clean("1,5,Caf\ufffd,2,1.00,2024-01-10", encoding="utf-8-sig")
 
     assert [(r.field, r.reason) for r in rejections] == [("", reasons.UNDECODABLE)]
+
+
+# --- Currencies -------------------------------------------------------------
+def cleaner_after(*lines: str, header: list[str] = HEADER, **defaults) -> tuple[RowCleaner, list[OrderRow], list[Rejection]]:
+    layout = layout_for(header)
+    records = [Record(number, line, line.split(";")) for number, line in enumerate(lines, start=2)]
+    cleaner = RowCleaner(layout, value_format(records, layout, **defaults))
+    rows, rejections = cleaner.clean(records)
+    return cleaner, rows, rejections
+
+
+def by_code(cleaner: RowCleaner) -> Counter:
+    return currencies_count(cleaner.currency_marks)[0]
+
+
+def by_sign(cleaner: RowCleaner) -> Counter:
+    return currencies_count(cleaner.currency_marks)[1]
+
+
+def test_plain_prices_name_no_currency():
+    cleaner, rows, _ = cleaner_after("1;5;3;2;25.50;2024-01-10", "2;5;3;1;7;2024-01-10")
+
+    assert cleaner.fast and len(rows) == 2
+    assert cleaner.currency_marks == {}
+
+
+def test_rows_are_counted_by_the_currency_their_prices_name():
+    cleaner, rows, rejections = cleaner_after(
+        "1;5;3;2;$5.00;2024-01-10",
+        "2;5;3;1;12.50 USD;2024-01-10",
+        "3;5;3;1;£3.20;2024-01-10",
+        "4;5;3;1;10.00;2024-01-10",  # plain: names none
+        "5;5;3;1;$1,299.00;2024-01-10",
+    )
+
+    assert (len(rows), rejections) == (5, [])
+    assert by_code(cleaner) == {"USD": 3, "GBP": 1}
+    assert by_sign(cleaner) == {"$": 2, "USD": 1, "£": 1}
+
+
+def test_a_rejected_row_names_no_currency():
+    cleaner, rows, rejections = cleaner_after("1;5;3;2;$5.00;2024-01-10", "2;5;3;2;$5.00;someday", "3;5;3;0;€5.00;2024-01-10")
+
+    assert (len(rows), len(rejections)) == (1, 2)
+    assert by_code(cleaner) == {"USD": 1}
+
+
+def test_a_line_total_in_a_currency_is_counted_once_per_row():
+    header = ["order_id", "customer_id", "product_id", "quantity", "price", "line_total", "order_date"]
+
+    cleaner, rows, _ = cleaner_after("1;5;3;2;€5.00;€10.00;2024-01-10", "2;5;3;1;5.00;5.00 EUR;2024-01-10", header=header)
+
+    assert [row.line_total for row in rows] == [Decimal("10.00"), Decimal("5.00")]
+    assert by_code(cleaner) == {"EUR": 2}
+    assert by_sign(cleaner) == {"€": 1, "EUR": 1}
+
+
+def test_a_currency_column_is_read_on_the_full_path_and_counted():
+    header = [*HEADER, "Currency"]
+
+    cleaner, rows, rejections = cleaner_after(
+        "1;5;3;2;5.00;2024-01-10;EUR",
+        "2;5;3;2;5.00;2024-01-10;usd",
+        "3;5;3;2;€5.00;2024-01-10;EUR",  # the sign and the column agree: one row in EUR
+        "4;5;3;2;5.00;2024-01-10;",  # blank: names none
+        "5;5;3;2;5.00;2024-01-10;dollars",  # not a code: names none, and loads as any row
+        header=header,
+    )
+
+    assert not cleaner.fast
+    assert (len(rows), rejections) == (5, [])
+    assert by_code(cleaner) == {"EUR": 2, "USD": 1}
+    assert by_sign(cleaner) == {"EUR": 2, "USD": 1, "€": 1}
+
+
+def test_woocommerce_order_currency_header_is_a_currency_column():
+    header = [*HEADER, "Order Currency"]
+
+    cleaner, _, _ = cleaner_after("1;5;3;2;5.00;2024-01-10;GBP", header=header)
+
+    assert by_code(cleaner) == {"GBP": 1}
+
+
+def test_a_row_naming_several_currencies_counts_once_for_each():
+    marks = Counter({"$": 5, ("€", "EUR"): 2, ("$", "EUR"): 1, ("N/A",): 1, "LONG": 1})
+
+    rows, signs = currencies_count(marks)
+
+    assert rows == {"USD": 6, "EUR": 3}
+    assert signs == {"$": 6, "€": 2, "EUR": 3}
+
+
+def test_a_long_currency_column_value_is_not_kept():
+    header = [*HEADER, "Currency"]
+
+    cleaner, rows, _ = cleaner_after("1;5;3;2;5.00;2024-01-10;Euro zone", "2;5;3;2;5.00;2024-01-10;EUR", header=header)
+
+    assert len(rows) == 2
+    assert cleaner.currency_marks == {"EUR": 1}

@@ -1,5 +1,6 @@
 """The load pipeline's per-file decisions, on whole files: defects an audit found, each pinned down."""
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 from orders.ingest.clean import ISO_ONLY
 from orders.ingest.headers import DUPLICATE_COLUMNS
 from orders.ingest.load import LINE_ITEMS_REASON, ONE_ROW_PER_ORDER
+from orders.ingest.pipeline import currency_warnings
 from orders.models import Customer, ImportRun, Order
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +159,20 @@ def test_an_order_id_restated_with_the_same_product_is_a_correction_in_a_file_of
     assert stored()["1002"] == ("C1", "P1", 4, Decimal("10.00"), date(2024, 3, 1))
     assert (run.grain, run.duplicates) == ("order", 1)
     assert run.grain_reason == ONE_ROW_PER_ORDER
+
+
+def test_currency_warnings_name_each_currency_with_the_signs_the_file_wrote():
+    signs = Counter({"$": 1200, "US$": 3, "USD": 5, "£": 1, "EUR": 40})
+    currencies = {"USD": 1208, "EUR": 40, "GBP": 1}
+
+    assert currency_warnings(currencies, signs, shop_currency="EUR") == [
+        "1,208 rows are in USD ($, US$), not the shop's EUR: they were loaded as they stand, unconverted.",
+        "1 row is in GBP (£), not the shop's EUR: they were loaded as they stand, unconverted.",
+    ]
+    assert currency_warnings(currencies, signs, shop_currency="") == [
+        "The file mixes currencies (1,208 rows in USD ($, US$), 40 rows in EUR, 1 row in GBP (£)): its amounts "
+        "were loaded as they stand, unconverted, and the reports add them up as one."
+    ]
+    assert currency_warnings({"EUR": 40}, signs, shop_currency="") == []
+    assert currency_warnings({"EUR": 40}, signs, shop_currency="EUR") == []
+    assert currency_warnings({}, Counter(), shop_currency="EUR") == []

@@ -11,6 +11,7 @@ from orders.ingest.values import (
     MAX_AMOUNT,
     MONTH_FIRST,
     ValueReadError,
+    currency_code,
     date_order_evidence,
     decimal_mark_evidence,
     is_plain_id,
@@ -20,6 +21,7 @@ from orders.ingest.values import (
     parse_id,
     parse_price,
     parse_quantity,
+    strip_currency,
 )
 
 
@@ -317,6 +319,86 @@ def test_parse_decimal_names_the_field_in_its_message():
 )
 def test_decimal_mark_evidence(raw, expected):
     assert decimal_mark_evidence(raw) == expected
+
+
+# --- Currencies -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "number", "marks"),
+    [
+        ("12.50", "12.50", []),
+        ("$1,234.50", "1,234.50", ["$"]),
+        ("-$5.00", "-5.00", ["$"]),
+        ("$-12.50", "-12.50", ["$"]),
+        ("US$ 7", "7", ["US$"]),
+        ("us$7", "7", ["US$"]),
+        ("12,50 €", "12,50", ["€"]),
+        ("€\u00a012,50", "12,50", ["€"]),
+        ("£3.20", "3.20", ["£"]),
+        ("¥1200", "1200", ["¥"]),
+        ("12.50 eur", "12.50", ["EUR"]),
+        ("USD 5", "5", ["USD"]),
+        ("gbp5", "5", ["GBP"]),
+        ("$5 USD", "5", ["$", "USD"]),  # a sign and a code: both taken off, both recorded
+        ("$", "", ["$"]),
+        ("5 dollars", "5 dollars", []),
+    ],
+)
+def test_strip_currency_records_each_sign_or_code_it_takes_off(raw, number, marks):
+    seen: list[str] = []
+
+    assert strip_currency(raw, seen) == number
+    assert seen == marks
+    assert strip_currency(raw) == number  # with nowhere to record them, the number is the same
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw", "decimal_mark", "marks"),
+    [
+        (parse_price, "12.50", ".", []),  # the fast path: no sign, nothing to record
+        (parse_price, " 12.50 ", ".", []),
+        (parse_price, "$1,299.00", ".", ["$"]),
+        (parse_price, "7,50 €", ",", ["€"]),
+        (parse_amount, "(€12.50)", ".", ["€"]),  # inside accounting parentheses too
+        (parse_amount, "-12.50 GBP", ".", ["GBP"]),
+    ],
+)
+def test_parsers_record_the_currency_of_a_money_value(parse, raw, decimal_mark, marks):
+    seen: list[str] = []
+
+    parse(raw, decimal_mark=decimal_mark, marks=seen)
+
+    assert seen == marks
+
+
+def test_a_value_rejected_for_another_reason_has_its_currency_recorded_before_the_rejection():
+    # The cleaner keeps a row's marks only once the whole row is read (see RowCleaner).
+    seen: list[str] = []
+
+    assert reason_of(parse_price, "$-5.00", decimal_mark=".", marks=seen) == reasons.NEGATIVE_PRICE
+    assert seen == ["$"]
+
+
+@pytest.mark.parametrize(
+    ("mark", "code"),
+    [
+        ("$", "USD"),  # "$" is read as USD: the commonest dollar, never a guess that matters (nothing is converted)
+        ("US$", "USD"),
+        ("usd", "USD"),
+        ("€", "EUR"),
+        ("EUR", "EUR"),
+        ("£", "GBP"),
+        ("¥", "JPY"),
+        (" cad ", "CAD"),  # a currency column's value: any three-letter code
+        ("", None),
+        ("N/A", None),
+        ("nan", None),
+        ("dollars", None),
+        ("E1", None),
+        ("ÄÖÜ", None),
+    ],
+)
+def test_currency_code_maps_signs_and_codes_to_iso_codes(mark, code):
+    assert currency_code(mark) == code
 
 
 # --- Dates ----------------------------------------------------------------

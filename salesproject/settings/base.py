@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -194,6 +195,11 @@ INGEST_MAX_DECOMPRESSED_MB = env.int("INGEST_MAX_DECOMPRESSED_MB", default=1024)
 # A file with more than this percent of its rows rejected loads nothing (the run fails as "rejected")
 # until staff choose "Load anyway": most likely the wrong file, or a format we read wrong. 100: never.
 INGEST_MAX_REJECTED_PERCENT = env.int("INGEST_MAX_REJECTED_PERCENT", default=50)
+# The shop's currency, an ISO code ("EUR"); "" (unset): not said. A file whose money values name
+# another currency ("$" is read as USD) is loaded as it stands, unconverted, with a warning on its run.
+SHOP_CURRENCY = env("SHOP_CURRENCY", default="").strip().upper()
+if SHOP_CURRENCY and not (len(SHOP_CURRENCY) == 3 and SHOP_CURRENCY.isascii() and SHOP_CURRENCY.isalpha()):
+    raise ImproperlyConfigured(f"SHOP_CURRENCY must be a three-letter ISO 4217 code such as EUR, not {SHOP_CURRENCY!r}.")
 
 # A bucket file must be unchanged this long before it is read: never half-way through a copy.
 INGEST_SETTLE_SECONDS = env.float("INGEST_SETTLE_SECONDS", default=2.0)
