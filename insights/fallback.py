@@ -100,6 +100,14 @@ def fallback_markdown(*, facts: dict) -> str:
         if worst:
             line += f"; the worst file, {markdown_escape(worst['file_name'])}, lost {worst['rejected_rate_percent']}% of its rows"
         attention.append(line + ". Review them in the admin under Rejected rows.")
+    for run in quality.get("imports_in_other_currencies", []):
+        codes = ", ".join(f"{code} ({count:,} rows)" for code, count in run["currencies"].items())
+        shop = quality["shop_currency"]
+        attention.append(
+            f"Currency: {markdown_escape(run['file_name'])} is in {codes}"
+            + (f", not the shop's {shop}" if shop else "")
+            + "; its amounts were added to revenue unconverted."
+        )
     if not attention:
         attention.append(NOTHING_URGENT)
 

@@ -449,7 +449,7 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     fieldsets = [
         ("Summary", {"fields": [
             "file_name", "status", "error", "load_anyway", "business_date", "grain_shown", "source_format",
-            "counts_table", "warnings_list", "rejected_rows_link", "orders_link",
+            "currencies_shown", "counts_table", "warnings_list", "rejected_rows_link", "orders_link",
         ]}),
         ("The file", {"fields": [
             "path", "snapshot", "size", "lines", "sha256_shown", "business_date_source", "received_at",
@@ -463,7 +463,8 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [
-            "counts_table", "grain_shown", "rejected_rows_link", "orders_link", "sha256_shown", "delimiter_shown",
+            "counts_table", "grain_shown", "currencies_shown", "rejected_rows_link", "orders_link", "sha256_shown",
+            "delimiter_shown",
             "header_mapping_table", "warnings_list", "timings_table", *(field.name for field in self.model._meta.fields),
         ]
 
@@ -522,6 +523,16 @@ class ImportRunAdmin(ImportRunProgressMixin, admin.ModelAdmin):
     def header_mapping_table(self, obj):
         rows = [(column, obj.header_mapping.get(column, "-")) for column in REQUIRED_COLUMNS] if obj.header_mapping else []
         return render_to_string("admin/orders/importrun/_header_mapping.html", {"rows": rows})
+
+    @admin.display(description="Currencies")
+    def currencies_shown(self, obj):
+        # Rows by the currency their prices name; the warnings say when it is not the shop's (SHOP_CURRENCY).
+        if not obj.currencies:
+            return "-"  # plain numbers: no sign or code
+        return ", ".join(
+            ngettext("%(code)s: %(count)s row", "%(code)s: %(count)s rows", count) % {"code": code, "count": f"{count:,}"}
+            for code, count in obj.currencies.items()
+        )
 
     @admin.display(description="Warnings")
     def warnings_list(self, obj):

@@ -69,3 +69,25 @@ def test_ids_from_the_files_show_as_their_own_text_never_as_markdown_or_html():
     assert set(HOSTILE_IDS) | {"P_0_", "P_3_"} <= bold
     assert "<a" not in rendered and "<code>" not in rendered and "<b>" not in rendered
     assert rendered.count("<em>") == 1  # FACTS_NOTE's, and no id's
+
+
+def test_a_file_in_another_currency_reaches_the_attention_section(settings):
+    from datetime import UTC, datetime
+
+    from orders.models import ImportRun
+
+    settings.SHOP_CURRENCY = "EUR"
+    order_add("1", "A", "P1", 1, "10.00", date(2024, 5, 2))
+    ImportRun.objects.create(
+        file_name="sales_data_2024-05-02.csv", path="x", size=1, sha256="1" * 64, business_date=date(2024, 5, 2),
+        business_date_source="file_name", received_at=datetime(2024, 5, 2, tzinfo=UTC), status=ImportRun.Status.LOADED,
+        rows_read=10, finished_at=datetime(2024, 5, 2, tzinfo=UTC), currencies={"USD": 9},
+    )
+
+    text = fallback_markdown(facts=facts_compute())
+    attention = text.split("## Attention 🚨")[1].split("## ")[0]
+
+    assert (
+        "Currency: sales\\_data\\_2024-05-02.csv is in USD (9 rows), not the shop's EUR; "  # escaped Markdown
+        "its amounts were added to revenue unconverted."
+    ) in attention

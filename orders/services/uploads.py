@@ -283,7 +283,7 @@ def upload_preview_build(*, upload_id) -> ImportUpload:
             result = sales_file_load(
                 path=path, run_id=0, file_name=upload.file_name, business_date=business_date, now=timezone.now(),
                 chunk_rows=settings.INGEST_CHUNK_ROWS, default_decimal_mark=settings.INGEST_DEFAULT_DECIMAL_MARK,
-                default_date_order=settings.INGEST_DEFAULT_DATE_ORDER,
+                default_date_order=settings.INGEST_DEFAULT_DATE_ORDER, shop_currency=settings.SHOP_CURRENCY,
                 preview=PreviewLimits(
                     sample=settings.IMPORT_PREVIEW_ROWS, max_rows=settings.IMPORT_PREVIEW_MAX_ROWS,
                     max_seconds=settings.IMPORT_PREVIEW_MAX_SECONDS,

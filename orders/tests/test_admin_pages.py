@@ -514,3 +514,15 @@ def test_import_run_list_shows_duplicates_conflicts_and_rejected(admin_client):
         assert f"column-{column}" in page and f'<td class="field-{column}">{value}</td>' in page
     assert '<td class="field-business_date_shown">2024-10-15</td>' in page
     assert "column-superseded" not in page and "column-grain" not in page
+
+
+def test_import_run_page_names_the_currencies_of_the_files_prices(admin_client, ingest_text):
+    run = ingest_text(
+        "order_id,customer_id,product_id,quantity,price,order_date\n"
+        "1,C1,P1,1,€10.00,2024-01-10\n2,C1,P1,1,€12.00,2024-01-10\n3,C1,P1,1,$9.00,2024-01-10\n"
+    ).run
+
+    page = admin_client.get(f"/admin/orders/importrun/{run.pk}/change/").content.decode()
+
+    shown = page[page.find("field-currencies_shown"):page.find("field-counts_table")]
+    assert "Currencies:" in shown and "EUR: 2 rows, USD: 1 row" in shown

@@ -168,9 +168,10 @@ def test_a_scan_that_meets_another_scans_registration_loads_the_file_once(integr
             f"INSERT INTO {table} (file_name, path, snapshot, size, sha256, business_date, business_date_source,"
             " received_at, encoding, delimiter, trailing_junk, decimal_mark, date_order, header_mapping, column_positions,"
             " warnings, status, rows_read, inserted, updated, unchanged, superseded, duplicates, conflicts, rejected, timings,"
-            " attempts, lost_attempts, error, failure, created_at)"
+            " attempts, lost_attempts, error, failure, grain, grain_reason, source_format, returns, guests, voided,"
+            " removed, load_anyway, created_at)"
             " VALUES (%s, %s, '', %s, %s, '2024-03-01', 'file_name', now(), '', '', '', '', '', '{}', '{}', '[]',"
-            " 'pending', 0, 0, 0, 0, 0, 0, 0, 0, '{}', 0, 0, '', '', now())",
+            " 'pending', 0, 0, 0, 0, 0, 0, 0, 0, '{}', 0, 0, '', '', '', '', '', 0, 0, 0, 0, false, now())",
             [path.name, str(path), path.stat().st_size, sha256],
         )
         scan_bucket.delay()
@@ -257,7 +258,7 @@ def test_worker_killed_during_the_upsert_leaves_nothing_and_the_redelivered_file
         load_pid = wait_for(_load_waiting_after_its_upsert, timeout=LOAD_TIMEOUT, what="the load to finish its upsert")
         # The upsert ran: its own log lines say what it wrote, in the transaction still open.
         database_log = (Path(first_worker.env["TEST_LOG_DIR"]) / "database_operations.log").read_text()
-        assert re.search(rf"upserted orders: {expected['orders']} rows", database_log), database_log[-2000:]
+        assert re.search(rf"upserted order lines: {expected['orders']} rows", database_log), database_log[-2000:]
         first_worker.kill()
 
     wait_for(lambda: _backend_gone(load_pid), timeout=30, what="PostgreSQL to end the killed worker's session")
