@@ -38,7 +38,7 @@ from run import (  # noqa: E402
     contents_compare,
     django_env,
     fresh_database,
-    ingest,
+    ingest_split,
     migrate,
     run_measured,
 )
@@ -78,27 +78,27 @@ def main() -> None:
             for side in ("ours", "baseline") if round_no % 2 else ("baseline", "ours"):
                 if side == "ours":
                     checkpoint(ours_env["DATABASE_URL"])
-                    seconds, rss, output = ingest(messy, ours_env)
-                    timed["ours"] = (seconds, rss)
+                    seconds, packing, rss, output = ingest_split(messy, ours_env)
+                    timed["ours"] = (seconds, rss, packing)
                     print(output.strip(), flush=True)
                 else:
                     checkpoint(base_env["DATABASE_URL"])
                     timed["baseline"] = baseline_load(base_env["DATABASE_URL"], clean, day, lines=True)
-            results[label].append((timed["ours"][0], timed["baseline"], timed["ours"][1]))
+            results[label].append((timed["ours"][0], timed["baseline"], timed["ours"][1], timed["ours"][2]))
         check = contents_compare(ours_env["DATABASE_URL"], base_env["DATABASE_URL"])
         print(f"Round {round_no}: {check}", flush=True)
 
     print()
     print(f"PostgreSQL, line files of {args.lines:,} lines")
-    print("| load | ingest s | baseline s | ratio | peak RSS MB |")
-    print("|---|---|---|---|---|")
+    print("| load | ingest s | baseline s | ratio | then packing s | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
     for label, rounds in results.items():
-        for round_no, (seconds, baseline, rss) in enumerate(rounds, start=1):
+        for round_no, (seconds, baseline, rss, packing) in enumerate(rounds, start=1):
             name = label if args.repeat == 1 else f"{label}, round {round_no}"
-            print(f"| {name} | {seconds:.1f} | {baseline:.1f} | {seconds / baseline:.2f} | {rss:.0f} |")
+            print(f"| {name} | {seconds:.1f} | {baseline:.1f} | {seconds / baseline:.2f} | {packing:.1f} | {rss:.0f} |")
         if args.repeat > 1:
-            ratio = statistics.median(seconds / baseline for seconds, baseline, _ in rounds)
-            print(f"| {label}, median of {args.repeat} | | | **{ratio:.2f}** | |")
+            ratio = statistics.median(seconds / baseline for seconds, baseline, _, _ in rounds)
+            print(f"| {label}, median of {args.repeat} | | | **{ratio:.2f}** | | |")
     print(f"After the loads: {check}")
     print(f"\nLogs: {log_dir}")
 

@@ -132,20 +132,6 @@ def test_after_a_load_a_worker_packs_the_days_it_wrote_and_their_halves_and_mont
     assert packs.packed_days_stale() == []
 
 
-def test_without_a_worker_the_load_leaves_the_packing_to_the_first_view(
-    tmp_path, settings, django_capture_on_commit_callbacks, no_warm_up
-):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    path = tmp_path / "sales_data_2024-03-02.csv"
-    path.write_text("order_id,customer_id,product_id,quantity,price,order_date\n1001,C1,P1,2,10.00,2024-03-01\n1002,C2,P1,2,10.00,2024-03-02\n")
-    with django_capture_on_commit_callbacks(execute=True):
-        sales_file_ingest(path=path)
-
-    assert not PackedSums.objects.exists()
-    assert selectors.headline(start=date(2024, 3, 1), end=date(2024, 3, 1))["customers"] == 1
-    assert packs.packed_days_stale() == [date(2024, 3, 2)]  # not viewed yet
-
-
 def test_with_a_shared_cache_one_task_packs_then_warms(tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.REPORTS_WARM_AFTER_LOAD = True
