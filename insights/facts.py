@@ -46,6 +46,19 @@ def change_percent(current, previous) -> float | None:
     return round(float((Decimal(current) - Decimal(previous)) * 100 / Decimal(previous)), 1)
 
 
+def per_day(revenue, days: int) -> Decimal:
+    return Decimal(revenue) / days
+
+
+def per_day_change_percent(current, current_days: int, previous, previous_days: int) -> float | None:
+    """The change of revenue per day: (current / current_days) against (previous / previous_days).
+
+    Cross-multiplied, so no rounded rate decides it: a steady shop reads exactly 0.0 between a month
+    of 31 days and one of 30, where their totals differ by 3.3%.
+    """
+    return change_percent(Decimal(current) * previous_days, Decimal(previous) * current_days)
+
+
 def facts_compute(*, start: date | None = None, end: date | None = None) -> dict:
     """Return the facts for the dashboard's date range (inclusive; None is open).
 
@@ -65,7 +78,8 @@ def facts_compute(*, start: date | None = None, end: date | None = None) -> dict
     monthly = reports_selectors.monthly_revenue(start=start, end=end)
     customers = reports_selectors.customer_revenues(start=start, end=end)
     latest = _latest_month_windows(monthly=monthly, period_start=period_start, period_end=period_end)
-    monthly_rows = _monthly(monthly, latest=latest, start=start)
+    covered_start = max(period_start, span["first"]) if period_start and span["first"] else period_start
+    monthly_rows = _monthly(monthly, latest=latest, start=start, covered=(covered_start, period_end))
     return {
         "range": requested,
         "period": {
@@ -91,7 +105,7 @@ def facts_compute(*, start: date | None = None, end: date | None = None) -> dict
         "concentration": _concentration(customers),
         "customers_new_returning": _new_returning(reports_selectors.new_and_returning_customers(start=start, end=end)),
         "movers": _movers(monthly=monthly, latest=latest),
-        "months_off_trend": _months_off_trend(monthly),
+        "months_off_trend": _months_off_trend(monthly_rows),
         "data_quality": _data_quality(
             orders_selectors.import_runs_recent_quality(limit=RECENT_IMPORTS, shop_currency=settings.SHOP_CURRENCY),
             shop_currency=settings.SHOP_CURRENCY,
@@ -147,28 +161,42 @@ def _previous_period(
     }
 
 
-def _monthly_frame(monthly: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(monthly, columns=["month", "total_revenue"])
-    frame["revenue"] = frame["total_revenue"].map(float)
-    return frame
+def _monthly(
+    monthly: list[dict], *, latest: dict | None, start: date | None, covered: tuple[date | None, date | None]
+) -> list[dict]:
+    """The months with their growth on the month before, by revenue per day; only like with like.
 
-
-def _monthly(monthly: list[dict], *, latest: dict | None, start: date | None) -> list[dict]:
-    """The months with their growth on the month before; only like with like.
-
-    A month after one the range starts part-way through has no growth rate; the latest month, when the
-    data or the range covers it only in part, grows on the same days of the month before.
+    Per day, so months of 28 to 31 days compare fairly: a whole month over its days, the first or last
+    month the range or the data cuts over the days covered. A month after one the range starts part-way
+    through has no growth rate; the latest month grows on the same days of the month before.
     """
     rows = []
     previous = None
     for row in monthly:
-        month_first, _ = _month_bounds(row["month"])
+        month_first, month_last = _month_bounds(row["month"])
+        first = max(month_first, covered[0]) if covered[0] else month_first
+        last = min(month_last, covered[1]) if covered[1] else month_last
+        days = (last - first).days + 1
         previous_cut = previous is not None and start and start > _month_first_before(month_first)
-        growth = None if previous is None or previous_cut else change_percent(row["total_revenue"], previous)
-        rows.append({"month": row["month"], "total_revenue": money(row["total_revenue"]), "growth_percent": growth})
-        previous = row["total_revenue"]
+        growth = (
+            None
+            if previous is None or previous_cut
+            else per_day_change_percent(row["total_revenue"], days, previous[0], previous[1])
+        )
+        rows.append(
+            {
+                "month": row["month"],
+                "total_revenue": money(row["total_revenue"]),
+                "days": days,
+                "revenue_per_day": money(per_day(row["total_revenue"], days)),
+                "growth_percent": growth,
+            }
+        )
+        previous = (row["total_revenue"], days)
     if latest and len(rows) > 1:
-        rows[-1]["growth_percent"] = change_percent(latest["current_revenue"], latest["previous_revenue"])
+        rows[-1]["growth_percent"] = per_day_change_percent(
+            latest["current_revenue"], latest["current_days"], latest["previous_revenue"], latest["previous_days"]
+        )
     return rows
 
 
@@ -209,6 +237,10 @@ def _latest_month_windows(*, monthly: list[dict], period_start: date | None, per
         "current_end": current_end,
         "previous_start": previous_start,
         "previous_end": previous_end,
+        # 2024-03-01..31 against 2024-02-01..29 (or a whole May against a whole April) differ in days:
+        # they are compared per day.
+        "current_days": (current_end - current_start).days + 1,
+        "previous_days": (previous_end - previous_start).days + 1,
         "current_revenue": current,
         "previous_revenue": previous,
         "partial": (current_start, current_end) != (month_first, month_last),
@@ -233,6 +265,12 @@ def _month_over_month(rows: list[dict], *, latest: dict | None) -> dict | None:
         "previous_end": latest["previous_end"].isoformat(),
         "latest_revenue": money(latest["current_revenue"]),
         "previous_revenue": money(latest["previous_revenue"]),
+        # Growth is of revenue per day; per_day says the windows differ in days, so totals would mislead.
+        "latest_days": latest["current_days"],
+        "previous_days": latest["previous_days"],
+        "per_day": latest["current_days"] != latest["previous_days"],
+        "latest_revenue_per_day": money(per_day(latest["current_revenue"], latest["current_days"])),
+        "previous_revenue_per_day": money(per_day(latest["previous_revenue"], latest["previous_days"])),
         "latest_growth_percent": rows[-1]["growth_percent"],
         "average_growth_percent": None if pd.isna(average) else round(float(average), 1),
         "months_growing": int((growth > 0).sum()),
@@ -273,13 +311,18 @@ def _month_bounds(month: str) -> tuple[date, date]:
 
 
 def _movers(*, monthly: list[dict], latest: dict | None) -> dict | None:
-    """Products and customers whose revenue rose or fell sharply: the latest month's days against the same days before."""
+    """Products and customers whose revenue per day rose or fell sharply: the latest month's days against the
+    same days before (per day, as those can differ: 2024-03-01..31 against 2024-02-01..29)."""
     if latest is None:
         return None
+    days = (latest["current_days"], latest["previous_days"])
     result = {
         "current_month": monthly[-1]["month"],
         "previous_month": monthly[-2]["month"],
         "compared": latest["compared"],
+        "current_days": days[0],
+        "previous_days": days[1],
+        "per_day": days[0] != days[1],
         "threshold_percent": SHARP_CHANGE_PERCENT,
     }
     for kind, key, selector in (
@@ -288,7 +331,7 @@ def _movers(*, monthly: list[dict], latest: dict | None) -> dict | None:
     ):
         current = selector(start=latest["current_start"], end=latest["current_end"])
         previous = selector(start=latest["previous_start"], end=latest["previous_end"])
-        rising, falling = _sharp_changes(current=current, previous=previous, key=key)
+        rising, falling = _sharp_changes(current=current, previous=previous, key=key, days=days)
         _mark_first_ever(rising, key=key, since=latest["current_start"])
         result[f"{kind}_rising"] = rising
         result[f"{kind}_falling"] = falling
@@ -306,7 +349,10 @@ def _mark_first_ever(rows: list[dict], *, key: str, since: date) -> None:
         row["new"] = firsts.get(row[key], since) >= since
 
 
-def _sharp_changes(*, current: list[dict], previous: list[dict], key: str) -> tuple[list[dict], list[dict]]:
+def _sharp_changes(
+    *, current: list[dict], previous: list[dict], key: str, days: tuple[int, int]
+) -> tuple[list[dict], list[dict]]:
+    """The sharpest rises and falls of revenue per day; days is (current window's, previous window's)."""
     columns = [key, "total_revenue"]
     frame = pd.merge(
         pd.DataFrame(previous, columns=columns + ["total_quantity"])[columns].rename(
@@ -321,12 +367,14 @@ def _sharp_changes(*, current: list[dict], previous: list[dict], key: str) -> tu
     frame["previous"] = frame["previous"].map(lambda value: Decimal(0) if pd.isna(value) else Decimal(value))
     frame["current"] = frame["current"].map(lambda value: Decimal(0) if pd.isna(value) else Decimal(value))
     frame["change"] = frame["current"] - frame["previous"]
-    frame["magnitude"] = frame["change"].map(abs)
+    # Ranked by the change over the current window's days at the previous window's daily rate.
+    scale = Decimal(days[0]) / Decimal(days[1])
+    frame["magnitude"] = (frame["current"] - frame["previous"] * scale).map(abs)
     frame = frame.sort_values(["magnitude", key], ascending=[False, True], kind="stable")
     rising, falling = [], []
     for row in frame.itertuples(index=False):
         row = row._asdict()
-        percent_change = change_percent(row["current"], row["previous"])
+        percent_change = per_day_change_percent(row["current"], days[0], row["previous"], days[1])
         entry = {
             key: row[key],
             "previous_revenue": money(row["previous"]),
@@ -334,20 +382,23 @@ def _sharp_changes(*, current: list[dict], previous: list[dict], key: str) -> tu
             "change": money(row["change"]),
             "change_percent": percent_change,
         }
-        if row["change"] > 0 and (percent_change is None or percent_change >= SHARP_CHANGE_PERCENT):
+        sold_anew = percent_change is None and row["current"] > 0
+        if sold_anew or (percent_change is not None and percent_change >= SHARP_CHANGE_PERCENT):
             if len(rising) < MOVERS_LIMIT:
                 rising.append(entry)
-        elif row["change"] < 0 and percent_change is not None and percent_change <= -SHARP_CHANGE_PERCENT:
+        elif percent_change is not None and percent_change <= -SHARP_CHANGE_PERCENT:
             if len(falling) < MOVERS_LIMIT:
                 falling.append(entry)
     return rising, falling
 
 
-def _months_off_trend(monthly: list[dict]) -> list[dict]:
-    """Months far from a Theil-Sen trend line: robust, so the odd month does not bend the line it is judged by."""
-    if len(monthly) < OFF_TREND_MIN_MONTHS:
+def _months_off_trend(rows: list[dict]) -> list[dict]:
+    """Months whose revenue per day is far from a Theil-Sen trend line: robust, so the odd month does not bend
+    the line it is judged by; per day, so a February of 28 days is not below a trend of 31-day months."""
+    if len(rows) < OFF_TREND_MIN_MONTHS:
         return []
-    frame = _monthly_frame(monthly)
+    frame = pd.DataFrame(rows, columns=["month", "total_revenue", "days"])
+    frame["revenue"] = [float(per_day(row["total_revenue"], row["days"])) for row in rows]
     x = np.arange(len(frame), dtype=float)
     y = frame["revenue"].to_numpy()
     slopes = [(y[j] - y[i]) / (j - i) for i in range(len(y)) for j in range(i + 1, len(y))]
@@ -367,7 +418,9 @@ def _months_off_trend(monthly: list[dict]) -> list[dict]:
                 {
                     "month": row["month"],
                     "total_revenue": money(row["total_revenue"]),
-                    "trend_revenue": money(round(expected, 2)),
+                    "days": int(row["days"]),
+                    "revenue_per_day": money(per_day(row["total_revenue"], int(row["days"]))),
+                    "trend_revenue_per_day": money(round(expected, 2)),
                     "deviation_percent": round(residual[index] * 100 / expected, 1) if expected else None,
                     "direction": "above" if residual[index] > 0 else "below",
                 }

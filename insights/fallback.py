@@ -16,6 +16,9 @@ NEW_EVER = "first order ever"
 BACK_AFTER_PAUSE = "back after a pause"
 DATA_ENDS = "The data ends on {day}."
 PARTIAL_MONTH = "{month} is compared over the same days as the month before: {compared}."
+NO_SHARP_FALL = "No product or customer fell sharply."
+NO_OTHER_SHARP_FALL = "No other product or customer fell sharply."
+MONTHS_STEADY = "Month on month, revenue per day did not change."
 
 
 def amount(value: str | None) -> str:
@@ -41,7 +44,8 @@ def _mover_lines(movers: dict | None, *, direction: str) -> list[str]:
     for kind, key in (("products", "product_id"), ("customers", "customer_id")):
         for row in movers[f"{kind}_{direction}"]:
             if row["change_percent"] is not None:
-                change = signed(row["change_percent"])
+                # Windows of different lengths (31 days against 30) are compared per day.
+                change = signed(row["change_percent"]) + (" per day" if movers.get("per_day") else "")
             else:
                 change = NEW_EVER if row["new"] else BACK_AFTER_PAUSE
             lines.append(
@@ -49,6 +53,21 @@ def _mover_lines(movers: dict | None, *, direction: str) -> list[str]:
                 f"{amount(row['current_revenue'])} ({movers['compared']}; {change})."
             )
     return lines
+
+
+def _month_line(month: dict, *, verb: str) -> str:
+    """The latest month against the month before: per day when their days differ, as totals would mislead."""
+    growth = abs(month["latest_growth_percent"])
+    if month.get("per_day"):
+        return (
+            f"{month['latest_month']} {verb} {growth}% per day on {month['previous_month']} "
+            f"({month['compared']}: {amount(month['previous_revenue_per_day'])} → "
+            f"{amount(month['latest_revenue_per_day'])} a day)."
+        )
+    return (
+        f"{month['latest_month']} {verb} {growth}% on {month['previous_month']} "
+        f"({month['compared']}: {amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
+    )
 
 
 def fallback_markdown(*, facts: dict) -> str:
@@ -83,8 +102,8 @@ def fallback_markdown(*, facts: dict) -> str:
     attention = falls[:1]
     for row in off_trend:
         attention.append(
-            f"{row['month']} is far {row['direction']} the trend: {amount(row['total_revenue'])} against about "
-            f"{amount(row['trend_revenue'])} expected ({signed(row['deviation_percent'])})."
+            f"{row['month']} is far {row['direction']} the trend: {amount(row['revenue_per_day'])} a day against "
+            f"about {amount(row['trend_revenue_per_day'])} expected ({signed(row['deviation_percent'])})."
         )
     if previous and previous["revenue_change_percent"] is not None and previous["revenue_change_percent"] < 0:
         attention.append(
@@ -135,10 +154,7 @@ def fallback_markdown(*, facts: dict) -> str:
 
     growth = _mover_lines(movers, direction="rising")[:4]
     if month and month["latest_growth_percent"] is not None and month["latest_growth_percent"] > 0:
-        growth.append(
-            f"{month['latest_month']} grew {month['latest_growth_percent']}% on {month['previous_month']} "
-            f"({month['compared']}: {amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
-        )
+        growth.append(_month_line(month, verb="grew"))
     if previous and previous["revenue_change_percent"] is not None and previous["revenue_change_percent"] > 0:
         growth.append(f"Revenue grew {previous['revenue_change_percent']:.1f}% against the previous period.")
     growth.append(
@@ -148,22 +164,22 @@ def fallback_markdown(*, facts: dict) -> str:
 
     under = falls[1:]
     if month and month["latest_growth_percent"] is not None and month["latest_growth_percent"] < 0:
-        under.append(
-            f"{month['latest_month']} fell {abs(month['latest_growth_percent'])}% on {month['previous_month']} "
-            f"({month['compared']}: {amount(month['previous_revenue'])} → {amount(month['latest_revenue'])})."
-        )
+        under.append(_month_line(month, verb="fell"))
     if month and month["average_growth_percent"] is not None:
-        under.append(
-            f"Month on month, revenue rose {month['months_growing']} and fell {month['months_shrinking']} times "
-            f"(average {signed(month['average_growth_percent'])} a month)."
-        )
+        if month["months_growing"] or month["months_shrinking"]:
+            under.append(
+                f"Month on month, revenue per day rose {month['months_growing']} and fell "
+                f"{month['months_shrinking']} times (average {signed(month['average_growth_percent'])} a month)."
+            )
+        else:
+            under.append(MONTHS_STEADY)
     if concentration and concentration["top_n_share_percent"] and concentration["top_n_share_percent"] >= 50:
         under.append(
             f"Revenue depends on few customers: the top {min(concentration['top_n'], concentration['customers'])} "
             f"bring {concentration['top_n_share_percent']}% of it."
         )
     if not under:
-        under.append("No other product or customer fell sharply." if falls else "No product or customer fell sharply.")
+        under.append(NO_OTHER_SHARP_FALL if falls else NO_SHARP_FALL)
 
     sections = [attention, performers, products, growth, under]
     body = "\n\n".join(

@@ -3,7 +3,7 @@
 import json
 
 # Bump whenever the wording or the facts' shape changes: cached answers are keyed on it.
-PROMPT_VERSION = "2026-12-06.2"
+PROMPT_VERSION = "2026-12-07.1"
 
 SECTIONS = (
     "Attention 🚨",
@@ -49,7 +49,10 @@ def prompt_messages(*, facts: dict) -> list[dict]:
         "Compare like with like. The period ends at data_ends, the last day with data: say where the data "
         "ends. When month_over_month.partial is true the latest month is covered only in part and is "
         "compared with the same days of the month before (month_over_month.compared): say so, and never "
-        "compare its total with a whole month. Movers are compared over the same days (movers.compared); "
+        "compare its total with a whole month. Months differ in days (28 to 31), so every growth rate, the "
+        "movers' change_percent and the months off trend are of revenue per day: when month_over_month.per_day "
+        "or movers.per_day is true, say the change is per day and never compare the totals. "
+        "Movers are compared over the same days (movers.compared); "
         "call a customer or product new only when its row has \"new\": true (a first order ever)."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

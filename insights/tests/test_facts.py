@@ -9,6 +9,16 @@ from orders.models import ImportRun
 
 from .conftest import order_add
 
+MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30}
+
+
+def every_day_of(months, prices: list[str]) -> None:
+    """One order a day, priced by its month: prices[i] for months[i] of 2024."""
+    for month, price in zip(months, prices, strict=True):
+        for day in range(1, MONTH_DAYS[month] + 1):
+            order_add(f"{month}-{day}", "C1", "P1", 1, price, date(2024, month, day))
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -38,7 +48,10 @@ def test_a_date_range_limits_every_fact_to_it(shop_orders):
 
     assert facts["range"] == {"start": "2024-03-01", "end": "2024-03-31"}
     assert facts["headline"]["revenue"] == "128.00"
-    assert facts["monthly_revenue"] == [{"month": "2024-03", "total_revenue": "128.00", "growth_percent": None}]
+    # The data ends on 2024-03-30: March is covered for 30 days.
+    assert facts["monthly_revenue"] == [
+        {"month": "2024-03", "total_revenue": "128.00", "days": 30, "revenue_per_day": "4.27", "growth_percent": None}
+    ]
     # C2 ordered in January, C1 in January too: only C4 is new in March.
     assert facts["customers_new_returning"] == {"new": 1, "returning": 2, "new_share_percent": 33.3}
 
@@ -64,12 +77,14 @@ def test_no_previous_period_when_nothing_was_sold_before_the_range(shop_orders):
     assert facts_compute()["previous_period"] is None
 
 
-def test_month_over_month_growth():
-    for month, price in ((1, "1000.00"), (2, "1100.00"), (3, "1210.00")):
-        order_add(str(month), "C1", "P1", 1, price, date(2024, month, 15))
+def test_month_over_month_growth_is_of_revenue_per_day():
+    every_day_of((1, 2, 3), ["1000.00", "1100.00", "1210.00"])
 
-    growth = facts_compute()["month_over_month"]
+    facts = facts_compute()
+    growth = facts["month_over_month"]
 
+    # By totals February (29 days) would read +2.9% on January (31): per day it is +10%.
+    assert [row["growth_percent"] for row in facts["monthly_revenue"]] == [None, 10.0, 10.0]
     assert growth["latest_month"] == "2024-03"
     assert growth["latest_growth_percent"] == 10.0
     assert growth["average_growth_percent"] == 10.0
@@ -121,16 +136,17 @@ def test_products_and_customers_that_rose_or_fell_sharply_last_month():
 
 
 def test_a_month_far_off_the_trend_is_found_and_the_others_are_not():
-    for month, price in enumerate(["1000.00", "1100.00", "1200.00", "5000.00", "1400.00", "1500.00"], start=1):
-        order_add(str(month), "C1", "P1", 1, price, date(2024, month, 10))
+    every_day_of((1, 2, 3, 4, 5, 6), ["1000.00", "1100.00", "1200.00", "5000.00", "1400.00", "1500.00"])
 
     off = facts_compute()["months_off_trend"]
 
     assert off == [
         {
             "month": "2024-04",
-            "total_revenue": "5000.00",
-            "trend_revenue": "1300.00",
+            "total_revenue": "150000.00",
+            "days": 30,
+            "revenue_per_day": "5000.00",
+            "trend_revenue_per_day": "1300.00",
             "deviation_percent": 284.6,
             "direction": "above",
         }
@@ -138,10 +154,21 @@ def test_a_month_far_off_the_trend_is_found_and_the_others_are_not():
 
 
 def test_a_steady_series_has_no_month_off_the_trend():
-    for month, price in enumerate(["1000.00", "1040.00", "990.00", "1010.00", "1030.00"], start=1):
-        order_add(str(month), "C1", "P1", 1, price, date(2024, month, 10))
+    every_day_of((1, 2, 3, 4, 5), ["1000.00", "1040.00", "990.00", "1010.00", "1030.00"])
 
     assert facts_compute()["months_off_trend"] == []
+
+
+def test_a_steady_shop_has_no_month_off_the_trend_for_a_short_february_or_a_month_the_data_ends_in():
+    # By totals February (29 days) is 6.5% under January, and May, where the data ends on the 3rd, 90% under.
+    every_day_of((1, 2, 3, 4), ["100.00"] * 4)
+    for day in (1, 2, 3):
+        order_add(f"5-{day}", "C1", "P1", 1, "100.00", date(2024, 5, day))
+
+    facts = facts_compute()
+
+    assert [(row["month"], row["days"]) for row in facts["monthly_revenue"]][-1] == ("2024-05", 3)
+    assert facts["months_off_trend"] == []
 
 
 def test_the_rejected_row_rate_of_recent_imports():

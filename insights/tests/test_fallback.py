@@ -30,7 +30,8 @@ def test_the_fallback_states_the_data_correctly(shop_orders):
     assert "revenue **453.00** from 7 orders by 4 customers (average order 64.71)" in text
     assert "Top customers by revenue: **C1** (268.00), **C2** (90.00)" in text
     assert "By quantity sold: **P3** (14)" in text
-    assert "2024-03 fell 34.4% on 2024-02 (2024-03-01..30 against 2024-02: 195.00 → 128.00)." in text
+    # 2024-03-01..30 (30 days, 128.00) against February (29 days, 195.00): per day, not -34.4% by totals.
+    assert "2024-03 fell 36.5% per day on 2024-02 (2024-03-01..30 against 2024-02: 6.72 → 4.27 a day)." in text
     assert "The top 4 customers bring 100.0% of revenue" in text
 
 
