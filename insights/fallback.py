@@ -4,6 +4,8 @@ Every number here is copied from the facts, so the number check finds none unver
 file names come from the files: they are escaped, so they show as text and never as markdown.
 """
 
+from django.utils.translation import ngettext
+
 from salesproject.money import money_format
 
 from .prompt import SECTIONS
@@ -168,8 +170,8 @@ def fallback_markdown(*, facts: dict) -> str:
     if month and month["average_growth_percent"] is not None:
         if month["months_growing"] or month["months_shrinking"]:
             under.append(
-                f"Month on month, revenue per day rose {month['months_growing']} and fell "
-                f"{month['months_shrinking']} times (average {signed(month['average_growth_percent'])} a month)."
+                f"Month on month, revenue per day rose {_times(month['months_growing'])} and fell "
+                f"{_times(month['months_shrinking'])} (average {signed(month['average_growth_percent'])} a month)."
             )
         else:
             under.append(MONTHS_STEADY)
@@ -187,3 +189,8 @@ def fallback_markdown(*, facts: dict) -> str:
         for title, lines in zip(SECTIONS, sections, strict=True)
     )
     return f"{FACTS_NOTE}\n\n{summary}\n\n{body}\n"
+
+
+def _times(count: int) -> str:
+    """ "1 time", "3 times": never "1 times"."""
+    return ngettext("{count} time", "{count} times", count).format(count=count)

@@ -92,3 +92,9 @@ def test_a_file_in_another_currency_reaches_the_attention_section(settings):
         "Currency: sales\\_data\\_2024-05-02.csv is in USD (9 rows), not the shop's EUR; "  # escaped Markdown
         "its amounts were added to revenue unconverted."
     ) in attention
+
+
+def test_month_counts_are_written_in_the_singular_and_the_plural(shop_orders):
+    text = fallback_markdown(facts=facts_compute())
+
+    assert "Month on month, revenue per day rose 1 time and fell 1 time (average" in text
