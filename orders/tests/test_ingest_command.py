@@ -80,9 +80,9 @@ BUCKET_REJECTED_ROWS = [
 ]
 
 SUMMARY_LINE = re.compile(
-    r"^(?P<file>\S+): loaded \(import run \d+\): (?P<rows_read>\d+) rows read, (?P<inserted>\d+) inserted, "
+    r"^(?P<file>\S+): loaded \(import run \d+\): (?P<rows_read>\d+) rows? read, (?P<inserted>\d+) inserted, "
     r"(?P<updated>\d+) updated, (?P<unchanged>\d+) unchanged, (?P<superseded>\d+) superseded by newer files, "
-    r"(?P<duplicates>\d+) duplicates in the file, (?P<rejected>\d+) rejected, in \d+\.\d\d s$"
+    r"(?P<duplicates>\d+) duplicates? in the file, (?P<rejected>\d+) rejected, in \d+\.\d\d s$"
 )
 
 
@@ -631,3 +631,19 @@ def test_ingest_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
 
     assert out.getvalue().startswith("sales_data_2024-03-10.csv: loaded")
     assert "\rsales_data_2024-03-10.csv: 0.00 rows [" in terminal.getvalue()
+
+
+@pytest.mark.django_db
+def test_ingest_says_1_row_and_1_duplicate_never_1_rows(bucket):
+    path = bucket / "sales_data_2024-05-01.csv"
+    path.write_text(
+        "order_id,customer_id,product_id,quantity,price,order_date\n"
+        "1,C1,P1,1,1.00,2024-05-01\n1,C1,P1,2,1.00,2024-05-01\n"
+    )
+
+    output = ingest(path)
+
+    assert ": 2 rows read, 1 inserted" in output and ", 1 duplicate in the file, 0 rejected" in output
+    single = bucket / "sales_data_2024-05-02.csv"
+    single.write_text("order_id,customer_id,product_id,quantity,price,order_date\n2,C1,P1,1,1.00,2024-05-02\n")
+    assert ": 1 row read, 1 inserted" in ingest(single)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
+from django.utils.translation import ngettext
 
 from orders.bucket import Bucket, BucketError, bucket_get
 from orders.ingest.files import sales_files_in
@@ -77,10 +78,14 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.ERROR(f"{path.name}: FAILED (import run {run.pk}): {run.error}"))
             else:
                 seconds = (run.finished_at - run.started_at).total_seconds()
+                rows = ngettext("{count} row read", "{count} rows read", run.rows_read).format(count=run.rows_read)
+                duplicates = ngettext(
+                    "{count} duplicate in the file", "{count} duplicates in the file", run.duplicates
+                ).format(count=run.duplicates)
                 self.stdout.write(
-                    f"{path.name}: loaded (import run {run.pk}): {run.rows_read} rows read, "
+                    f"{path.name}: loaded (import run {run.pk}): {rows}, "
                     f"{run.inserted} inserted, {run.updated} updated, {run.unchanged} unchanged, "
-                    f"{run.superseded} superseded by newer files, {run.duplicates} duplicates in the file, "
+                    f"{run.superseded} superseded by newer files, {duplicates}, "
                     f"{run.rejected} rejected, in {seconds:.2f} s"
                 )
         if any_failed:
