@@ -16,7 +16,9 @@ from orders.ingest.formats import (
     known_format,
 )
 from orders.ingest.pipeline import GUESTS_HINT, RETURNS_HINT
-from orders.models import ImportRun, Order, SourceProfile
+from orders.models import ImportRun, Order
+
+from .sales_files import line_source_profile
 
 UCI_I = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
 UCI_II = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]
@@ -106,18 +108,10 @@ def test_an_unknown_header_fails_naming_the_page_that_maps_it_and_a_profile_then
     assert failed.status == ImportRun.Status.FAILED
     assert failed.error.endswith(UNMAPPED_HINT)
 
-    SourceProfile.objects.create(
-        name="Market stall",
-        header_signature=header_signature(header.strip().split(";")),
-        headers=header.strip().split(";"),
-        columns={
-            "order_id": "Ref", "customer_id": "Buyer", "product_id": "Item code", "quantity": "Units", "price": "Each",
-            "order_date": "When",
-        },
-        grain="line",
-        allow_returns=True,
-        allow_guests=True,
-    )
+    line_source_profile("Market stall", header.strip().split(";"), {
+        "order_id": "Ref", "customer_id": "Buyer", "product_id": "Item code", "quantity": "Units", "price": "Each",
+        "order_date": "When",
+    })
     run = ingest_text(header + rows + "A2;B7;X;1;1,50;2024-02-01\n", name="sales_data_2024-02-02.csv").run
 
     assert (run.status, run.rejected, run.source_format, run.grain) == (

@@ -10,9 +10,9 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from orders.ingest.formats import header_signature
-from orders.models import Customer, Order, Product, SourceProfile
+from orders.models import Customer, Order, Product
 from orders.services.import_runs import sales_file_ingest
+from orders.tests.sales_files import line_source_profile
 
 from .raw import report_all, report_all_from_selectors
 
@@ -92,18 +92,10 @@ def _apply(step, folder, number: int) -> None:
 )
 def test_every_report_equals_the_raw_aggregate_after_random_loads_and_edits(tmp_path, steps, checks):
     with transaction.atomic():
-        SourceProfile.objects.create(
-            name="Lines with returns and guests",
-            header_signature=header_signature(LINES_HEADER.strip().split(",")),
-            headers=LINES_HEADER.strip().split(","),
-            columns={
-                "order_id": "ref", "customer_id": "buyer", "product_id": "sku", "quantity": "units", "price": "each",
-                "order_date": "day",
-            },
-            grain="line",
-            allow_returns=True,
-            allow_guests=True,
-        )
+        line_source_profile("Lines with returns and guests", LINES_HEADER.strip().split(","), {
+            "order_id": "ref", "customer_id": "buyer", "product_id": "sku", "quantity": "units", "price": "each",
+            "order_date": "day",
+        })
         for number, step in enumerate(steps):
             _apply(step, tmp_path, number)
             start, end = checks[number % len(checks)]
