@@ -28,6 +28,7 @@ def test_the_worker_writes_the_filtered_orders_and_the_web_side_serves_the_file(
             product=product,
             quantity=number,
             unit_price=Decimal("0.10"),
+            line_total=number * Decimal("0.10"),
             order_date=date(2024, 1 + number % 2, 1),
             source_file="sales_data_2024-02-01.csv",
             source_line=number,
