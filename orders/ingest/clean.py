@@ -18,7 +18,6 @@ from .values import (
     date_order_evidence,
     date_order_from_business_date,
     decimal_mark_evidence,
-    is_missing,
     is_plain_id,
     needs_date_order,
     parse_amount,
@@ -349,7 +348,7 @@ class RowCleaner:
                     rows.append(OrderRow(record.line, order_id, None, None, 0, Decimal(0), date.min, None, VOID_MARK))
                 return
             current = "customer_id"
-            customer_id = self._customer(fields, order_level)
+            customer_id = self._customer(order_level)
             current = "product_id"
             product_id = self._product(fields)
             current = "quantity"
@@ -413,24 +412,41 @@ class RowCleaner:
         values["first"] = first
         return values
 
-    def _customer(self, fields: list[str], order_level: dict) -> str | None:
+    def _customer(self, order_level: dict) -> str | None:
         """The customer id, else the email; None (a guest) only where the source has guest checkouts."""
-        for column in ("customer_id", "customer_email"):
-            raw = order_level[column]
-            if not is_missing(raw.strip()):
-                return parse_id(raw, field=column)
-        if self.source.guests:
-            return None
-        return parse_id(order_level["customer_id"] if self.positions[1] is not None else "", field="customer_id")
+        return _first_id(
+            (("customer_id", order_level["customer_id"]), ("customer_email", order_level["customer_email"])),
+            none_allowed=self.source.guests,
+        )
 
     def _product(self, fields: list[str]) -> str:
         """The product id, else (a blank SKU) the line's product name."""
         product_at = self.positions[2]
-        raw = fields[product_at] if product_at is not None else ""
-        name = self._value(fields, "product_name")
-        if is_missing(raw.strip()) and not is_missing(name.strip()):
-            return parse_id(name, field="product_name")
-        return parse_id(raw, field="product_id")
+        return _first_id(
+            (
+                ("product_id", fields[product_at] if product_at is not None else ""),
+                ("product_name", self._value(fields, "product_name")),
+            ),
+            none_allowed=False,
+        )
+
+
+def _first_id(candidates: tuple[tuple[str, str], ...], *, none_allowed: bool) -> str | None:
+    """The first of these (field, raw value) that holds an id; a missing one (empty, a placeholder, 0.0) gives way.
+
+    None when all are missing and none_allowed; else the first one's missing-value error.
+    """
+    first_missing = None
+    for field_name, raw in candidates:
+        try:
+            return parse_id(raw, field=field_name)
+        except ValueReadError as error:
+            if error.reason != reasons.MISSING_VALUE:
+                raise
+            first_missing = first_missing or error
+    if none_allowed:
+        return None
+    raise first_missing
 
 
 _FAST_COLUMNS = ("order_id", "customer_id", "product_id", "quantity", "price", "order_date")

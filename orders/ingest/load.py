@@ -204,8 +204,11 @@ class OrderStage:
                     cursor.execute("SET LOCAL work_mem = '256MB'")
                 lines = self._lines_keep(cursor, t, counts)
                 self._customers_and_products_create(cursor, t, stamp)
-                counts.conflicts = self._conflicts_record(cursor, t, run_id=run_id, day=day, stamp=stamp)
-                held, held_superseded = self._corrected_orders_hold(cursor, t, day=day)
+                held = held_superseded = 0
+                # Staff corrections are few or none: the partial index says at once whether to look.
+                if self._corrections_stored(cursor, t):
+                    counts.conflicts = self._conflicts_record(cursor, t, run_id=run_id, day=day, stamp=stamp)
+                    held, held_superseded = self._corrected_orders_hold(cursor, t, day=day)
                 lines -= held
                 counts.returns, counts.guests = self._returns_and_guests_count(cursor, t)
                 # Before the upsert: only a stored order of several lines can have lines this file drops.
@@ -361,6 +364,10 @@ class OrderStage:
         )
         self._log("kept aside conflicts with staff corrections", cursor.rowcount, started)
         return cursor.rowcount
+
+    def _corrections_stored(self, cursor, t: dict[str, str]) -> bool:
+        cursor.execute(f"SELECT 1 FROM {t['order']} WHERE corrected_at IS NOT NULL LIMIT 1")
+        return cursor.fetchone() is not None
 
     def _corrected_orders_hold(self, cursor, t: dict[str, str], *, day) -> tuple[int, int]:
         """Take out of the lines to write every line of an order staff corrected; return how many, and how many of

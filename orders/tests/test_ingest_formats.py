@@ -84,6 +84,21 @@ def test_a_uci_file_sent_as_it_is_loads_every_line_with_returns_and_guests(inges
 
 
 @pytest.mark.django_db
+def test_a_pandas_placeholder_customer_is_a_guest_where_guests_are_allowed_and_a_rejection_elsewhere(ingest_text):
+    uci = ingest_text(
+        ",".join(UCI_I) + "\n536390,22941,CHRISTMAS LIGHTS,2,12/1/10 10:19,8.50,0.0,United Kingdom\n",
+        name="sales_data_2010-12-01.csv",
+    ).run
+    seed = ingest_text(
+        ",".join(SEED) + "\n1,0.0,P1,1,10.00,2024-01-10\n2,C1,P1,1,10.00,2024-01-10\n3,C1,P1,1,10.00,2024-01-10\n"
+    ).run
+
+    assert (uci.rejected, uci.guests) == (0, 1)
+    assert Order.objects.get(order_id="536390").customer is None  # never customer "0"
+    assert (seed.rejected, seed.rejected_rows.get().field) == (1, "customer_id")
+
+
+@pytest.mark.django_db
 def test_a_missing_customer_is_rejected_by_default_with_a_hint(ingest_text):
     run = ingest_text(",".join(SEED) + "\n1,,P1,1,10.00,2024-01-10\n2,C1,P1,1,10.00,2024-01-10\n3,C1,P1,1,10.00,2024-01-10\n").run
 
