@@ -111,7 +111,7 @@ class FileLoadResult:
             warnings.append(
                 ngettext("{count} blank line was skipped.", "{count} blank lines were skipped.", count).format(count=count)
             )
-        guests = self.rejection_fields.get(("customer_id", "missing_value"), 0)
+        guests = self.rejection_fields.get(("customer_id", reasons.MISSING_VALUE), 0)
         if guests and not self.layout.source.guests:
             warnings.append(GUESTS_HINT.format(count=guests))
         if self.negative_quantities and not self.layout.source.returns:

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from orders.ingest.formats import (
-    OUR_ALIASES,
     SHOPIFY_ORDERS,
     UCI_ONLINE_RETAIL,
     UCI_ONLINE_RETAIL_II,
@@ -172,7 +171,3 @@ def test_a_voided_shopify_order_is_not_a_sale_and_removes_its_stored_lines(inges
 
     assert (run.voided, run.removed) == (2, 2)
     assert not Order.objects.exists()
-
-
-def test_our_aliases_read_a_seed_file_as_before():
-    assert OUR_ALIASES.known is False
